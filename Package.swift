@@ -1,0 +1,109 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let strictSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+]
+
+let package = Package(
+    name: "swiftlet",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "swiftlet", targets: ["swiftlet"]),
+        .executable(name: "swiftlet-agent", targets: ["swiftlet-agent"]),
+        .library(name: "SwiftletProtocol", targets: ["SwiftletProtocol"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
+    ],
+    targets: [
+        // The wire protocol: frames, messages, codecs, state machines. NIOCore only.
+        .target(
+            name: "SwiftletProtocol",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strictSettings
+        ),
+        // SHA-256 from the system's libcrypto (libssl-dev); links statically in the release agent.
+        .systemLibrary(
+            name: "CLibCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        // Small POSIX edges shared by both binaries: hashing, spawning, paths. No Foundation.
+        .target(
+            name: "SwiftletPOSIX",
+            dependencies: ["CLibCrypto"],
+            swiftSettings: strictSettings
+        ),
+        // Async connections over byte streams (pipes, ssh, kubectl exec).
+        .target(
+            name: "SwiftletTransport",
+            dependencies: [
+                "SwiftletProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The node side: serving a connection, running processes. No Foundation.
+        .target(
+            name: "SwiftletAgent",
+            dependencies: [
+                "SwiftletProtocol", "SwiftletTransport", "SwiftletPOSIX",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The task model: SkyPilot task YAML.
+        .target(
+            name: "SwiftletTask",
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            swiftSettings: strictSettings
+        ),
+        // The controller: infra, bootstrap, launch, cluster state.
+        .target(
+            name: "SwiftletController",
+            dependencies: [
+                "SwiftletProtocol", "SwiftletTransport", "SwiftletPOSIX", "SwiftletTask",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "swiftlet",
+            dependencies: [
+                "SwiftletController", "SwiftletTask",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "swiftlet-agent",
+            dependencies: ["SwiftletAgent", "SwiftletPOSIX", "SwiftletProtocol"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SwiftletProtocolTests",
+            dependencies: [
+                "SwiftletProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SwiftletIntegrationTests",
+            dependencies: [
+                "SwiftletController", "SwiftletPOSIX", "SwiftletTask", "SwiftletProtocol", "SwiftletTransport",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+    ]
+)

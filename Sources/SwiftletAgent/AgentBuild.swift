@@ -1,0 +1,32 @@
+import SwiftletPOSIX
+import SwiftletProtocol
+
+/// What this agent binary is.
+public enum AgentBuild {
+    /// The release version of the agent.
+    public static let version = "0.1.0"
+
+    /// The sha256 of the running binary. An installed agent lives in a directory named after
+    /// its hash (checked at install), so that name is used instead of hashing tens of MB at
+    /// every start.
+    public static func buildID() throws(SystemError) -> String {
+        let path = try SelfExecutable.path()
+        let components = path.split(separator: "/")
+        if components.count >= 2 {
+            let directory = components[components.count - 2]
+            if directory.count == 64, directory.allSatisfy(\.isHexDigit) { return String(directory) }
+        }
+        return try SHA256Digest.hex(ofFile: path)
+    }
+
+    /// The agent's ``Hello``.
+    public static func hello() throws(SystemError) -> Hello {
+        Hello(
+            role: "agent",
+            buildID: try buildID(),
+            os: SelfExecutable.operatingSystem,
+            arch: SelfExecutable.machine,
+            capabilities: ["exec", "log-file"]
+        )
+    }
+}

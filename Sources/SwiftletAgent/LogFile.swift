@@ -1,0 +1,41 @@
+import NIOCore
+import SwiftletPOSIX
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An append-only file that receives a process's output on the node, so it can be read back
+/// after the connection that started it is gone.
+final class LogFile: @unchecked Sendable {
+    private let lock = Lock()
+    private var fd: Int32
+
+    init(path: String) throws(SystemError) {
+        try FileSystem.createDirectories(FileSystem.parent(of: path))
+        fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw SystemError(errno: errno, "cannot open log file \(path)") }
+    }
+
+    func append(_ buffer: ByteBuffer) {
+        lock.withLock {
+            guard fd >= 0 else { return }
+            buffer.withUnsafeReadableBytes { bytes in
+                var offset = 0
+                while offset < bytes.count {
+                    let written = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+                    if written < 0 && errno == EINTR { continue }
+                    if written <= 0 { return }  // disk full: the stream still reaches the controller
+                    offset += written
+                }
+            }
+        }
+    }
+
+    func close() {
+        lock.withLock {
+            if fd >= 0 { Glibc.close(fd) }
+            fd = -1
+        }
+    }
+}

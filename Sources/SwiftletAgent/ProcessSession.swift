@@ -1,0 +1,159 @@
+import NIOCore
+import NIOPosix
+import SwiftletPOSIX
+import SwiftletProtocol
+import SwiftletTransport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs one ``ExecRequest`` on its stream: spawns the command in its own session, forwards
+/// stdin, streams stdout and stderr (and appends them to the log file), delivers signals to the
+/// whole process group, and reports how it ended.
+enum ProcessSession {
+    /// How long a process group gets between SIGTERM and SIGKILL when its connection is lost.
+    static let terminationGrace: Duration = .seconds(3)
+
+    static func run(frame: Frame, stream: MuxStream) async {
+        let request: ExecRequest
+        do {
+            request = try ExecRequest(payload: frame.payload)
+        } catch {
+            await reset(stream, StreamFailure(code: StreamFailure.badRequestCode, message: "bad exec request: \(error)"))
+            return
+        }
+        let pipes: ProcessSpawner.Pipes
+        let log: LogFile?
+        do {
+            let command = CommandLine(request: request)
+            try command.checkWorkingDirectory()
+            log = try request.logPath.isEmpty ? nil : LogFile(path: command.expand(request.logPath))
+            pipes = try ProcessSpawner.spawn(
+                command.arguments,
+                environment: command.environment,
+                workingDirectory: command.workingDirectory
+            )
+        } catch {
+            await reset(stream, StreamFailure(code: StreamFailure.spawnFailedCode, message: "\(error)"))
+            return
+        }
+        let pid = pipes.pid
+        let exit = Task { await ChildReaper.shared.termination(of: pid) }
+        var started = ByteBuffer()
+        started.writeInteger(UInt32(pid))
+        try? await stream.send(.started, payload: started)
+
+        let connected = ConnectedFlag()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await pump(pipes.stdout, as: .data, to: stream, log: log, connected: connected) }
+            group.addTask { await pump(pipes.stderr, as: .stderr, to: stream, log: log, connected: connected) }
+            let inbound = Task {
+                await forwardInbound(stream, stdin: pipes.stdin, pid: pid)
+            }
+            await group.waitForAll()
+            let termination = await exit.value
+            let status: ExitStatus = switch termination {
+            case .exited(let code): ExitStatus(code: code)
+            case .signaled(let signal): .killed(by: signal)
+            }
+            log?.close()
+            if connected.value {
+                try? await stream.send(.eof)
+                try? await stream.send(.exit, payload: status.payload)
+            }
+            let lostConnection = await inbound.value
+            if lostConnection && !request.survivesDisconnect {
+                ProcessSpawner.signalGroup(pid, SIGKILL)
+            }
+        }
+    }
+
+    /// Copies stdin frames to the process and carries out signals. Returns true when the
+    /// connection was lost (as opposed to the stream ending normally).
+    private static func forwardInbound(_ stream: MuxStream, stdin: Int32, pid: pid_t) async -> Bool {
+        do {
+            let channel = try await NIOPipeBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .takingOwnershipOfDescriptor(output: stdin) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    }
+                }
+            try await channel.executeThenClose { _, outbound in
+                await forward(stream, to: outbound, pid: pid)
+            }
+        } catch {
+            await forward(stream, to: nil, pid: pid)
+        }
+        return await stream.connectionFailure() != nil
+    }
+
+    private static func forward(
+        _ stream: MuxStream,
+        to stdin: NIOAsyncChannelOutboundWriter<ByteBuffer>?,
+        pid: pid_t
+    ) async {
+        var stdinOpen = stdin != nil
+        for await frame in stream.inbound {
+            switch frame.kind {
+            case .data where stdinOpen:
+                // A child that closed its stdin is not an error; the bytes are dropped.
+                do { try await stdin?.write(frame.payload) } catch { stdinOpen = false }
+            case .eof:
+                stdin?.finish()
+                stdinOpen = false
+            case .signal:
+                if let number = frame.payload.getInteger(at: frame.payload.readerIndex, as: UInt32.self) {
+                    ProcessSpawner.signalGroup(pid, Int32(number))
+                }
+            default:
+                break
+            }
+        }
+        if stdinOpen { stdin?.finish() }
+    }
+
+    private static func pump(
+        _ fd: Int32,
+        as kind: FrameKind,
+        to stream: MuxStream,
+        log: LogFile?,
+        connected: ConnectedFlag
+    ) async {
+        do {
+            let channel = try await NIOPipeBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .takingOwnershipOfDescriptor(input: fd) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    }
+                }
+            try await channel.executeThenClose { inbound, _ in
+                for try await chunk in inbound {
+                    log?.append(chunk)
+                    guard connected.value else { continue }
+                    do {
+                        try await stream.send(kind, chunk)
+                    } catch {
+                        connected.value = false
+                    }
+                }
+            }
+        } catch {
+            connected.value = false
+        }
+    }
+
+    private static func reset(_ stream: MuxStream, _ failure: StreamFailure) async {
+        try? await stream.send(.reset, payload: failure.payload)
+    }
+}
+
+/// Whether output still goes to the controller; cleared when a send fails.
+final class ConnectedFlag: @unchecked Sendable {
+    private let lock = Lock()
+    private var _value = true
+    var value: Bool {
+        get { lock.withLock { _value } }
+        set { lock.withLock { _value = newValue } }
+    }
+}

@@ -1,0 +1,31 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The process environment, read without Foundation.
+public enum Environment {
+    public static func get(_ name: String) -> String? {
+        guard let value = getenv(name) else { return nil }
+        return String(cString: value)
+    }
+
+    /// All variables of the running process.
+    public static func all() -> [String: String] {
+        var result: [String: String] = [:]
+        var pointer = environ
+        while let entry = pointer.pointee {
+            let string = String(cString: entry)
+            if let equals = string.firstIndex(of: "=") {
+                result[String(string[..<equals])] = String(string[string.index(after: equals)...])
+            }
+            pointer += 1
+        }
+        return result
+    }
+
+    /// The home directory: `$HOME`, else `/`.
+    public static var home: String {
+        if let home = get("HOME"), !home.isEmpty { return home }
+        return "/"
+    }
+}

@@ -1,0 +1,106 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Starts processes with `posix_spawn`, each in a new session (so its own process group), with
+/// default signal dispositions and an empty signal mask whatever the parent has set.
+public enum ProcessSpawner {
+    /// The standard descriptors a child gets, and the new child's pid.
+    public struct Pipes: Sendable {
+        /// Write end of the child's stdin.
+        public var stdin: Int32
+        /// Read end of the child's stdout.
+        public var stdout: Int32
+        /// Read end of the child's stderr.
+        public var stderr: Int32
+        public var pid: pid_t
+    }
+
+    /// Spawns `arguments[0]` (an absolute path) with fresh pipes for stdin, stdout and stderr.
+    /// The returned descriptors are close-on-exec and owned by the caller.
+    public static func spawn(
+        _ arguments: [String],
+        environment: [String: String],
+        workingDirectory: String?
+    ) throws(SystemError) -> Pipes {
+        var stdinPipe: [Int32] = [-1, -1]
+        var stdoutPipe: [Int32] = [-1, -1]
+        var stderrPipe: [Int32] = [-1, -1]
+        var opened: [Int32] = []
+        func closeAll() { for fd in opened { close(fd) } }
+        for index in 0..<3 {
+            var pair: [Int32] = [-1, -1]
+            guard gnuPipe2(&pair, O_CLOEXEC) == 0 else {
+                let code = errno
+                closeAll()
+                throw SystemError(errno: code, "cannot create pipes for \(arguments[0])")
+            }
+            opened += pair
+            switch index {
+            case 0: stdinPipe = pair
+            case 1: stdoutPipe = pair
+            default: stderrPipe = pair
+            }
+        }
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, stdinPipe[0], 0)
+        posix_spawn_file_actions_adddup2(&actions, stdoutPipe[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, stderrPipe[1], 2)
+        if let workingDirectory {
+            _ = gnuAddChdir(&actions, workingDirectory)
+        }
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var emptyMask = sigset_t()
+        sigemptyset(&emptyMask)
+        var allSignals = sigset_t()
+        sigfillset(&allSignals)
+        posix_spawnattr_setsigmask(&attributes, &emptyMask)
+        posix_spawnattr_setsigdefault(&attributes, &allSignals)
+        let setSession: Int32 = 0x80  // POSIX_SPAWN_SETSID (glibc 2.26+), not imported as a constant
+        posix_spawnattr_setflags(
+            &attributes,
+            Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | setSession)
+        )
+
+        let argv = arguments.map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            for pointer in argv { free(pointer) }
+            for pointer in envp { free(pointer) }
+        }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, envp)
+        close(stdinPipe[0])
+        close(stdoutPipe[1])
+        close(stderrPipe[1])
+        guard result == 0 else {
+            close(stdinPipe[1])
+            close(stdoutPipe[0])
+            close(stderrPipe[0])
+            let place = workingDirectory.map { " in \($0)" } ?? ""
+            throw SystemError(errno: result, "cannot start \(arguments[0])\(place)")
+        }
+        return Pipes(stdin: stdinPipe[1], stdout: stdoutPipe[0], stderr: stderrPipe[0], pid: pid)
+    }
+
+    /// Sends `signal` to the whole process group led by `pid`.
+    public static func signalGroup(_ pid: pid_t, _ signal: Int32) {
+        if kill(-pid, signal) != 0 {
+            // The leader may have exited while its group lives on; fall back to the process itself.
+            _ = kill(pid, signal)
+        }
+    }
+}
+
+// GNU extensions that the Glibc module does not import (it is built without _GNU_SOURCE).
+@_silgen_name("pipe2")
+private func gnuPipe2(_ fds: UnsafeMutablePointer<Int32>, _ flags: Int32) -> Int32
+
+@_silgen_name("posix_spawn_file_actions_addchdir_np")
+private func gnuAddChdir(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ path: UnsafePointer<CChar>) -> Int32

@@ -1,0 +1,199 @@
+import NIOCore
+
+/// The protocol logic of one connection, for either side: handshake, heartbeats, stream
+/// bookkeeping and flow control. Pure: frames and clock readings in, actions out.
+public struct ConnectionStateMachine: Sendable {
+    public enum State: Sendable {
+        case awaitingHello
+        case established(version: UInt16, peer: Hello)
+        case closed(ProtocolError)
+    }
+
+    /// What the owner must do after a frame arrived.
+    public enum ReceiveAction: Sendable {
+        /// The handshake completed.
+        case established(version: UInt16, peer: Hello)
+        /// Answer the peer (a pong).
+        case reply(Frame)
+        /// Hand a stream frame to the application.
+        case deliver(Frame)
+        /// The stream got more send credit; wake its writers.
+        case creditGranted(StreamID)
+        /// Nothing to do.
+        case none
+        /// The connection is over. Send `goAway` first when `notifyPeer` is set.
+        case close(ProtocolError, notifyPeer: Bool)
+    }
+
+    public private(set) var state: State = .awaitingHello
+    public let local: Hello
+    private var heartbeat: HeartbeatStateMachine
+    private var streams: [StreamID: CreditWindow] = [:]
+    private let window: UInt32
+
+    public init(
+        local: Hello,
+        window: UInt32 = CreditWindow.initial,
+        heartbeatInterval: Duration = .seconds(2),
+        heartbeatTimeout: Duration = .seconds(10),
+        now: ContinuousClock.Instant
+    ) {
+        self.local = local
+        self.window = window
+        self.heartbeat = HeartbeatStateMachine(interval: heartbeatInterval, timeout: heartbeatTimeout, now: now)
+    }
+
+    /// The frame this side opens with.
+    public var helloFrame: Frame { Frame(kind: .hello, payload: local.payload) }
+
+    public var isEstablished: Bool {
+        if case .established = state { return true }
+        return false
+    }
+
+    /// Starts counting silence from `now` (the handshake begins; uploads before it do not count).
+    public mutating func restartSilenceTimer(at now: ContinuousClock.Instant) {
+        heartbeat.receivedFrame(at: now)
+    }
+
+    /// Registers a stream this side opened (an exec it sent).
+    public mutating func openedStream(_ id: StreamID) {
+        streams[id] = CreditWindow(window: window)
+    }
+
+    /// Forgets a stream: its last frame was sent or received.
+    public mutating func closedStream(_ id: StreamID) {
+        streams[id] = nil
+    }
+
+    public func isOpen(_ id: StreamID) -> Bool { streams[id] != nil }
+
+    /// Takes send credit on `stream`: up to `wanted` bytes, 0 if it must wait, nil if the stream is gone.
+    public mutating func reserveSend(on stream: StreamID, upTo wanted: Int) -> Int? {
+        guard streams[stream] != nil else { return nil }
+        return streams[stream]!.reserveSend(upTo: wanted)
+    }
+
+    /// The application consumed `count` bytes of `stream`; returns a credit frame to send, if due.
+    public mutating func consumed(_ count: Int, on stream: StreamID) -> Frame? {
+        guard streams[stream] != nil, let grant = streams[stream]!.consumed(count) else { return nil }
+        var payload = ByteBuffer()
+        payload.writeInteger(grant)
+        return Frame(kind: .credit, stream: stream, payload: payload)
+    }
+
+    /// Heartbeat timer. Returns a ping to send, or the reason the connection is dead.
+    public mutating func tick(at now: ContinuousClock.Instant) -> ReceiveAction {
+        guard isEstablished else {
+            if case .closed = state { return .none }
+            // Before the handshake, silence counts the same.
+            if case .peerSilent(let seconds) = heartbeat.tick(at: now) { return fail(silent: seconds) }
+            return .none
+        }
+        switch heartbeat.tick(at: now) {
+        case .none: return .none
+        case .sendPing(let nonce):
+            var payload = ByteBuffer()
+            payload.writeInteger(nonce)
+            return .reply(Frame(kind: .ping, payload: payload))
+        case .peerSilent(let seconds): return fail(silent: seconds)
+        }
+    }
+
+    public mutating func received(_ frame: Frame, at now: ContinuousClock.Instant) -> ReceiveAction {
+        heartbeat.receivedFrame(at: now)
+        do {
+            return try handle(frame)
+        } catch {
+            state = .closed(error)
+            return .close(error, notifyPeer: true)
+        }
+    }
+
+    /// The byte stream ended or failed underneath.
+    public mutating func transportClosed(_ error: ProtocolError) {
+        if case .closed = state { return }
+        state = .closed(error)
+    }
+
+    private mutating func fail(silent seconds: Int) -> ReceiveAction {
+        let error = ProtocolError(.peerSilent, "peer sent nothing for \(seconds) s")
+        state = .closed(error)
+        return .close(error, notifyPeer: true)
+    }
+
+    private mutating func handle(_ frame: Frame) throws(ProtocolError) -> ReceiveAction {
+        switch state {
+        case .closed:
+            return .none
+        case .awaitingHello:
+            if frame.kind == .goAway { return peerWentAway(frame) }
+            guard frame.kind == .hello, frame.stream == .control else {
+                throw ProtocolError(.unexpectedFrame, "expected hello, got \(frame.kind) on \(frame.stream)")
+            }
+            let peer: Hello
+            do { peer = try Hello(payload: frame.payload) } catch let error as ProtocolError {
+                throw error
+            } catch {
+                throw ProtocolError(.malformedFrame, "hello: \(error)")
+            }
+            let version = try local.negotiate(with: peer)
+            state = .established(version: version, peer: peer)
+            return .established(version: version, peer: peer)
+        case .established:
+            return try handleEstablished(frame)
+        }
+    }
+
+    private mutating func handleEstablished(_ frame: Frame) throws(ProtocolError) -> ReceiveAction {
+        switch frame.kind {
+        case .hello:
+            throw ProtocolError(.unexpectedFrame, "second hello")
+        case .goAway:
+            return peerWentAway(frame)
+        case .ping:
+            guard frame.stream == .control, frame.payload.readableBytes == 8 else {
+                throw ProtocolError(.malformedFrame, "ping must carry 8 bytes on stream 0")
+            }
+            return .reply(Frame(kind: .pong, payload: frame.payload))
+        case .pong:
+            return .none
+        case .exec:
+            guard frame.stream != .control else { throw ProtocolError(.unexpectedFrame, "exec on stream 0") }
+            guard streams[frame.stream] == nil else {
+                throw ProtocolError(.unexpectedFrame, "exec on \(frame.stream), which is already open")
+            }
+            streams[frame.stream] = CreditWindow(window: window)
+            return .deliver(frame)
+        case .data, .stderr:
+            guard streams[frame.stream] != nil else { return .none }  // raced with the stream's end
+            try streams[frame.stream]!.received(frame.payload.readableBytes)
+            return .deliver(frame)
+        case .credit:
+            guard frame.payload.readableBytes == 4, let increment = frame.payload.getInteger(at: frame.payload.readerIndex, as: UInt32.self) else {
+                throw ProtocolError(.malformedFrame, "credit must carry a u32")
+            }
+            guard streams[frame.stream] != nil else { return .none }
+            try streams[frame.stream]!.peerGranted(increment)
+            return .creditGranted(frame.stream)
+        case .exit, .reset:
+            guard streams[frame.stream] != nil else { return .none }
+            streams[frame.stream] = nil
+            return .deliver(frame)
+        case .started, .eof, .signal:
+            guard streams[frame.stream] != nil else { return .none }
+            return .deliver(frame)
+        default:
+            // Unknown kinds on stream 0 come from a newer peer that should not have sent them
+            // after agreeing on our version.
+            throw ProtocolError(.unexpectedFrame, "unknown frame \(frame.kind) on \(frame.stream)")
+        }
+    }
+
+    private mutating func peerWentAway(_ frame: Frame) -> ReceiveAction {
+        let error = (try? ProtocolError(payload: frame.payload))
+            ?? ProtocolError(.malformedFrame, "peer closed the connection with an unreadable reason")
+        state = .closed(error)
+        return .close(error, notifyPeer: false)
+    }
+}

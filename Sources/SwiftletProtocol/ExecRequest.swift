@@ -1,0 +1,60 @@
+import NIOCore
+
+/// Asks the agent to run a command on a new stream.
+///
+/// ```
+/// +---------+-------------------+---------------------+----------+-----------+
+/// | command | working directory | env: u32 n + n pairs | flags u8 | log path  |
+/// | string  | string            | of (key, value)      |          | string    |
+/// +---------+-------------------+---------------------+----------+-----------+
+/// ```
+/// flags: bit 0 = source `~/.bashrc` first, bit 1 = keep running when the connection drops.
+/// An empty working directory means the home directory; an empty log path means no log file.
+public struct ExecRequest: Hashable, Sendable {
+    public var command: String
+    public var workingDirectory: String
+    public var environment: [String: String]
+    public var sourceBashrc: Bool
+    public var survivesDisconnect: Bool
+    /// Where the agent also writes the process's output, relative to the node's home.
+    public var logPath: String
+
+    public init(
+        command: String,
+        workingDirectory: String = "",
+        environment: [String: String] = [:],
+        sourceBashrc: Bool = false,
+        survivesDisconnect: Bool = false,
+        logPath: String = ""
+    ) {
+        self.command = command
+        self.workingDirectory = workingDirectory
+        self.environment = environment
+        self.sourceBashrc = sourceBashrc
+        self.survivesDisconnect = survivesDisconnect
+        self.logPath = logPath
+    }
+}
+
+extension ExecRequest: WireMessage {
+    public init(payload: ByteBuffer) throws {
+        var reader = WireReader(payload, what: "exec")
+        self.command = try reader.string()
+        self.workingDirectory = try reader.string()
+        let pairs = try reader.pairs()
+        self.environment = Dictionary(pairs, uniquingKeysWith: { _, last in last })
+        let flags: UInt8 = try reader.integer()
+        self.sourceBashrc = flags & 1 != 0
+        self.survivesDisconnect = flags & 2 != 0
+        self.logPath = try reader.string()
+        try reader.finish()
+    }
+
+    public func write(to buffer: inout ByteBuffer) {
+        buffer.writeWireString(command)
+        buffer.writeWireString(workingDirectory)
+        buffer.writeWirePairs(environment.sorted { $0.key < $1.key })
+        buffer.writeInteger(UInt8((sourceBashrc ? 1 : 0) | (survivesDisconnect ? 2 : 0)))
+        buffer.writeWireString(logPath)
+    }
+}

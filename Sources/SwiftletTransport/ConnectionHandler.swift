@@ -1,0 +1,173 @@
+import NIOCore
+import SwiftletProtocol
+
+/// Carries out what the ``ConnectionStateMachine`` decides: writes frames, runs the heartbeat
+/// timer, routes stream frames to their ``MuxStream``s and wakes writers waiting for credit.
+/// Confined to the channel's event loop.
+final class ConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = Frame
+    typealias OutboundOut = Frame
+
+    private var stateMachine: ConnectionStateMachine
+    private var context: ChannelHandlerContext?
+    private var heartbeatTask: RepeatedTask?
+    private let established: EventLoopPromise<(UInt16, Hello)>
+    private var inbound: [StreamID: AsyncStream<Frame>.Continuation] = [:]
+    private var creditWaiters: [StreamID: [CheckedContinuation<Void, any Error>]] = [:]
+    private let acceptedStreams: AsyncStream<(Frame, AsyncStream<Frame>)>.Continuation
+    private var nextStreamID: UInt32 = 1
+    private(set) var failure: ProtocolError?
+    private let tickInterval: TimeAmount
+
+    init(
+        stateMachine: ConnectionStateMachine,
+        established: EventLoopPromise<(UInt16, Hello)>,
+        acceptedStreams: AsyncStream<(Frame, AsyncStream<Frame>)>.Continuation,
+        tickInterval: TimeAmount
+    ) {
+        self.stateMachine = stateMachine
+        self.established = established
+        self.acceptedStreams = acceptedStreams
+        self.tickInterval = tickInterval
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is PreambleHandler.PreambleExchanged else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        context.writeAndFlush(wrapOutboundOut(stateMachine.helloFrame), promise: nil)
+        stateMachine.restartSilenceTimer(at: .now)
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        heartbeatTask = context.eventLoop.scheduleRepeatedTask(initialDelay: tickInterval, delay: tickInterval) { _ in
+            loopBound.value.tick()
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        perform(stateMachine.received(unwrapInboundIn(data), at: .now))
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        let protocolError = (error as? ProtocolError) ?? ProtocolError(.connectionClosed, "\(error)")
+        fail(protocolError, notifyPeer: protocolError.code != .connectionClosed)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        fail(ProtocolError(.connectionClosed, "the connection to the peer closed"), notifyPeer: false)
+        context.fireChannelInactive()
+    }
+
+    // MARK: Operations for PeerConnection, on the event loop.
+
+    /// Opens a stream with `kind` and `payload` as its first frame; returns its id.
+    func openStream(kind: FrameKind, payload: ByteBuffer, inbound continuation: AsyncStream<Frame>.Continuation) throws -> StreamID {
+        if let failure { throw failure }
+        let id = StreamID(nextStreamID)
+        nextStreamID += 1
+        stateMachine.openedStream(id)
+        inbound[id] = continuation
+        write(Frame(kind: kind, stream: id, payload: payload))
+        return id
+    }
+
+    func send(_ frame: Frame) throws {
+        if let failure { throw failure }
+        write(frame)
+        if frame.kind == .exit || frame.kind == .reset {
+            stateMachine.closedStream(frame.stream)
+            finishStream(frame.stream)
+        }
+    }
+
+    /// Takes up to `wanted` bytes of credit; 0 means wait with ``waitForCredit``.
+    func reserveSend(on stream: StreamID, upTo wanted: Int) throws -> Int {
+        if let failure { throw failure }
+        guard let granted = stateMachine.reserveSend(on: stream, upTo: wanted) else {
+            throw ProtocolError(.unexpectedFrame, "\(stream) is closed")
+        }
+        return granted
+    }
+
+    func waitForCredit(on stream: StreamID, _ continuation: CheckedContinuation<Void, any Error>) {
+        if let failure {
+            continuation.resume(throwing: failure)
+            return
+        }
+        creditWaiters[stream, default: []].append(continuation)
+    }
+
+    func consumed(_ count: Int, on stream: StreamID) {
+        if let frame = stateMachine.consumed(count, on: stream), failure == nil { write(frame) }
+    }
+
+    func close(_ error: ProtocolError) {
+        fail(error, notifyPeer: true)
+    }
+
+    // MARK: Internals
+
+    private func tick() {
+        perform(stateMachine.tick(at: .now))
+    }
+
+    private func perform(_ action: ConnectionStateMachine.ReceiveAction) {
+        switch action {
+        case .none:
+            break
+        case .established(let version, let peer):
+            established.succeed((version, peer))
+        case .reply(let frame):
+            write(frame)
+        case .deliver(let frame):
+            if frame.kind == .exec {
+                let (stream, continuation) = AsyncStream.makeStream(of: Frame.self)
+                inbound[frame.stream] = continuation
+                acceptedStreams.yield((frame, stream))
+            } else {
+                inbound[frame.stream]?.yield(frame)
+                if frame.kind == .exit || frame.kind == .reset { finishStream(frame.stream) }
+            }
+        case .creditGranted(let stream):
+            for waiter in creditWaiters.removeValue(forKey: stream) ?? [] { waiter.resume() }
+        case .close(let error, let notifyPeer):
+            fail(error, notifyPeer: notifyPeer)
+        }
+    }
+
+    private func write(_ frame: Frame) {
+        context?.writeAndFlush(wrapOutboundOut(frame), promise: nil)
+    }
+
+    private func finishStream(_ stream: StreamID) {
+        inbound.removeValue(forKey: stream)?.finish()
+        for waiter in creditWaiters.removeValue(forKey: stream) ?? [] {
+            waiter.resume(throwing: ProtocolError(.unexpectedFrame, "\(stream) ended"))
+        }
+    }
+
+    private func fail(_ error: ProtocolError, notifyPeer: Bool) {
+        guard failure == nil else { return }
+        failure = error
+        stateMachine.transportClosed(error)
+        heartbeatTask?.cancel()
+        established.fail(error)
+        for (_, continuation) in inbound { continuation.finish() }
+        inbound = [:]
+        for waiter in creditWaiters.values.joined() { waiter.resume(throwing: error) }
+        creditWaiters = [:]
+        acceptedStreams.finish()
+        guard let context else { return }
+        if notifyPeer {
+            let channel = context.channel
+            context.writeAndFlush(wrapOutboundOut(Frame(kind: .goAway, payload: error.payload)))
+                .whenComplete { _ in channel.close(promise: nil) }
+        } else {
+            context.close(promise: nil)
+        }
+    }
+}

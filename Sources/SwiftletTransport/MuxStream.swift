@@ -1,0 +1,64 @@
+import NIOCore
+import SwiftletProtocol
+
+/// One multiplexed stream of a ``PeerConnection``: frames in, frames out, with flow control
+/// on ``FrameKind/data`` and ``FrameKind/stderr``.
+public struct MuxStream: Sendable {
+    public let id: StreamID
+    let connection: PeerConnection
+    private let frames: AsyncStream<Frame>
+    private let maximumChunk = 256 * 1024
+
+    init(id: StreamID, connection: PeerConnection, frames: AsyncStream<Frame>) {
+        self.id = id
+        self.connection = connection
+        self.frames = frames
+    }
+
+    /// Frames from the peer. Data bytes are granted back to the peer as the iteration moves on,
+    /// so a slow consumer slows the producer instead of filling memory. Ends when the stream
+    /// ends or the connection is lost (then ``PeerConnection/failure()`` says why).
+    public var inbound: Inbound { Inbound(iterator: frames.makeAsyncIterator(), stream: self) }
+
+    /// Sends bytes as `kind` (``FrameKind/data`` or ``FrameKind/stderr``), waiting for credit.
+    public func send(_ kind: FrameKind, _ bytes: ByteBuffer) async throws {
+        var remaining = bytes
+        while remaining.readableBytes > 0 {
+            let granted = try await connection.reserveSend(on: id, upTo: min(remaining.readableBytes, maximumChunk))
+            if granted == 0 {
+                try await connection.waitForCredit(on: id)
+                continue
+            }
+            let chunk = remaining.readSlice(length: granted)!
+            try await connection.send(Frame(kind: kind, stream: id, payload: chunk))
+        }
+    }
+
+    /// Sends a frame that carries no flow-controlled bytes (eof, signal, started, exit, reset).
+    public func send(_ kind: FrameKind, payload: ByteBuffer = ByteBuffer()) async throws {
+        try await connection.send(Frame(kind: kind, stream: id, payload: payload))
+    }
+
+    /// Why the connection under this stream ended, once it has; nil while it is up.
+    public func connectionFailure() async -> ProtocolError? {
+        await connection.failure()
+    }
+
+    public struct Inbound: AsyncSequence, AsyncIteratorProtocol {
+        var iterator: AsyncStream<Frame>.Iterator
+        let stream: MuxStream
+        var unacknowledged = 0
+
+        public mutating func next() async -> Frame? {
+            if unacknowledged > 0 {
+                stream.connection.consumed(unacknowledged, on: stream.id)
+                unacknowledged = 0
+            }
+            guard let frame = await iterator.next() else { return nil }
+            if frame.kind == .data || frame.kind == .stderr { unacknowledged = frame.payload.readableBytes }
+            return frame
+        }
+
+        public func makeAsyncIterator() -> Inbound { self }
+    }
+}

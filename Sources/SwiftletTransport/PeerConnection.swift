@@ -1,0 +1,135 @@
+import NIOCore
+import NIOPosix
+import SwiftletProtocol
+
+/// One framed, multiplexed connection to a peer over a pair of byte-stream descriptors
+/// (a pipe to `ssh`, `kubectl exec`, a local agent, or the agent's own stdin and stdout).
+public struct PeerConnection: Sendable {
+    /// Heartbeat timing; tests shorten it.
+    public struct Timing: Sendable {
+        public var heartbeatInterval: Duration
+        public var silenceTimeout: Duration
+
+        public init(heartbeatInterval: Duration = .seconds(2), silenceTimeout: Duration = .seconds(10)) {
+            self.heartbeatInterval = heartbeatInterval
+            self.silenceTimeout = silenceTimeout
+        }
+    }
+
+    public let channel: any Channel
+    private let handler: NIOLoopBound<ConnectionHandler>
+    /// The agreed protocol version.
+    public let version: UInt16
+    /// What the peer said of itself.
+    public let peer: Hello
+    /// Streams the peer opened (execs, on the agent): the opening frame and the stream's inbound frames.
+    public let acceptedStreams: AsyncStream<(Frame, AsyncStream<Frame>)>
+
+    /// Connects over `input` (read) and `output` (write), taking ownership of both descriptors,
+    /// and completes the handshake.
+    ///
+    /// - Parameter bootstrapResponder: set on the controller, which answers the bootstrap
+    ///   snippet and speaks only after the agent's preamble; nil on the agent.
+    public static func establish(
+        input: Int32,
+        output: Int32,
+        hello: Hello,
+        bootstrapResponder: (any BootstrapResponder)? = nil,
+        timing: Timing = Timing(),
+        maximumPayload: Int = Frame.defaultMaximumPayload,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws -> PeerConnection {
+        let (accepted, acceptedContinuation) = AsyncStream.makeStream(of: (Frame, AsyncStream<Frame>).self)
+        let eventLoop = group.next()
+        let established = eventLoop.makePromise(of: (UInt16, Hello).self)
+        let stateMachine = ConnectionStateMachine(
+            local: hello,
+            heartbeatInterval: timing.heartbeatInterval,
+            heartbeatTimeout: timing.silenceTimeout,
+            now: .now
+        )
+        let tick = TimeAmount.nanoseconds(Int64(timing.heartbeatInterval.components.seconds) * 500_000_000
+            + Int64(timing.heartbeatInterval.components.attoseconds / 2_000_000_000))
+        let channel = try await NIOPipeBootstrap(group: eventLoop)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let handler = ConnectionHandler(
+                        stateMachine: stateMachine,
+                        established: established,
+                        acceptedStreams: acceptedContinuation,
+                        tickInterval: tick
+                    )
+                    try channel.pipeline.syncOperations.addHandlers(
+                        PreambleHandler(bootstrapResponder: bootstrapResponder),
+                        ByteToMessageHandler(FrameDecoder(maximumPayload: maximumPayload)),
+                        MessageToByteHandler(FrameEncoder()),
+                        handler
+                    )
+                }
+            }
+            .takingOwnershipOfDescriptors(input: input, output: output)
+            .get()
+        let handler = try await channel.pipeline.handler(type: ConnectionHandler.self).map {
+            NIOLoopBound($0, eventLoop: channel.eventLoop)
+        }.get()
+        let (version, peer) = try await established.futureResult.get()
+        return PeerConnection(channel: channel, handler: handler, version: version, peer: peer, acceptedStreams: accepted)
+    }
+
+    /// Opens a stream running `request` on the peer.
+    public func openExec(_ request: ExecRequest) async throws -> MuxStream {
+        let (inbound, continuation) = AsyncStream.makeStream(of: Frame.self)
+        let handler = self.handler
+        let id = try await channel.eventLoop.submit {
+            try handler.value.openStream(kind: .exec, payload: request.payload, inbound: continuation)
+        }.get()
+        return MuxStream(id: id, connection: self, frames: inbound)
+    }
+
+    /// Wraps a stream the peer opened.
+    public func stream(accepting frame: Frame, frames: AsyncStream<Frame>) -> MuxStream {
+        MuxStream(id: frame.stream, connection: self, frames: frames)
+    }
+
+    /// Why the connection ended, once it has.
+    public func failure() async -> ProtocolError? {
+        let handler = self.handler
+        return try? await channel.eventLoop.submit { handler.value.failure }.get()
+    }
+
+    /// Closes the connection, telling the peer why.
+    public func close(_ reason: ProtocolError = ProtocolError(.connectionClosed, "closed by this side")) {
+        let handler = self.handler
+        channel.eventLoop.execute { handler.value.close(reason) }
+    }
+
+    /// Waits until the underlying channel has closed.
+    public func closed() async {
+        try? await channel.closeFuture.get()
+    }
+
+    // MARK: For MuxStream
+
+    func send(_ frame: Frame) async throws {
+        let handler = self.handler
+        try await channel.eventLoop.submit { try handler.value.send(frame) }.get()
+    }
+
+    func reserveSend(on stream: StreamID, upTo wanted: Int) async throws -> Int {
+        let handler = self.handler
+        return try await channel.eventLoop.submit { try handler.value.reserveSend(on: stream, upTo: wanted) }.get()
+    }
+
+    func waitForCredit(on stream: StreamID) async throws {
+        let handler = self.handler
+        let eventLoop = channel.eventLoop
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            eventLoop.execute { handler.value.waitForCredit(on: stream, continuation) }
+        }
+    }
+
+    func consumed(_ count: Int, on stream: StreamID) {
+        let handler = self.handler
+        channel.eventLoop.execute { handler.value.consumed(count, on: stream) }
+    }
+}
