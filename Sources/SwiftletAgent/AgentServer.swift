@@ -38,7 +38,11 @@ enum AgentServer {
         await withTaskGroup(of: Void.self) { group in
             for await (frame, frames) in connection.acceptedStreams {
                 let stream = connection.stream(accepting: frame, frames: frames)
-                group.addTask { await ProcessSession.run(frame: frame, stream: stream) }
+                if frame.kind == .sync {
+                    group.addTask { await FileReceiver.run(frame: frame, stream: stream) }
+                } else {
+                    group.addTask { await ProcessSession.run(frame: frame, stream: stream) }
+                }
             }
             // The connection is gone; sessions that survive it finish on their own.
             connection.close()

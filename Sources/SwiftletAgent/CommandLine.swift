@@ -36,13 +36,12 @@ struct CommandLine {
         return path
     }
 
-    func checkWorkingDirectory() throws(SystemError) {
-        var info = stat()
-        guard stat(workingDirectory, &info) == 0 else {
-            throw SystemError(errno: errno, "working directory \(workingDirectory)")
-        }
-        guard (info.st_mode & S_IFMT) == S_IFDIR else {
-            throw SystemError(errno: ENOTDIR, "working directory \(workingDirectory)")
+    /// Creates the working directory if it is missing (`~/sky_workdir` before any sync).
+    func prepareWorkingDirectory() throws(SystemError) {
+        do {
+            try FileSystem.createDirectories(workingDirectory)
+        } catch {
+            throw SystemError(errno: error.errno, "working directory \(workingDirectory)")
         }
     }
 }

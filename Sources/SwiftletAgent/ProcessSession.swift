@@ -27,7 +27,7 @@ enum ProcessSession {
         let log: LogFile?
         do {
             let command = CommandLine(request: request)
-            try command.checkWorkingDirectory()
+            try command.prepareWorkingDirectory()
             log = try request.logPath.isEmpty ? nil : LogFile(path: command.expand(request.logPath))
             pipes = try ProcessSpawner.spawn(
                 command.arguments,

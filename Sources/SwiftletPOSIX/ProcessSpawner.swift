@@ -11,7 +11,7 @@ public enum ProcessSpawner {
         public var stdin: Int32
         /// Read end of the child's stdout.
         public var stdout: Int32
-        /// Read end of the child's stderr.
+        /// Read end of the child's stderr, or -1 when it goes to a file.
         public var stderr: Int32
         public var pid: pid_t
     }
@@ -21,7 +21,8 @@ public enum ProcessSpawner {
     public static func spawn(
         _ arguments: [String],
         environment: [String: String],
-        workingDirectory: String?
+        workingDirectory: String?,
+        stderrFile: String? = nil
     ) throws(SystemError) -> Pipes {
         var stdinPipe: [Int32] = [-1, -1]
         var stdoutPipe: [Int32] = [-1, -1]
@@ -48,7 +49,11 @@ public enum ProcessSpawner {
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, stdinPipe[0], 0)
         posix_spawn_file_actions_adddup2(&actions, stdoutPipe[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, stderrPipe[1], 2)
+        if let stderrFile {
+            posix_spawn_file_actions_addopen(&actions, 2, stderrFile, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        } else {
+            posix_spawn_file_actions_adddup2(&actions, stderrPipe[1], 2)
+        }
         if let workingDirectory {
             _ = gnuAddChdir(&actions, workingDirectory)
         }
@@ -85,6 +90,10 @@ public enum ProcessSpawner {
             close(stderrPipe[0])
             let place = workingDirectory.map { " in \($0)" } ?? ""
             throw SystemError(errno: result, "cannot start \(arguments[0])\(place)")
+        }
+        if stderrFile != nil {
+            close(stderrPipe[0])
+            stderrPipe[0] = -1
         }
         return Pipes(stdin: stdinPipe[1], stdout: stdoutPipe[0], stderr: stderrPipe[0], pid: pid)
     }

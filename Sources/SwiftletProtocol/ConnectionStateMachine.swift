@@ -158,10 +158,10 @@ public struct ConnectionStateMachine: Sendable {
             return .reply(Frame(kind: .pong, payload: frame.payload))
         case .pong:
             return .none
-        case .exec:
-            guard frame.stream != .control else { throw ProtocolError(.unexpectedFrame, "exec on stream 0") }
+        case .exec, .sync:
+            guard frame.stream != .control else { throw ProtocolError(.unexpectedFrame, "\(frame.kind) on stream 0") }
             guard streams[frame.stream] == nil else {
-                throw ProtocolError(.unexpectedFrame, "exec on \(frame.stream), which is already open")
+                throw ProtocolError(.unexpectedFrame, "\(frame.kind) on \(frame.stream), which is already open")
             }
             streams[frame.stream] = CreditWindow(window: window)
             return .deliver(frame)

@@ -70,6 +70,8 @@ public struct FrameKind: Hashable, Sendable, CustomStringConvertible {
     public static let exit = FrameKind(rawValue: 0x17)
     /// The stream failed (spawn failed, bad request): ``StreamFailure``. Last frame of the stream.
     public static let reset = FrameKind(rawValue: 0x18)
+    /// Opens a stream that copies files to the node: ``FileSyncRequest``.
+    public static let sync = FrameKind(rawValue: 0x19)
     /// Stream 0. A control request with a u32 request id: ``ControlRequest``.
     public static let request = FrameKind(rawValue: 0x20)
     /// Stream 0. The answer to a ``request``: ``ControlResponse``.
@@ -90,6 +92,7 @@ public struct FrameKind: Hashable, Sendable, CustomStringConvertible {
         case .signal: "signal"
         case .exit: "exit"
         case .reset: "reset"
+        case .sync: "sync"
         case .request: "request"
         case .response: "response"
         default: "kind(0x\(String(rawValue, radix: 16)))"

@@ -53,8 +53,13 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        let protocolError = (error as? ProtocolError) ?? ProtocolError(.connectionClosed, "\(error)")
-        fail(protocolError, notifyPeer: protocolError.code != .connectionClosed)
+        guard let protocolError = error as? ProtocolError else {
+            // A bootstrap responder's own error: the handshake fails with it, unchanged.
+            established.fail(error)
+            fail(ProtocolError(.connectionClosed, "\(error)"), notifyPeer: false)
+            return
+        }
+        fail(protocolError, notifyPeer: true)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -124,7 +129,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         case .reply(let frame):
             write(frame)
         case .deliver(let frame):
-            if frame.kind == .exec {
+            if frame.kind == .exec || frame.kind == .sync {
                 let (stream, continuation) = AsyncStream.makeStream(of: Frame.self)
                 inbound[frame.stream] = continuation
                 acceptedStreams.yield((frame, stream))

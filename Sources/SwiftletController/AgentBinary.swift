@@ -1,0 +1,45 @@
+import Foundation
+import SwiftletPOSIX
+
+/// The agent binary the controller installs on nodes, with its hash and size.
+public struct AgentBinary: Sendable {
+    public let path: String
+    public let sha256: String
+    public let size: Int
+    /// The architecture it was built for, as `uname -m` names it.
+    public let architecture: String
+
+    /// `$SWIFTLET_AGENT_BINARY`, else `swiftlet-agent` beside the running executable.
+    public static func locate(home: SwiftletHome) throws -> AgentBinary {
+        let environment = ProcessInfo.processInfo.environment
+        let path: String
+        if let configured = environment["SWIFTLET_AGENT_BINARY"], !configured.isEmpty {
+            path = configured
+        } else {
+            path = FileSystem.parent(of: try SelfExecutable.path()) + "/swiftlet-agent"
+        }
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw ControllerError("no agent binary at \(path); build it with 'swift build' or set SWIFTLET_AGENT_BINARY")
+        }
+        return try hashed(path: path, cache: home.path + "/agent-sha256.cache")
+    }
+
+    /// Hashing tens of MB at every command would cost more than a round trip, so the hash is
+    /// cached keyed by path, size and modification time.
+    static func hashed(path: String, cache: String) throws -> AgentBinary {
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        let size = (attributes[.size] as? NSNumber)?.intValue ?? 0
+        let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+        let key = "\(path) \(size) \(modified)"
+        if let cached = try? String(contentsOfFile: cache, encoding: .utf8) {
+            let lines = cached.split(separator: "\n")
+            if lines.count == 2, lines[0] == key {
+                return AgentBinary(path: path, sha256: String(lines[1]), size: size, architecture: SelfExecutable.machine)
+            }
+        }
+        let sha = try SHA256Digest.hex(ofFile: path)
+        try? FileManager.default.createDirectory(atPath: FileSystem.parent(of: cache), withIntermediateDirectories: true)
+        try? "\(key)\n\(sha)".write(toFile: cache, atomically: true, encoding: .utf8)
+        return AgentBinary(path: path, sha256: sha, size: size, architecture: SelfExecutable.machine)
+    }
+}

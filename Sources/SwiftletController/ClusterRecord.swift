@@ -1,0 +1,74 @@
+import Foundation
+
+/// What the controller remembers of a cluster.
+public struct ClusterRecord: Codable, Sendable, Equatable {
+    public var name: String
+    /// `local` or `ssh/POOL`.
+    public var infra: String
+    /// Nodes in rank order, head first.
+    public var nodes: [NodeAddress]
+    public var created: Date
+    /// Id of the last job submitted (0 before the first).
+    public var lastJobID: Int
+    /// Exit code of the last job the controller saw end, if any.
+    public var lastJobStatus: String?
+
+    public init(name: String, infra: String, nodes: [NodeAddress], created: Date = Date(), lastJobID: Int = 0) {
+        self.name = name
+        self.infra = infra
+        self.nodes = nodes
+        self.created = created
+        self.lastJobID = lastJobID
+    }
+}
+
+/// Cluster records as one JSON file each under `$SWIFTLET_HOME/clusters/`, written atomically.
+public struct ClusterStore: Sendable {
+    public let home: SwiftletHome
+
+    public init(home: SwiftletHome) {
+        self.home = home
+    }
+
+    private func file(_ name: String) -> String { home.clusters + "/\(name).json" }
+
+    public func load(_ name: String) throws -> ClusterRecord? {
+        guard let data = FileManager.default.contents(atPath: file(name)) else { return nil }
+        do {
+            return try decoder.decode(ClusterRecord.self, from: data)
+        } catch {
+            throw ControllerError("cluster state \(file(name)) is unreadable: \(error)")
+        }
+    }
+
+    public func save(_ record: ClusterRecord) throws {
+        try home.ensure(home.clusters)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.dateEncodingStrategy = .iso8601
+        try encoder.encode(record).write(to: URL(fileURLWithPath: file(record.name)), options: .atomic)
+    }
+
+    public func remove(_ name: String) throws {
+        try? FileManager.default.removeItem(atPath: file(name))
+    }
+
+    public func all() throws -> [ClusterRecord] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: home.clusters)) ?? []
+        return try names.filter { $0.hasSuffix(".json") }.sorted().compactMap { try load(String($0.dropLast(5))) }
+    }
+
+    private var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+
+    /// Cluster names become file and directory names, so they are kept to a safe alphabet.
+    public static func validate(name: String) throws {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
+        guard !name.isEmpty, name.count <= 63, name.allSatisfy(allowed.contains), !name.hasPrefix(".") else {
+            throw ControllerError("invalid cluster name '\(name)': use letters, digits, '-', '_' and '.' (at most 63)")
+        }
+    }
+}

@@ -1,0 +1,22 @@
+import Foundation
+
+/// `swiftlet down`: forgets a cluster and removes what it left on this machine.
+public struct ClusterTeardown: Sendable {
+    public let home: SwiftletHome
+
+    public init(home: SwiftletHome) {
+        self.home = home
+    }
+
+    public func down(_ name: String) async throws {
+        let store = ClusterStore(home: home)
+        guard let record = try store.load(name) else {
+            throw ControllerError("no cluster '\(name)'; see 'swiftlet status'")
+        }
+        if record.infra == Infra.local.description {
+            // A local node is only a directory; its agent exits with its last connection.
+            try? FileManager.default.removeItem(atPath: home.localCluster(name))
+        }
+        try store.remove(name)
+    }
+}

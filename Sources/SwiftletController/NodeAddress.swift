@@ -1,0 +1,63 @@
+/// How to reach one node: a local agent process with its own home, or an SSH host.
+public enum NodeAddress: Codable, Hashable, Sendable, CustomStringConvertible {
+    case local(home: String)
+    case ssh(SSHHost)
+
+    /// The address other nodes reach this one at (for `SKYPILOT_NODE_IPS`).
+    public var ip: String {
+        switch self {
+        case .local: "127.0.0.1"
+        case .ssh(let host): host.address
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .local(let home): "local node \(home)"
+        case .ssh(let host): host.description
+        }
+    }
+}
+
+/// An SSH host from a node pool or `~/.ssh/config`.
+public struct SSHHost: Codable, Hashable, Sendable, CustomStringConvertible {
+    /// An IP, a DNS name, or an alias from `~/.ssh/config`.
+    public var address: String
+    public var user: String?
+    public var port: Int?
+    public var identityFile: String?
+
+    public init(address: String, user: String? = nil, port: Int? = nil, identityFile: String? = nil) {
+        self.address = address
+        self.user = user
+        self.port = port
+        self.identityFile = identityFile
+    }
+
+    public var description: String {
+        (user.map { "\($0)@" } ?? "") + address + (port.map { ":\($0)" } ?? "")
+    }
+
+    /// `ssh` arguments up to and including the destination, multiplexed through a
+    /// ControlMaster whose socket lives in `controlDirectory`.
+    public func sshArguments(controlDirectory: String) -> [String] {
+        var arguments = [
+            "-T",
+            "-o", "BatchMode=yes",
+            "-o", "ConnectTimeout=10",
+            "-o", "ServerAliveInterval=5",
+            "-o", "ServerAliveCountMax=3",
+            "-o", "StrictHostKeyChecking=accept-new",
+            "-o", "UserKnownHostsFile=\(controlDirectory)/known_hosts ~/.ssh/known_hosts",
+            "-o", "ControlMaster=auto",
+            "-o", "ControlPath=\(controlDirectory)/%C",
+            "-o", "ControlPersist=300",
+            "-o", "LogLevel=ERROR",
+        ]
+        if let port { arguments += ["-p", String(port)] }
+        if let identityFile { arguments += ["-i", identityFile, "-o", "IdentitiesOnly=yes"] }
+        if let user { arguments += ["-l", user] }
+        arguments.append(address)
+        return arguments
+    }
+}

@@ -1,0 +1,165 @@
+import Foundation
+import NIOCore
+import SwiftletPOSIX
+import SwiftletProtocol
+import SwiftletTransport
+
+/// Brings a node's agent up through its transport (bootstrap) and returns the connection.
+public struct NodeConnector: Sendable {
+    public let home: SwiftletHome
+    public let binary: AgentBinary
+    public var timing: PeerConnection.Timing
+    /// How long a node may take from spawning the transport to the agent's hello.
+    public var handshakeTimeout: Duration
+
+    public init(
+        home: SwiftletHome,
+        binary: AgentBinary,
+        timing: PeerConnection.Timing = .init(),
+        handshakeTimeout: Duration = .seconds(120)
+    ) {
+        self.home = home
+        self.binary = binary
+        self.timing = timing
+        self.handshakeTimeout = handshakeTimeout
+    }
+
+    /// Connects to `address`; `name` is how errors refer to the node (`node 1 (10.0.0.4)`).
+    public func connect(to address: NodeAddress, name: String, uploaded: @escaping @Sendable () -> Void = {}) async throws -> NodeSession {
+        try home.ensure(home.sshControl)
+        let stderrFile = home.sshControl + "/stderr-\(getpid())-\(UUID().uuidString.prefix(8))"
+        defer { unlink(stderrFile) }
+        let (arguments, environment, workingDirectory) = try transportCommand(for: address)
+        let pipes: ProcessSpawner.Pipes
+        do {
+            pipes = try ProcessSpawner.spawn(arguments, environment: environment, workingDirectory: workingDirectory, stderrFile: stderrFile)
+        } catch {
+            throw NodeError(node: name, step: "connect", "\(error)")
+        }
+        let exit = TransportExit(pid: pipes.pid)
+        let hello = Hello(
+            role: "controller",
+            buildID: binary.sha256,
+            os: SelfExecutable.operatingSystem,
+            arch: SelfExecutable.machine,
+            capabilities: []
+        )
+        let responder = AgentUploader(binary: binary, node: name, uploaded: uploaded)
+        let timing = self.timing
+        do {
+            let connection = try await withTimeout(handshakeTimeout) {
+                try await PeerConnection.establish(
+                    input: pipes.stdout,
+                    output: pipes.stdin,
+                    hello: hello,
+                    bootstrapResponder: responder,
+                    timing: timing
+                )
+            }
+            guard connection.peer.buildID == binary.sha256 else {
+                connection.close()
+                throw NodeError(
+                    node: name,
+                    step: "bootstrap",
+                    "the agent on the node is build \(connection.peer.buildID.prefix(12)), expected \(binary.sha256.prefix(12))"
+                )
+            }
+            return NodeSession(name: name, address: address, connection: connection, transportPID: pipes.pid)
+        } catch let error as NodeError {
+            kill(pipes.pid, SIGTERM)
+            throw error
+        } catch {
+            let status = await exit.wait(upTo: .seconds(3))
+            if status == nil { kill(pipes.pid, SIGKILL) }
+            let stderr = (try? String(contentsOfFile: stderrFile, encoding: .utf8)) ?? ""
+            throw TransportFailure.classify(node: name, address: address, exitStatus: status, stderr: stderr, underlying: error)
+        }
+    }
+
+    private func transportCommand(for address: NodeAddress) throws -> ([String], [String: String], String?) {
+        let script = BootstrapScript.render(sha256: binary.sha256, size: binary.size)
+        var environment = ProcessInfo.processInfo.environment
+        switch address {
+        case .local(let nodeHome):
+            try home.ensure(nodeHome)
+            environment["HOME"] = nodeHome
+            return (["/bin/sh", "-c", script], environment, nodeHome)
+        case .ssh(let host):
+            let ssh = try Executables.find("ssh")
+            let command = BootstrapScript.remoteCommand(sha256: binary.sha256, size: binary.size)
+            return ([ssh] + host.sshArguments(controlDirectory: home.sshControl) + [command], environment, nil)
+        }
+    }
+}
+
+/// A connected node: its agent connection and the transport process carrying it.
+public struct NodeSession: Sendable {
+    public let name: String
+    public let address: NodeAddress
+    public let connection: PeerConnection
+    public let transportPID: pid_t
+
+    /// Closes the connection; the transport process ends with it.
+    public func close() async {
+        connection.close()
+        await connection.closed()
+        let exit = TransportExit(pid: transportPID)
+        if await exit.wait(upTo: .seconds(2)) == nil {
+            kill(transportPID, SIGKILL)
+        }
+    }
+}
+
+/// Waits for the transport process's exit through the shared reaper.
+struct TransportExit: Sendable {
+    let pid: pid_t
+    private let box = Box()
+
+    init(pid: pid_t) {
+        self.pid = pid
+        let box = self.box
+        ChildReaper.shared.onExit(of: pid) { termination in box.set(termination) }
+    }
+
+    func wait(upTo limit: Duration) async -> ChildReaper.Termination? {
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            if let termination = box.get() { return termination }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return box.get()
+    }
+
+    private final class Box: @unchecked Sendable {
+        private let lock = Lock()
+        private var value: ChildReaper.Termination?
+        func set(_ termination: ChildReaper.Termination) { lock.withLock { value = termination } }
+        func get() -> ChildReaper.Termination? { lock.withLock { value } }
+    }
+}
+
+/// Finds programs on `$PATH`.
+enum Executables {
+    static func find(_ name: String) throws -> String {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        for directory in path.split(separator: ":") {
+            let candidate = "\(directory)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        throw ControllerError("'\(name)' is not on PATH; install it (Debian: apt-get install openssh-client)")
+    }
+}
+
+struct TimeoutError: Error {}
+
+func withTimeout<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(for: limit)
+            throw TimeoutError()
+        }
+        defer { group.cancelAll() }
+        return try await group.next()!
+    }
+}

@@ -1,0 +1,101 @@
+import Dispatch
+import NIOCore
+import SwiftletProtocol
+import SwiftletTransport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A process running on a node, seen from the controller.
+public struct RemoteProcess: Sendable {
+    /// What arrives from the process.
+    public enum Event: Sendable {
+        case started(pid: Int)
+        case stdout(ByteBuffer)
+        case stderr(ByteBuffer)
+    }
+
+    public let stream: MuxStream
+
+    /// Starts `request` on the node.
+    public static func start(_ request: ExecRequest, on node: NodeSession) async throws -> RemoteProcess {
+        RemoteProcess(stream: try await node.connection.openExec(request))
+    }
+
+    /// Delivers `signal` to the process's whole group on the node.
+    public func signal(_ signal: Int32) async throws {
+        var payload = ByteBuffer()
+        payload.writeInteger(UInt32(signal))
+        try await stream.send(.signal, payload: payload)
+    }
+
+    public func writeStdin(_ bytes: ByteBuffer) async throws {
+        try await stream.send(.data, bytes)
+    }
+
+    public func closeStdin() async throws {
+        try await stream.send(.eof)
+    }
+
+    /// Feeds every event to `handle` and returns how the process ended.
+    /// Throws ``StreamFailure`` when it could not start, ``ProtocolError`` when the connection was lost.
+    public func wait(_ handle: (Event) async -> Void) async throws -> ExitStatus {
+        for await frame in stream.inbound {
+            switch frame.kind {
+            case .started:
+                let pid = frame.payload.getInteger(at: frame.payload.readerIndex, as: UInt32.self) ?? 0
+                await handle(.started(pid: Int(pid)))
+            case .data:
+                await handle(.stdout(frame.payload))
+            case .stderr:
+                await handle(.stderr(frame.payload))
+            case .exit:
+                return try ExitStatus(payload: frame.payload)
+            case .reset:
+                throw try StreamFailure(payload: frame.payload)
+            default:
+                continue
+            }
+        }
+        throw await stream.connectionFailure() ?? ProtocolError(.connectionClosed, "the stream ended without an exit status")
+    }
+
+    /// Waits for the agent to report the process started; returns its pid on the node.
+    public func waitForStart() async throws -> Int {
+        for await frame in stream.inbound {
+            if frame.kind == .started {
+                return Int(frame.payload.getInteger(at: frame.payload.readerIndex, as: UInt32.self) ?? 0)
+            }
+            if frame.kind == .reset { throw try StreamFailure(payload: frame.payload) }
+        }
+        throw await stream.connectionFailure() ?? ProtocolError(.connectionClosed, "the stream ended before the process started")
+    }
+
+    /// Copies this process's stdin from the controller's own stdin, then sends EOF.
+    public func forwardStandardInput() async {
+        while let chunk = await StandardInput.read() {
+            do {
+                try await writeStdin(chunk)
+            } catch {
+                return
+            }
+        }
+        try? await closeStdin()
+    }
+}
+
+/// The controller's stdin, read on a Dispatch thread so a blocking read never holds a thread
+/// of the cooperative pool.
+enum StandardInput {
+    static func read() async -> ByteBuffer? {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                var bytes = [UInt8](repeating: 0, count: 64 * 1024)
+                var count: Int
+                repeat { count = Glibc.read(0, &bytes, bytes.count) } while count < 0 && errno == EINTR
+                continuation.resume(returning: count > 0 ? ByteBuffer(bytes: bytes[0..<count]) : nil)
+            }
+        }
+    }
+}

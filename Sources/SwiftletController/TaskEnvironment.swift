@@ -1,0 +1,85 @@
+import Foundation
+import SwiftletTask
+
+/// The environment a task's setup and run see, with SkyPilot's names and formats.
+public struct TaskEnvironment: Sendable {
+    public let cluster: String
+    public let infra: String
+    /// Node addresses in rank order, head first.
+    public let nodeIPs: [String]
+    public let jobID: Int
+    public let taskID: String
+    public let user: String
+    public let gpusPerNode: Int
+
+    public init(cluster: String, infra: String, nodeIPs: [String], jobID: Int, submitted: Date, user: String, gpusPerNode: Int) {
+        self.cluster = cluster
+        self.infra = infra
+        self.nodeIPs = nodeIPs
+        self.jobID = jobID
+        self.user = user
+        self.gpusPerNode = gpusPerNode
+        self.taskID = "sky-\(Self.timestamp(submitted))_\(cluster)_\(jobID)"
+    }
+
+    /// `YYYY-MM-DD-HH-MM-SS-ffffff` in UTC, as in SkyPilot's task ids.
+    static func timestamp(_ date: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second, .nanosecond], from: date)
+        func pad(_ value: Int?, _ width: Int) -> String {
+            let text = String(value ?? 0)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        return [pad(parts.year, 4), pad(parts.month, 2), pad(parts.day, 2), pad(parts.hour, 2), pad(parts.minute, 2), pad(parts.second, 2), pad((parts.nanosecond ?? 0) / 1000, 6)].joined(separator: "-")
+    }
+
+    var clusterInfo: String {
+        let info: [String: Any] = [
+            "cluster_name": cluster,
+            "cloud": infra,
+            "num_nodes": nodeIPs.count,
+            "head_ip": nodeIPs.first ?? "",
+            "ips": nodeIPs,
+        ]
+        let data = (try? JSONSerialization.data(withJSONObject: info, options: [.sortedKeys])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    private var common: [String: String] {
+        [
+            "SKYPILOT_NUM_NODES": String(nodeIPs.count),
+            "SKYPILOT_TASK_ID": taskID,
+            "SKYPILOT_CLUSTER_INFO": clusterInfo,
+            "SKYPILOT_USER": user,
+        ]
+    }
+
+    /// What `setup` sees on node `rank`; the task's envs and secrets win over nothing here.
+    public func setup(rank: Int, task: TaskSpec) -> [String: String] {
+        var environment = taskVariables(task)
+        environment.merge(common) { _, ours in ours }
+        environment["SKYPILOT_SETUP_NODE_RANK"] = String(rank)
+        environment["SKYPILOT_SETUP_NODE_IPS"] = nodeIPs.joined(separator: "\n")
+        environment["SKYPILOT_SETUP_NUM_GPUS_PER_NODE"] = String(gpusPerNode)
+        return environment
+    }
+
+    /// What `run` sees on rank `rank`.
+    public func run(rank: Int, task: TaskSpec) -> [String: String] {
+        var environment = taskVariables(task)
+        environment.merge(common) { _, ours in ours }
+        environment["SKYPILOT_NODE_RANK"] = String(rank)
+        environment["SKYPILOT_NODE_IPS"] = nodeIPs.joined(separator: "\n")
+        environment["SKYPILOT_NUM_GPUS_PER_NODE"] = String(gpusPerNode)
+        environment["SKYPILOT_INTERNAL_JOB_ID"] = String(jobID)
+        environment["PYTHONUNBUFFERED"] = "1"
+        return environment
+    }
+
+    private func taskVariables(_ task: TaskSpec) -> [String: String] {
+        var environment: [String: String] = [:]
+        for variable in task.envs + task.secrets { environment[variable.key] = variable.value }
+        return environment
+    }
+}

@@ -1,0 +1,25 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The controller's own stdout and stderr, written with one `write` per block so that lines
+/// from concurrent ranks never interleave mid-line.
+public enum Terminal {
+    public static func out(_ bytes: [UInt8]) { writeAll(1, bytes) }
+    public static func err(_ bytes: [UInt8]) { writeAll(2, bytes) }
+    public static func out(_ text: String) { writeAll(1, Array(text.utf8)) }
+    public static func err(_ text: String) { writeAll(2, Array(text.utf8)) }
+
+    public static var stdinIsTerminal: Bool { isatty(0) == 1 }
+    public static var stdoutIsTerminal: Bool { isatty(1) == 1 }
+
+    private static func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, bytes.count - offset) }
+            if written < 0 && errno == EINTR { continue }
+            if written <= 0 { return }
+            offset += written
+        }
+    }
+}

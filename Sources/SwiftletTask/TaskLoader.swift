@@ -1,0 +1,214 @@
+import Foundation
+import Yams
+
+/// Reads SkyPilot task YAML into a ``TaskSpec``, with errors that name the file, line and column.
+public struct TaskLoader {
+    /// Top-level fields Swiftlet acts on.
+    static let actedOn: Set<String> = ["name", "workdir", "num_nodes", "resources", "envs", "secrets", "file_mounts", "setup", "run"]
+    /// Valid SkyPilot task fields Swiftlet accepts without acting on them.
+    static let accepted: Set<String> = ["service", "pool", "config", "volumes", "event_callback", "inputs", "outputs", "experimental"]
+
+    let file: String
+    let lines: [Substring]
+
+    /// Loads `path`, applying `--env` and `--secret` values.
+    public static func load(path: String, envOverrides: [String: String] = [:], secretOverrides: [String: String] = [:]) throws -> TaskSpec {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw TaskError(file: path, line: 0, column: 0, message: "cannot read the task file")
+        }
+        return try TaskLoader(file: path, text: text).parse(text, envOverrides: envOverrides, secretOverrides: secretOverrides)
+    }
+
+    init(file: String, text: String) {
+        self.file = file
+        self.lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+    }
+
+    public static func parse(_ text: String, file: String, envOverrides: [String: String] = [:], secretOverrides: [String: String] = [:]) throws -> TaskSpec {
+        try TaskLoader(file: file, text: text).parse(text, envOverrides: envOverrides, secretOverrides: secretOverrides)
+    }
+
+    func parse(_ text: String, envOverrides: [String: String], secretOverrides: [String: String]) throws -> TaskSpec {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            throw syntaxError(error)
+        }
+        var task = TaskSpec()
+        guard let root else { return try finish(task, envOverrides: envOverrides, secretOverrides: secretOverrides, envNodes: [:]) }
+        guard let mapping = root.mapping else { throw error(at: root, "a task must be a mapping of fields") }
+        var envNodes: [String: Node] = [:]
+        for (keyNode, value) in mapping {
+            guard let key = keyNode.string else { throw error(at: keyNode, "field names must be strings") }
+            if Self.accepted.contains(key) {
+                task.ignoredFields.append(key)
+                continue
+            }
+            guard Self.actedOn.contains(key) else {
+                throw error(at: keyNode, "unknown field '\(key)'" + suggestion(for: key, among: Self.actedOn.union(Self.accepted)))
+            }
+            switch key {
+            case "name": task.name = try optionalString(value, field: key)
+            case "workdir": task.workdir = try optionalString(value, field: key)
+            case "setup": task.setup = try optionalString(value, field: key)
+            case "run": task.run = try optionalString(value, field: key)
+            case "num_nodes":
+                guard let count = value.int, count >= 1 else { throw error(at: value, "num_nodes must be a positive integer") }
+                task.numNodes = count
+            case "envs":
+                for (envKey, envValue) in try pairs(value, field: key) {
+                    envNodes[envKey] = envValue
+                    if let scalar = try scalarString(envValue, field: "envs.\(envKey)") {
+                        task.envs.append(.init(key: envKey, value: scalar))
+                    } else {
+                        task.envs.append(.init(key: envKey, value: "\u{0}"))
+                    }
+                }
+            case "secrets":
+                for (secretKey, secretValue) in try pairs(value, field: key) {
+                    envNodes[secretKey] = secretValue
+                    task.secrets.append(.init(key: secretKey, value: try scalarString(secretValue, field: "secrets.\(secretKey)") ?? "\u{0}"))
+                }
+            case "file_mounts":
+                for (target, source) in try pairs(value, field: key) {
+                    if let path = source.string { task.fileMounts[target] = path }
+                }
+            case "resources":
+                task.resources = try resources(value)
+            default:
+                break
+            }
+        }
+        return try finish(task, envOverrides: envOverrides, secretOverrides: secretOverrides, envNodes: envNodes)
+    }
+
+    private func finish(_ task: TaskSpec, envOverrides: [String: String], secretOverrides: [String: String], envNodes: [String: Node]) throws -> TaskSpec {
+        var task = task
+        task.envs = try apply(envOverrides, to: task.envs, flag: "--env", envNodes: envNodes)
+        task.secrets = try apply(secretOverrides, to: task.secrets, flag: "--secret", envNodes: envNodes)
+        return task
+    }
+
+    private func apply(_ overrides: [String: String], to vars: [TaskSpec.EnvVar], flag: String, envNodes: [String: Node]) throws -> [TaskSpec.EnvVar] {
+        var result = vars.map { variable in
+            TaskSpec.EnvVar(key: variable.key, value: overrides[variable.key] ?? variable.value)
+        }
+        for (key, value) in overrides.sorted(by: { $0.key < $1.key }) where !vars.contains(where: { $0.key == key }) {
+            result.append(.init(key: key, value: value))
+        }
+        if let missing = result.first(where: { $0.value == "\u{0}" }) {
+            let message = "\(missing.key) is null and must be given: add \(flag) \(missing.key)=VALUE"
+            if let node = envNodes[missing.key] { throw error(at: node, message) }
+            throw TaskError(file: file, line: 0, column: 0, message: message)
+        }
+        return result
+    }
+
+    private func resources(_ node: Node) throws -> TaskSpec.Resources {
+        var resources = TaskSpec.Resources()
+        guard node.mapping != nil else {
+            if node.null != nil { return resources }
+            throw error(at: node, "resources must be a mapping")
+        }
+        for (key, value) in try pairs(node, field: "resources") {
+            switch key {
+            case "accelerators": resources.accelerators = try accelerators(value)
+            case "image_id": resources.imageID = value.string
+            case "infra": resources.infra = value.string
+            default: break
+            }
+        }
+        return resources
+    }
+
+    private func accelerators(_ node: Node) throws -> [String: Double] {
+        if let text = node.string {
+            let parts = text.split(separator: ":")
+            let count = parts.count > 1 ? Double(parts[1]) : 1
+            guard let count, parts.count <= 2 else { throw error(at: node, "accelerators must look like NAME or NAME:COUNT") }
+            return [String(parts[0]): count]
+        }
+        if node.mapping != nil {
+            var result: [String: Double] = [:]
+            for (name, count) in try pairs(node, field: "accelerators") {
+                result[name] = count.float ?? Double(count.int ?? 1)
+            }
+            return result
+        }
+        if let sequence = node.sequence, let first = sequence.first {
+            return try accelerators(first)
+        }
+        return [:]
+    }
+
+    // MARK: Helpers
+
+    private func pairs(_ node: Node, field: String) throws -> [(String, Node)] {
+        if node.null != nil { return [] }
+        guard let mapping = node.mapping else { throw error(at: node, "\(field) must be a mapping") }
+        return try mapping.map { key, value in
+            guard let name = key.string else { throw error(at: key, "\(field): keys must be strings") }
+            return (name, value)
+        }
+    }
+
+    private func optionalString(_ node: Node, field: String) throws -> String? {
+        if node.null != nil { return nil }
+        guard case .scalar(let scalar) = node else { throw error(at: node, "\(field) must be a string") }
+        return scalar.string
+    }
+
+    /// A scalar as SkyPilot turns it into an env value (`true` -> `True`), or nil for null.
+    private func scalarString(_ node: Node, field: String) throws -> String? {
+        guard case .scalar(let scalar) = node else { throw error(at: node, "\(field) must be a string, number or boolean") }
+        if node.null != nil { return nil }
+        if scalar.style == .plain, let bool = node.bool { return bool ? "True" : "False" }
+        return scalar.string
+    }
+
+    private func error(at node: Node, _ message: String) -> TaskError {
+        let line = node.mark?.line ?? 0
+        let column = node.mark?.column ?? 0
+        return TaskError(file: file, line: line, column: column, message: message, sourceLine: source(line))
+    }
+
+    private func source(_ line: Int) -> String? {
+        line >= 1 && line <= lines.count ? String(lines[line - 1]) : nil
+    }
+
+    private func syntaxError(_ error: YamlError) -> TaskError {
+        switch error {
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _):
+            return TaskError(file: file, line: mark.line, column: mark.column, message: "YAML syntax error: \(problem)", sourceLine: source(mark.line))
+        default:
+            return TaskError(file: file, line: 0, column: 0, message: "YAML error: \(error)")
+        }
+    }
+
+    private func suggestion(for key: String, among candidates: Set<String>) -> String {
+        let ranked: [(name: String, distance: Int)] = candidates.sorted().map { ($0, EditDistance.between(key, $0)) }
+        guard let best = ranked.min(by: { $0.distance < $1.distance }), best.distance <= max(2, key.count / 3) else {
+            return ""
+        }
+        return "; did you mean '\(best.name)'?"
+    }
+}
+
+/// Levenshtein distance, for "did you mean" suggestions.
+enum EditDistance {
+    static func between(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        var previous = Array(0...b.count)
+        for i in 1...max(a.count, 1) where !a.isEmpty {
+            var current = [i] + Array(repeating: 0, count: b.count)
+            for j in 1...max(b.count, 1) where !b.isEmpty {
+                let substitution: Int = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)
+                let insertionOrDeletion: Int = min(previous[j], current[j - 1]) + 1
+                current[j] = min(substitution, insertionOrDeletion)
+            }
+            previous = current
+        }
+        return a.isEmpty ? b.count : previous[b.count]
+    }
+}

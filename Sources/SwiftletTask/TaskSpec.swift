@@ -1,0 +1,42 @@
+/// A SkyPilot task, as Swiftlet acts on it.
+public struct TaskSpec: Sendable, Equatable {
+    public var name: String?
+    public var workdir: String?
+    public var numNodes: Int = 1
+    /// Task env vars in file order, after `--env` overrides; every value is set.
+    public var envs: [EnvVar] = []
+    /// Secret values: passed to the task like envs, never printed or stored.
+    public var secrets: [EnvVar] = []
+    public var fileMounts: [String: String] = [:]
+    public var setup: String?
+    public var run: String?
+    public var resources = Resources()
+    /// Valid SkyPilot fields that Swiftlet accepts but does not act on.
+    public var ignoredFields: [String] = []
+
+    public init() {}
+
+    public struct EnvVar: Sendable, Equatable {
+        public var key: String
+        public var value: String
+
+        public init(key: String, value: String) {
+            self.key = key
+            self.value = value
+        }
+    }
+
+    public struct Resources: Sendable, Equatable {
+        /// Accelerator name to count per node, e.g. `["H100": 8]`.
+        public var accelerators: [String: Double] = [:]
+        public var imageID: String?
+        public var infra: String?
+
+        public init() {}
+
+        /// GPUs per node, as `SKYPILOT_NUM_GPUS_PER_NODE` reports it.
+        public var gpusPerNode: Int {
+            Int((accelerators.values.max() ?? 0).rounded(.up))
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import SwiftletController
+import SwiftletTask
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What every command that talks to nodes sets up.
+enum CommandEnvironment {
+    static func runner() throws -> JobRunner {
+        let home = SwiftletHome.fromEnvironment()
+        let binary = try AgentBinary.locate(home: home)
+        return JobRunner(home: home, connector: NodeConnector(home: home, binary: binary))
+    }
+
+    /// Prints a failure as one clear line and turns it into an exit code.
+    static func reportingErrors(_ body: () async throws -> Int32) async throws -> Int32 {
+        do {
+            return try await body()
+        } catch let error as NodeError {
+            Terminal.err("error: \(error)\n")
+            return 1
+        } catch let error as ControllerError {
+            Terminal.err("error: \(error)\n")
+            return 1
+        } catch let error as TaskError {
+            Terminal.err("error: \(error)\n")
+            return 2
+        }
+    }
+
+    nonisolated(unsafe) private static var interruptSource: (any DispatchSourceSignal)?
+
+    /// Ctrl-C detaches: the controller leaves, a running job goes on with its log on the node.
+    static func detachOnInterrupt() {
+        signal(SIGINT, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        source.setEventHandler {
+            Terminal.err("\nDetached. A running job keeps running on the cluster; its output is in ~/.swiftlet/jobs/<id>/run.log on each node.\n")
+            exit(130)
+        }
+        source.resume()
+        interruptSource = source
+    }
+}
+
+/// Plain aligned columns.
+enum TextTable {
+    static func render(_ rows: [[String]]) -> String {
+        guard let first = rows.first else { return "" }
+        let widths = (0..<first.count).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        return rows.map { row in
+            row.enumerated().map { index, cell in
+                index == row.count - 1 ? cell : cell.padding(toLength: widths[index] + 2, withPad: " ", startingAt: 0)
+            }.joined()
+        }.joined(separator: "\n") + "\n"
+    }
+}

@@ -1,0 +1,188 @@
+import ArgumentParser
+import Foundation
+import SwiftletController
+import SwiftletTask
+
+@main
+struct Swiftlet: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "swiftlet",
+        abstract: "Run SkyPilot tasks on machines you already have.",
+        subcommands: [Launch.self, Exec.self, Status.self, Down.self, Validate.self, Version.self]
+    )
+}
+
+/// Options shared by the commands that run a task.
+struct TaskOptions: ParsableArguments {
+    @Option(name: .customLong("env"), help: "Set or fill an env var of the task (KEY=VALUE).")
+    var envs: [String] = []
+
+    @Option(name: .customLong("secret"), help: "Set or fill a secret of the task (KEY=VALUE).")
+    var secrets: [String] = []
+
+    @Flag(name: [.customShort("d"), .long], help: "Return once the job started; it keeps running on the cluster.")
+    var detach = false
+
+    func overrides(_ values: [String], flag: String) throws -> [String: String] {
+        var result: [String: String] = [:]
+        for value in values {
+            guard let equals = value.firstIndex(of: "="), equals != value.startIndex else {
+                throw ValidationError("\(flag) expects KEY=VALUE, got '\(value)'")
+            }
+            result[String(value[..<equals])] = String(value[value.index(after: equals)...])
+        }
+        return result
+    }
+
+    func loadTask(_ path: String) throws -> TaskSpec {
+        let task = try TaskLoader.load(
+            path: path,
+            envOverrides: overrides(envs, flag: "--env"),
+            secretOverrides: overrides(secrets, flag: "--secret")
+        )
+        if !task.ignoredFields.isEmpty {
+            Terminal.err("Note: \(path): fields not acted on by Swiftlet: \(task.ignoredFields.joined(separator: ", ")).\n")
+        }
+        return task
+    }
+}
+
+struct Launch: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Bring up a cluster (or reuse it) and run a task on it.")
+
+    @Argument(help: "The task YAML file.")
+    var task: String
+
+    @Option(name: [.customShort("c"), .customLong("cluster")], help: "Cluster name (created if new).")
+    var cluster: String?
+
+    @Option(help: "Where the nodes come from: local or ssh/POOL.")
+    var infra: String?
+
+    @OptionGroup var options: TaskOptions
+
+    func run() async throws {
+        let spec = try options.loadTask(task)
+        let infra = try Infra(parsing: infra ?? spec.resources.infra ?? "local")
+        let name = cluster ?? "swiftlet-" + String(UUID().uuidString.prefix(4)).lowercased()
+        let runner = try CommandEnvironment.runner()
+        CommandEnvironment.detachOnInterrupt()
+        let code = try await CommandEnvironment.reportingErrors {
+            try await runner.launch(.init(task: spec, runSetup: true, detach: options.detach), cluster: name, infra: infra)
+        }
+        throw ExitCode(code)
+    }
+}
+
+struct Exec: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a task (without setup) or a command on an existing cluster.",
+        discussion: "swiftlet exec CLUSTER task.yaml   or   swiftlet exec CLUSTER -- COMMAND ARGS..."
+    )
+
+    @Argument(help: "The cluster.")
+    var cluster: String
+
+    @OptionGroup var options: TaskOptions
+
+    @Argument(parsing: .captureForPassthrough, help: "A task YAML file, or a command after --.")
+    var command: [String] = []
+
+    func run() async throws {
+        var words = command
+        if words.first == "--" { words.removeFirst() }
+        guard !words.isEmpty else { throw ValidationError("give a task file or a command: swiftlet exec CLUSTER -- COMMAND") }
+        var spec: TaskSpec
+        if words.count == 1, words[0].hasSuffix(".yaml") || words[0].hasSuffix(".yml"), FileManager.default.fileExists(atPath: words[0]) {
+            spec = try options.loadTask(words[0])
+        } else {
+            spec = TaskSpec()
+            spec.run = words.joined(separator: " ")
+            for (key, value) in try options.overrides(options.envs, flag: "--env").sorted(by: { $0.key < $1.key }) {
+                spec.envs.append(.init(key: key, value: value))
+            }
+        }
+        let forwardStdin = !options.detach && !Terminal.stdinIsTerminal
+        let runner = try CommandEnvironment.runner()
+        CommandEnvironment.detachOnInterrupt()
+        let job = JobRunner.Job(task: spec, runSetup: false, detach: options.detach, forwardStdin: forwardStdin)
+        let code = try await CommandEnvironment.reportingErrors {
+            try await runner.exec(job, cluster: cluster)
+        }
+        throw ExitCode(code)
+    }
+}
+
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List clusters.")
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func run() throws {
+        let store = ClusterStore(home: .fromEnvironment())
+        let clusters = try store.all()
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            encoder.dateEncodingStrategy = .iso8601
+            Terminal.out(String(decoding: try encoder.encode(clusters), as: UTF8.self) + "\n")
+            return
+        }
+        guard !clusters.isEmpty else {
+            Terminal.out("No clusters.\n")
+            return
+        }
+        var rows = [["NAME", "INFRA", "NODES", "LAST JOB", "CREATED"]]
+        for cluster in clusters {
+            let job = cluster.lastJobID == 0 ? "-" : "\(cluster.lastJobID) \(cluster.lastJobStatus ?? "")"
+            rows.append([cluster.name, cluster.infra, String(cluster.nodes.count), job, ISO8601DateFormatter().string(from: cluster.created)])
+        }
+        Terminal.out(TextTable.render(rows))
+    }
+}
+
+struct Down: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Tear a cluster down and forget it.")
+
+    @Argument(help: "The cluster.")
+    var cluster: String
+
+    func run() async throws {
+        let home = SwiftletHome.fromEnvironment()
+        let code = try await CommandEnvironment.reportingErrors {
+            try await ClusterTeardown(home: home).down(cluster)
+            Terminal.err("Cluster '\(cluster)' is down.\n")
+            return 0
+        }
+        throw ExitCode(code)
+    }
+}
+
+struct Validate: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Check a task file and print how Swiftlet reads it.")
+
+    @Argument(help: "The task YAML file.")
+    var task: String
+
+    @OptionGroup var options: TaskOptions
+
+    func run() throws {
+        do {
+            let spec = try options.loadTask(task)
+            Terminal.out("\(task): valid task '\(spec.name ?? "(unnamed)")', \(spec.numNodes) node(s)\n")
+        } catch let error as TaskError {
+            Terminal.err("error: \(error)\n")
+            throw ExitCode(2)
+        }
+    }
+}
+
+struct Version: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the controller and agent versions.")
+
+    func run() throws {
+        let agent = try AgentBinary.locate(home: .fromEnvironment())
+        Terminal.out("swiftlet \(SwiftletVersion.current)\nagent \(agent.path) sha256 \(agent.sha256)\n")
+    }
+}
