@@ -1,0 +1,114 @@
+import NIOCore
+import NIOTestUtils
+import Testing
+
+@testable import SwiftletProtocol
+
+@Suite struct FrameCodecTests {
+    func wire(_ frames: [Frame]) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        for frame in frames { buffer.writeFrame(frame) }
+        return buffer
+    }
+
+    @Test func encodesTheDocumentedLayout() {
+        let bytes = Array(wire([Frame(kind: .data, stream: StreamID(7), payload: ByteBuffer(string: "hi"))]).readableBytesView)
+        #expect(bytes == [0, 0, 0, 7, 0x12, 0, 0, 0, 7, UInt8(ascii: "h"), UInt8(ascii: "i")])
+    }
+
+    @Test func decodesFramesFedOneByteAtATime() throws {
+        let frames = [
+            Frame(kind: .hello, payload: Hello(role: "agent", buildID: "abc", os: "linux", arch: "x86_64").payload),
+            Frame(kind: .data, stream: StreamID(3), payload: ByteBuffer(string: "hello world")),
+            Frame(kind: .eof, stream: StreamID(3)),
+        ]
+        var decoder = FrameDecoder()
+        var input = wire(frames)
+        var accumulated = ByteBuffer()
+        var decoded: [Frame] = []
+        while let byte = input.readSlice(length: 1) {
+            var slice = byte
+            accumulated.writeBuffer(&slice)
+            while let frame = try decoder.decode(buffer: &accumulated) { decoded.append(frame) }
+        }
+        #expect(decoded == frames)
+        #expect(accumulated.readableBytes == 0)
+    }
+
+    @Test func passesNIOsDecoderVerifier() throws {
+        let frame = Frame(kind: .stderr, stream: StreamID(9), payload: ByteBuffer(string: "oops\n"))
+        try ByteToMessageDecoderVerifier.verifyDecoder(
+            inputOutputPairs: [(wire([frame]), [frame]), (wire([frame, frame]), [frame, frame])],
+            decoderFactory: { FrameDecoder() }
+        )
+    }
+
+    @Test func rejectsOversizedFrameBeforeBuffering() {
+        var decoder = FrameDecoder(maximumPayload: 1024)
+        var buffer = ByteBuffer()
+        buffer.writeInteger(UInt32(1 << 30))  // announces a gigabyte; only the length is here
+        #expect {
+            _ = try decoder.decode(buffer: &buffer)
+        } throws: { error in
+            (error as? ProtocolError)?.code == .frameTooLarge
+        }
+    }
+
+    @Test func rejectsALengthShorterThanTheHeader() {
+        var decoder = FrameDecoder()
+        var buffer = ByteBuffer(bytes: [0, 0, 0, 2, 0x12, 0])
+        #expect(throws: ProtocolError.self) { _ = try decoder.decode(buffer: &buffer) }
+    }
+
+    @Test func reportsAStreamThatEndsInsideAFrame() {
+        var decoder = FrameDecoder()
+        var buffer = ByteBuffer(bytes: [0, 0, 0, 9, 0x12, 0, 0, 0, 1, 65])
+        #expect {
+            _ = try decoder.decodeLast(buffer: &buffer, seenEOF: true)
+        } throws: { error in
+            (error as? ProtocolError)?.code == .malformedFrame
+        }
+    }
+}
+
+@Suite struct MessageTests {
+    @Test func execRequestRoundTrips() throws {
+        let request = ExecRequest(
+            command: "echo $A",
+            workingDirectory: "~/sky_workdir",
+            environment: ["A": "1", "B": "two words"],
+            sourceBashrc: true,
+            survivesDisconnect: true,
+            logPath: ".swiftlet/jobs/1/run.log"
+        )
+        #expect(try ExecRequest(payload: request.payload) == request)
+    }
+
+    @Test func truncatedMessagesAreProtocolErrorsNotCrashes() throws {
+        let payload = ExecRequest(command: "true", environment: ["K": "V"]).payload
+        for length in 0..<payload.readableBytes {
+            let cut = payload.getSlice(at: payload.readerIndex, length: length)!
+            #expect(throws: ProtocolError.self) { try ExecRequest(payload: cut) }
+        }
+    }
+
+    @Test func aLyingCountCannotAllocate() {
+        var payload = ByteBuffer()
+        payload.writeWireString("cmd")
+        payload.writeWireString("")
+        payload.writeInteger(UInt32.max)  // claims four billion env pairs
+        #expect(throws: ProtocolError.self) { try ExecRequest(payload: payload) }
+    }
+
+    @Test func syncRequestRefusesPathsOutsideTheDestination() {
+        for path in ["../etc/passwd", "/etc/passwd", "a/../../b"] {
+            let request = FileSyncRequest(destination: "~/w", entries: [.init(path: path, size: 1, modifiedNanoseconds: 0, mode: 0o644)])
+            #expect(throws: ProtocolError.self) { try FileSyncRequest(payload: request.payload) }
+        }
+    }
+
+    @Test func exitStatusFollowsTheShellConvention() throws {
+        #expect(ExitStatus.killed(by: 15) == ExitStatus(code: 143, signal: 15))
+        #expect(try ExitStatus(payload: ExitStatus(code: 3).payload).code == 3)
+    }
+}
