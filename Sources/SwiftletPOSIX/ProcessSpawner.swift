@@ -54,6 +54,10 @@ public enum ProcessSpawner {
         } else {
             posix_spawn_file_actions_adddup2(&actions, stderrPipe[1], 2)
         }
+        // Only 0, 1 and 2 reach the child: an inherited pipe end (from a concurrent spawn, or a
+        // descriptor some library opened without O_CLOEXEC) would keep another pipe from ever
+        // seeing EOF, and an ssh ControlPersist master would hold it for minutes.
+        _ = gnuAddCloseFrom(&actions, 3)
         if let workingDirectory {
             _ = gnuAddChdir(&actions, workingDirectory)
         }
@@ -113,3 +117,6 @@ private func gnuPipe2(_ fds: UnsafeMutablePointer<Int32>, _ flags: Int32) -> Int
 
 @_silgen_name("posix_spawn_file_actions_addchdir_np")
 private func gnuAddChdir(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ path: UnsafePointer<CChar>) -> Int32
+
+@_silgen_name("posix_spawn_file_actions_addclosefrom_np")
+private func gnuAddCloseFrom(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ from: Int32) -> Int32

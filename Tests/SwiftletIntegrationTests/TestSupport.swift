@@ -1,0 +1,147 @@
+import Foundation
+import NIOCore
+import SwiftletController
+import SwiftletPOSIX
+import SwiftletProtocol
+import SwiftletTransport
+import Testing
+
+/// Paths and helpers shared by the integration tests.
+enum TestSupport {
+    static let packageRoot: String = {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    }()
+
+    /// The built binaries: beside the test bundle (`.build/debug`).
+    static let buildDirectory: String = {
+        FileSystem.parent(of: (try? SelfExecutable.path()) ?? packageRoot + "/.build/debug/x")
+    }()
+
+    static var agentPath: String { buildDirectory + "/swiftlet-agent" }
+    static var controllerPath: String { buildDirectory + "/swiftlet" }
+
+    /// A fresh `$SWIFTLET_HOME` in a temp directory.
+    static func makeHome() throws -> SwiftletHome {
+        let path = NSTemporaryDirectory() + "swiftlet-test-" + UUID().uuidString.prefix(8)
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return SwiftletHome(path: path)
+    }
+
+    static func agentBinary(home: SwiftletHome) throws -> AgentBinary {
+        guard FileManager.default.isExecutableFile(atPath: agentPath) else {
+            throw ControllerError("build the agent first: swift build (looked for \(agentPath))")
+        }
+        setenv("SWIFTLET_AGENT_BINARY", agentPath, 1)
+        return try AgentBinary.locate(home: home)
+    }
+
+    static func connector(home: SwiftletHome, timing: PeerConnection.Timing = .init()) throws -> NodeConnector {
+        NodeConnector(home: home, binary: try agentBinary(home: home), timing: timing, handshakeTimeout: .seconds(60))
+    }
+
+    /// Runs a shell command on this machine and returns its exit code and output.
+    @discardableResult
+    static func shell(_ command: String, environment: [String: String] = [:]) throws -> (code: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", command]
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}
+
+/// The network-namespace SSH test bed (`scripts/testbed.sh`), brought up once per test run.
+enum Testbed {
+    static let hostCount = 4
+    static let state = ProcessInfo.processInfo.environment["SWIFTLET_TESTBED"] ?? "/tmp/swiftlet-testbed"
+
+    /// Nil when the test bed is up; otherwise why it cannot be.
+    static let unavailableReason: String? = {
+        guard getuid() == 0 else { return "SSH test bed needs root (network namespaces)" }
+        guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/sshd") else {
+            return "SSH test bed needs openssh-server (apt-get install openssh-server)"
+        }
+        do {
+            let result = try TestSupport.shell("\(TestSupport.packageRoot)/scripts/testbed.sh up \(hostCount)")
+            guard result.code == 0 else { return "scripts/testbed.sh up failed: \(result.output)" }
+        } catch {
+            return "cannot run scripts/testbed.sh: \(error)"
+        }
+        return nil
+    }()
+
+    static var available: Bool {
+        if let reason = unavailableReason {
+            print("SKIPPED SSH tests: \(reason)")
+            return false
+        }
+        return true
+    }
+
+    static func host(_ index: Int) -> SSHHost {
+        SSHHost(address: "10.213.0.\(10 + index)", user: "root", identityFile: state + "/client_key")
+    }
+
+    /// A node-pool file naming the test bed's hosts as pool `testbed`.
+    static func installPool(in home: SwiftletHome) throws {
+        try FileManager.default.createDirectory(atPath: home.path, withIntermediateDirectories: true)
+        let text = try String(contentsOfFile: state + "/ssh_node_pools.yaml", encoding: .utf8)
+        try text.write(toFile: home.nodePools, atomically: true, encoding: .utf8)
+    }
+}
+
+/// Which transport a test runs over.
+enum TransportKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    case local
+    case ssh
+
+    var testDescription: String { rawValue }
+
+    var usable: Bool {
+        self == .local || Testbed.available
+    }
+
+    func address(home: SwiftletHome, index: Int = 1) -> NodeAddress {
+        switch self {
+        case .local: .local(home: home.path + "/node\(index)")
+        case .ssh: .ssh(Testbed.host(index))
+        }
+    }
+}
+
+/// Everything a process printed and how it ended.
+struct ProcessResult {
+    var stdout = ""
+    var stderr = ""
+    var pid = 0
+    var status = ExitStatus(code: -1)
+}
+
+extension NodeSession {
+    /// Runs `request`, sends `stdin` (then EOF), and collects its output.
+    func run(_ request: ExecRequest, stdin: String? = nil) async throws -> ProcessResult {
+        let process = try await RemoteProcess.start(request, on: self)
+        if let stdin { try await process.writeStdin(ByteBuffer(string: stdin)) }
+        try await process.closeStdin()
+        var result = ProcessResult()
+        result.status = try await process.wait { event in
+            switch event {
+            case .started(let pid): result.pid = pid
+            case .stdout(let bytes): result.stdout += String(buffer: bytes)
+            case .stderr(let bytes): result.stderr += String(buffer: bytes)
+            }
+        }
+        return result
+    }
+
+    func run(_ command: String, environment: [String: String] = [:], stdin: String? = nil) async throws -> ProcessResult {
+        try await run(ExecRequest(command: command, workingDirectory: "~/sky_workdir", environment: environment), stdin: stdin)
+    }
+}
