@@ -50,8 +50,8 @@ public struct PeerConnection: Sendable {
         )
         let tick = TimeAmount.nanoseconds(Int64(timing.heartbeatInterval.components.seconds) * 500_000_000
             + Int64(timing.heartbeatInterval.components.attoseconds / 2_000_000_000))
-        let channel = try await NIOPipeBootstrap(group: eventLoop)
-            .channelInitializer { channel in
+        let (channel, handler) = try await NIOPipeBootstrap(group: eventLoop)
+            .takingOwnershipOfDescriptors(input: input, output: output) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let handler = ConnectionHandler(
                         stateMachine: stateMachine,
@@ -65,13 +65,9 @@ public struct PeerConnection: Sendable {
                         MessageToByteHandler(FrameEncoder()),
                         handler
                     )
+                    return (channel, NIOLoopBound(handler, eventLoop: channel.eventLoop))
                 }
             }
-            .takingOwnershipOfDescriptors(input: input, output: output)
-            .get()
-        let handler = try await channel.pipeline.handler(type: ConnectionHandler.self).map {
-            NIOLoopBound($0, eventLoop: channel.eventLoop)
-        }.get()
         let (version, peer) = try await established.futureResult.get()
         return PeerConnection(channel: channel, handler: handler, version: version, peer: peer, acceptedStreams: accepted)
     }
