@@ -22,7 +22,10 @@ struct CommandLine {
             script = "if [ -f \"$HOME/.bashrc\" ]; then . \"$HOME/.bashrc\"; fi\n" + script
         }
         self.arguments = [bash ? "/bin/bash" : "/bin/sh", "-c", script]
-        self.environment = Environment.all().merging(request.environment) { _, requested in requested }
+        // The connection's SSH_* variables describe a session the job outlives; they would also
+        // make bash read ~/.bashrc on its own, which is the request's choice to make.
+        let inherited = Environment.all().filter { !$0.key.hasPrefix("SSH_") && $0.key != "SSH2_CLIENT" }
+        self.environment = inherited.merging(request.environment) { _, requested in requested }
         self.workingDirectory = Self.expand(request.workingDirectory.isEmpty ? "~" : request.workingDirectory, home: home)
     }
 

@@ -1,0 +1,166 @@
+import Foundation
+import NIOCore
+@testable import SwiftletController
+import SwiftletPOSIX
+import SwiftletProtocol
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Bringing an agent up on a node: install once, reuse after, and clear errors when it can't.
+@Suite struct BootstrapTests {
+    final class Counter: @unchecked Sendable {
+        private let lock = Lock()
+        private var count = 0
+        func increment() { lock.withLock { count += 1 } }
+        var value: Int { lock.withLock { count } }
+    }
+
+    @Test(arguments: TransportKind.allCases.filter(\.usable))
+    func installsTheAgentOnceAndReusesIt(_ kind: TransportKind) async throws {
+        let home = try TestSupport.makeHome()
+        let connector = try TestSupport.connector(home: home)
+        // A node of its own, so an earlier test's install does not count.
+        let address: NodeAddress = kind == .local ? kind.address(home: home) : .ssh(Testbed.host(2))
+        if kind == .ssh {
+            let reset = try await connector.connect(to: address, name: "node")
+            _ = try await reset.run("rm -rf ~/.swiftlet/agent/\(connector.binary.sha256)")
+            await reset.close()
+        }
+        let uploads = Counter()
+        let first = try await connector.connect(to: address, name: "node", uploaded: { uploads.increment() })
+        let installed = try await first.run("ls ~/.swiftlet/agent/\(connector.binary.sha256)/; ls -a ~/.swiftlet/agent/\(connector.binary.sha256) | grep -c upload || true")
+        await first.close()
+        let second = try await connector.connect(to: address, name: "node", uploaded: { uploads.increment() })
+        await second.close()
+        #expect(uploads.value == 1)
+        #expect(installed.stdout == "swiftlet-agent\n0\n")
+    }
+
+    @Test func keepsOnlyTheThreeNewestAgentVersions() async throws {
+        let home = try TestSupport.makeHome()
+        let nodeHome = home.path + "/node1"
+        let agents = nodeHome + "/.swiftlet/agent"
+        for (index, name) in ["old1", "old2", "old3", "old4"].enumerated() {
+            try FileManager.default.createDirectory(atPath: agents + "/" + name, withIntermediateDirectories: true)
+            try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: Double(-1000 + index))], ofItemAtPath: agents + "/" + name)
+        }
+        let connector = try TestSupport.connector(home: home)
+        let session = try await connector.connect(to: .local(home: nodeHome), name: "node")
+        await session.close()
+        let kept = try FileManager.default.contentsOfDirectory(atPath: agents).sorted()
+        #expect(kept == [connector.binary.sha256, "old3", "old4"].sorted())
+    }
+
+    @Test(.enabled(if: getuid() == 0, "mounting file systems needs root"))
+    func aNoexecHomeIsNamed() async throws {
+        try await withMountedHome(options: "noexec,size=256m") { home, nodeHome in
+            let connector = try TestSupport.connector(home: home)
+            await #expect {
+                _ = try await connector.connect(to: .local(home: nodeHome), name: "node 0 (local)")
+            } throws: { error in
+                let text = "\(error)"
+                return text.hasPrefix("node 0 (local): bootstrap") && text.contains("noexec")
+            }
+        }
+    }
+
+    @Test(.enabled(if: getuid() == 0, "mounting file systems needs root"))
+    func aFullDiskIsNamed() async throws {
+        try await withMountedHome(options: "size=1m") { home, nodeHome in
+            let connector = try TestSupport.connector(home: home)
+            await #expect {
+                _ = try await connector.connect(to: .local(home: nodeHome), name: "node 0 (local)")
+            } throws: { error in
+                let text = "\(error)"
+                return text.hasPrefix("node 0 (local): bootstrap (write)") && text.contains("disk full")
+            }
+            // Nothing half-written is left behind.
+            let leftovers = try TestSupport.shell("find '\(nodeHome)/.swiftlet' -type f").output
+            #expect(leftovers.isEmpty)
+        }
+    }
+
+    @Test(.enabled(if: getuid() == 0, "mounting file systems needs root"))
+    func aReadOnlyHomeIsNamed() async throws {
+        try await withMountedHome(options: "ro,size=1m") { home, nodeHome in
+            let connector = try TestSupport.connector(home: home)
+            await #expect {
+                _ = try await connector.connect(to: .local(home: nodeHome), name: "node 0 (local)")
+            } throws: { error in
+                "\(error)".contains("bootstrap (mkdir)") && "\(error)".contains("read-only")
+            }
+        }
+    }
+
+    @Test func aNodeOfAnotherArchitectureIsRefusedByName() throws {
+        let home = try TestSupport.makeHome()
+        let binary = try TestSupport.agentBinary(home: home)
+        let uploader = AgentUploader(binary: binary, node: "node 2 (10.0.0.7)", uploaded: {})
+        #expect {
+            try uploader.respond(to: BootstrapLine(verb: "need", text: "aarch64"))
+        } throws: { error in
+            "\(error)" == "node 2 (10.0.0.7): bootstrap: the node is aarch64 but this swiftlet only has an x86_64 agent"
+        }
+    }
+
+    @Test(.enabled(if: Testbed.available))
+    func anUnreachableHostIsNamed() async throws {
+        let home = try TestSupport.makeHome()
+        let connector = try TestSupport.connector(home: home)
+        await #expect {
+            _ = try await connector.connect(to: .ssh(SSHHost(address: "10.213.0.250", user: "root", identityFile: Testbed.state + "/client_key")), name: "node 1 (10.213.0.250)")
+        } throws: { error in
+            "\(error)".hasPrefix("node 1 (10.213.0.250): connect: host unreachable")
+        }
+    }
+
+    @Test(.enabled(if: Testbed.available))
+    func refusedAuthenticationIsNamed() async throws {
+        let home = try TestSupport.makeHome()
+        let key = home.path + "/stranger_key"
+        try TestSupport.shell("ssh-keygen -q -t ed25519 -N '' -f '\(key)'")
+        let connector = try TestSupport.connector(home: home)
+        await #expect {
+            _ = try await connector.connect(to: .ssh(SSHHost(address: Testbed.host(1).address, user: "root", identityFile: key)), name: "node 0 (10.213.0.11)")
+        } throws: { error in
+            "\(error)".hasPrefix("node 0 (10.213.0.11): connect: authentication refused")
+        }
+    }
+
+    @Test(.enabled(if: Testbed.available))
+    func loginNoiseFromRcFilesIsIgnored() async throws {
+        let bashrc = Testbed.state + "/h4/root/.bashrc"
+        try "echo 'Welcome to host 4!'; printf '\\211SWL garbage\\n'; echo noise >&2\n".write(toFile: bashrc, atomically: true, encoding: .utf8)
+        defer { unlink(bashrc) }
+        let home = try TestSupport.makeHome()
+        let session = try await TestSupport.connector(home: home).connect(to: .ssh(Testbed.host(4)), name: "node")
+        let result = try await session.run("echo clean")
+        await session.close()
+        #expect(result.stdout == "clean\n")
+    }
+
+    @Test func theEmbeddedSnippetIsTheOneInAgentDirectory() throws {
+        let file = try String(contentsOfFile: TestSupport.packageRoot + "/agent/bootstrap.sh", encoding: .utf8)
+        // (A Swift multi-line literal drops the file's final newline.)
+        #expect(BootstrapScript.template + "\n" == file)
+    }
+
+    /// Mounts a tmpfs with `options` as a node's home for the duration of `body`.
+    func withMountedHome(options: String, _ body: (SwiftletHome, String) async throws -> Void) async throws {
+        let home = try TestSupport.makeHome()
+        let nodeHome = home.path + "/node1"
+        try FileManager.default.createDirectory(atPath: nodeHome, withIntermediateDirectories: true)
+        let mounted = try TestSupport.shell("mount -t tmpfs -o \(options) swiftlet-test '\(nodeHome)'")
+        try #require(mounted.code == 0, "mount failed: \(mounted.output)")
+        do {
+            try await body(home, nodeHome)
+        } catch {
+            try TestSupport.shell("umount -l '\(nodeHome)'")
+            throw error
+        }
+        try TestSupport.shell("umount -l '\(nodeHome)'")
+    }
+}
