@@ -26,6 +26,7 @@ public enum AgentMain {
         case "version":
             return printVersion()
         case "serve" where arguments.dropFirst().first == "--stdio":
+            ChildReaper.shared.reapsEveryChild = true
             return runBlocking { await AgentServer.serveStandardIO() }
         case "--help", "-h", "help":
             writeOutput(usage + "\n")

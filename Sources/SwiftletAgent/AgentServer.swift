@@ -44,8 +44,10 @@ enum AgentServer {
                     group.addTask { await ProcessSession.run(frame: frame, stream: stream) }
                 }
             }
-            // The connection is gone; sessions that survive it finish on their own.
+            // The connection is gone (or going: let its last frame, maybe a goAway, go out);
+            // sessions that survive it finish on their own.
             connection.close()
+            await connection.closed()
             await group.waitForAll()
         }
         return 0

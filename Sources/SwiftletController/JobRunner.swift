@@ -35,15 +35,18 @@ public struct JobRunner: Sendable {
     }
 
     /// Creates the cluster if needed and runs `job`; returns the exit code for the command line.
-    public func launch(_ job: Job, cluster name: String, infra: Infra) async throws -> Int32 {
+    /// With `infra` nil, an existing cluster keeps its own and a new one uses the task's
+    /// `resources.infra`, else `local`.
+    public func launch(_ job: Job, cluster name: String, infra requested: Infra?) async throws -> Int32 {
         try ClusterStore.validate(name: name)
         var record: ClusterRecord
         if let existing = try store.load(name) {
-            guard existing.infra == infra.description else {
+            if let infra = requested, existing.infra != infra.description {
                 throw ControllerError("cluster '\(name)' is on \(existing.infra), not \(infra); use another -c name")
             }
             record = existing
         } else {
+            let infra = try requested ?? Infra(parsing: job.task.resources.infra ?? "local")
             let nodes = try infra.allocate(count: job.task.numNodes, cluster: name, home: home)
             record = ClusterRecord(name: name, infra: infra.description, nodes: nodes)
             try store.save(record)

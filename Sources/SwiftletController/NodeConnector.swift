@@ -36,6 +36,7 @@ public struct NodeConnector: Sendable {
         } catch {
             throw NodeError(node: name, step: "connect", "\(error)")
         }
+        // Registering with the reaper now means the transport never lingers as a zombie.
         let exit = TransportExit(pid: pipes.pid)
         let hello = Hello(
             role: "controller",
@@ -99,14 +100,11 @@ public struct NodeSession: Sendable {
     public let connection: PeerConnection
     public let transportPID: pid_t
 
-    /// Closes the connection; the transport process ends with it.
+    /// Closes the connection. The transport process is left to end on its own: a local
+    /// agent stays up while jobs that survive the connection still write their logs.
     public func close() async {
         connection.close()
         await connection.closed()
-        let exit = TransportExit(pid: transportPID)
-        if await exit.wait(upTo: .seconds(2)) == nil {
-            kill(transportPID, SIGKILL)
-        }
     }
 }
 

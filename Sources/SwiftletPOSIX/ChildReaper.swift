@@ -4,9 +4,11 @@ import Dispatch
 import Glibc
 #endif
 
-/// Reaps every child of this process on `SIGCHLD` and hands each registered child's status to
-/// whoever waits for it. Reaping with `waitpid(-1)` also collects orphans re-parented to the
-/// agent when it runs as PID 1 in a container.
+/// Collects the exit status of child processes on `SIGCHLD` and hands it to whoever waits.
+///
+/// By default it reaps only the children registered with it, so it can live in a process that
+/// also runs children through other means (Foundation's `Process` in tests). The agent turns
+/// on ``reapsEveryChild`` so that, as PID 1 in a container, it also collects orphans.
 public final class ChildReaper: @unchecked Sendable {
     /// How a child ended: exit code, or the signal that killed it.
     public enum Termination: Hashable, Sendable {
@@ -19,14 +21,23 @@ public final class ChildReaper: @unchecked Sendable {
     private let lock = Lock()
     private var waiters: [pid_t: @Sendable (Termination) -> Void] = [:]
     private var unclaimed: [pid_t: Termination] = [:]
+    private var reapEverything = false
     private let source: DispatchSourceSignal
     private let queue = DispatchQueue(label: "swiftlet.child-reaper")
 
     private init() {
-        signal(SIGCHLD, SIG_DFL)
         source = DispatchSource.makeSignalSource(signal: SIGCHLD, queue: queue)
-        source.setEventHandler { [unowned self] in self.reapAll() }
+        source.setEventHandler { [unowned self] in self.reap() }
         source.resume()
+    }
+
+    /// Reap any child, registered or not (orphans re-parented to a PID 1 agent included).
+    public var reapsEveryChild: Bool {
+        get { lock.withLock { reapEverything } }
+        set {
+            lock.withLock { reapEverything = newValue }
+            queue.async { self.reap() }
+        }
     }
 
     /// Calls `handler` once when `pid` ends (at once if it already has).
@@ -39,8 +50,8 @@ public final class ChildReaper: @unchecked Sendable {
         }
         waiters[pid] = handler
         lock.unlock()
-        // A SIGCHLD that fired before the source existed, or was coalesced, must not be lost.
-        queue.async { self.reapAll() }
+        // The child may have exited before it was registered; its SIGCHLD is already spent.
+        queue.async { self.reap() }
     }
 
     /// Waits until `pid` ends.
@@ -50,19 +61,32 @@ public final class ChildReaper: @unchecked Sendable {
         }
     }
 
-    private func reapAll() {
-        while true {
-            var status: Int32 = 0
-            let pid = waitpid(-1, &status, WNOHANG)
-            if pid <= 0 { return }
-            let termination: Termination =
-                (status & 0x7f) == 0 ? .exited((status >> 8) & 0xff) : .signaled(status & 0x7f)
-            lock.lock()
-            let waiter = waiters.removeValue(forKey: pid)
-            if waiter == nil { unclaimed[pid] = termination }
-            lock.unlock()
-            waiter?(termination)
+    private func reap() {
+        let (everything, registered) = lock.withLock { (reapEverything, Array(waiters.keys)) }
+        if everything {
+            while case let (pid, status) = waitAny(-1), pid > 0 { deliver(pid, status) }
+        } else {
+            for pid in registered {
+                let (reaped, status) = waitAny(pid)
+                if reaped > 0 { deliver(reaped, status) }
+            }
         }
     }
-}
 
+    private func waitAny(_ pid: pid_t) -> (pid_t, Int32) {
+        var status: Int32 = 0
+        let reaped = waitpid(pid, &status, WNOHANG)
+        return (reaped, status)
+    }
+
+    private func deliver(_ pid: pid_t, _ status: Int32) {
+        let termination: Termination =
+            (status & 0x7f) == 0 ? .exited((status >> 8) & 0xff) : .signaled(status & 0x7f)
+        lock.lock()
+        let waiter = waiters.removeValue(forKey: pid)
+        if waiter == nil && !reapEverything { unclaimed[pid] = termination }
+        if waiter == nil && reapEverything && unclaimed.count < 4096 { unclaimed[pid] = termination }
+        lock.unlock()
+        waiter?(termination)
+    }
+}

@@ -68,7 +68,15 @@ public struct PeerConnection: Sendable {
                     return (channel, NIOLoopBound(handler, eventLoop: channel.eventLoop))
                 }
             }
-        let (version, peer) = try await established.futureResult.get()
+        let version: UInt16
+        let peer: Hello
+        do {
+            (version, peer) = try await established.futureResult.get()
+        } catch {
+            // Let the goAway that explains the failure reach the peer before anyone exits.
+            try? await channel.closeFuture.get()
+            throw error
+        }
         return PeerConnection(channel: channel, handler: handler, version: version, peer: peer, acceptedStreams: accepted)
     }
 

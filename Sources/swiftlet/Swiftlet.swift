@@ -62,13 +62,13 @@ struct Launch: AsyncParsableCommand {
     @OptionGroup var options: TaskOptions
 
     func run() async throws {
-        let spec = try options.loadTask(task)
-        let infra = try Infra(parsing: infra ?? spec.resources.infra ?? "local")
-        let name = cluster ?? "swiftlet-" + String(UUID().uuidString.prefix(4)).lowercased()
-        let runner = try CommandEnvironment.runner()
-        CommandEnvironment.detachOnInterrupt()
         let code = try await CommandEnvironment.reportingErrors {
-            try await runner.launch(.init(task: spec, runSetup: true, detach: options.detach), cluster: name, infra: infra)
+            let spec = try options.loadTask(task)
+            let infra = try self.infra.map(Infra.init(parsing:))
+            let name = cluster ?? "swiftlet-" + String(UUID().uuidString.prefix(4)).lowercased()
+            let runner = try CommandEnvironment.runner()
+            CommandEnvironment.detachOnInterrupt()
+            return try await runner.launch(.init(task: spec, runSetup: true, detach: options.detach), cluster: name, infra: infra)
         }
         throw ExitCode(code)
     }
@@ -92,24 +92,30 @@ struct Exec: AsyncParsableCommand {
         var words = command
         if words.first == "--" { words.removeFirst() }
         guard !words.isEmpty else { throw ValidationError("give a task file or a command: swiftlet exec CLUSTER -- COMMAND") }
-        var spec: TaskSpec
-        if words.count == 1, words[0].hasSuffix(".yaml") || words[0].hasSuffix(".yml"), FileManager.default.fileExists(atPath: words[0]) {
-            spec = try options.loadTask(words[0])
-        } else {
-            spec = TaskSpec()
-            spec.run = words.joined(separator: " ")
-            for (key, value) in try options.overrides(options.envs, flag: "--env").sorted(by: { $0.key < $1.key }) {
-                spec.envs.append(.init(key: key, value: value))
-            }
-        }
-        let forwardStdin = !options.detach && !Terminal.stdinIsTerminal
-        let runner = try CommandEnvironment.runner()
-        CommandEnvironment.detachOnInterrupt()
-        let job = JobRunner.Job(task: spec, runSetup: false, detach: options.detach, forwardStdin: forwardStdin)
         let code = try await CommandEnvironment.reportingErrors {
-            try await runner.exec(job, cluster: cluster)
+            let spec = try taskOrCommand(words)
+            let forwardStdin = !options.detach && !Terminal.stdinIsTerminal
+            let runner = try CommandEnvironment.runner()
+            CommandEnvironment.detachOnInterrupt()
+            let job = JobRunner.Job(task: spec, runSetup: false, detach: options.detach, forwardStdin: forwardStdin)
+            return try await runner.exec(job, cluster: cluster)
         }
         throw ExitCode(code)
+    }
+}
+
+extension Exec {
+    /// A single `.yaml` argument that exists is a task; anything else is a shell command.
+    func taskOrCommand(_ words: [String]) throws -> TaskSpec {
+        if words.count == 1, words[0].hasSuffix(".yaml") || words[0].hasSuffix(".yml"), FileManager.default.fileExists(atPath: words[0]) {
+            return try options.loadTask(words[0])
+        }
+        var spec = TaskSpec()
+        spec.run = words.joined(separator: " ")
+        for (key, value) in try options.overrides(options.envs, flag: "--env").sorted(by: { $0.key < $1.key }) {
+            spec.envs.append(.init(key: key, value: value))
+        }
+        return spec
     }
 }
 

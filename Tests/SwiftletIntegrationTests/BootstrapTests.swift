@@ -78,7 +78,7 @@ import Glibc
                 return text.hasPrefix("node 0 (local): bootstrap (write)") && text.contains("disk full")
             }
             // Nothing half-written is left behind.
-            let leftovers = try TestSupport.shell("find '\(nodeHome)/.swiftlet' -type f").output
+            let leftovers = try await TestSupport.shell("find '\(nodeHome)/.swiftlet' -type f").output
             #expect(leftovers.isEmpty)
         }
     }
@@ -121,7 +121,7 @@ import Glibc
     func refusedAuthenticationIsNamed() async throws {
         let home = try TestSupport.makeHome()
         let key = home.path + "/stranger_key"
-        try TestSupport.shell("ssh-keygen -q -t ed25519 -N '' -f '\(key)'")
+        try await TestSupport.shell("ssh-keygen -q -t ed25519 -N '' -f '\(key)'")
         let connector = try TestSupport.connector(home: home)
         await #expect {
             _ = try await connector.connect(to: .ssh(SSHHost(address: Testbed.host(1).address, user: "root", identityFile: key)), name: "node 0 (10.213.0.11)")
@@ -153,14 +153,14 @@ import Glibc
         let home = try TestSupport.makeHome()
         let nodeHome = home.path + "/node1"
         try FileManager.default.createDirectory(atPath: nodeHome, withIntermediateDirectories: true)
-        let mounted = try TestSupport.shell("mount -t tmpfs -o \(options) swiftlet-test '\(nodeHome)'")
+        let mounted = try await TestSupport.shell("mount -t tmpfs -o \(options) swiftlet-test '\(nodeHome)'")
         try #require(mounted.code == 0, "mount failed: \(mounted.output)")
         do {
             try await body(home, nodeHome)
         } catch {
-            try TestSupport.shell("umount -l '\(nodeHome)'")
+            try await TestSupport.shell("umount -l '\(nodeHome)'")
             throw error
         }
-        try TestSupport.shell("umount -l '\(nodeHome)'")
+        try await TestSupport.shell("umount -l '\(nodeHome)'")
     }
 }

@@ -13,15 +13,13 @@ import Glibc
 /// A peer that misbehaves gets a clear error and a closed connection, never a crash or a hang.
 @Suite struct ConnectionFailureTests {
     let controllerHello = Hello(role: "controller", buildID: String(repeating: "c", count: 64), os: "linux", arch: "x86_64")
-    let fastTiming = PeerConnection.Timing(heartbeatInterval: .milliseconds(100), silenceTimeout: .milliseconds(600))
-
-    func connectController(to peer: RawPeer) async throws -> PeerConnection {
+    func connectController(to peer: RawPeer, timing: PeerConnection.Timing = .init()) async throws -> PeerConnection {
         try await PeerConnection.establish(
             input: peer.theirInput,
             output: peer.theirOutput,
             hello: controllerHello,
             bootstrapResponder: NoBootstrap(),
-            timing: fastTiming
+            timing: timing
         )
     }
 
@@ -71,7 +69,8 @@ import Glibc
     @Test func aPeerThatStopsAnsweringIsDetected() async throws {
         let peer = RawPeer()
         peer.sendPreambleAndHello()
-        let connection = try await connectController(to: peer)
+        let timing = PeerConnection.Timing(heartbeatInterval: .milliseconds(200), silenceTimeout: .milliseconds(1500))
+        let connection = try await connectController(to: peer, timing: timing)
         let started = ContinuousClock.now
         let frames = await peer.readFramesUntilClosed()  // the peer never answers a ping
         let elapsed = ContinuousClock.now - started

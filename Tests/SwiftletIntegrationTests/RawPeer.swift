@@ -17,6 +17,8 @@ final class RawPeer: @unchecked Sendable {
     let theirOutput: Int32
     private let ourWrite: Int32
     private let ourRead: Int32
+    /// Serial, so bytes arrive in the order the test sent them.
+    private let writer = DispatchQueue(label: "RawPeer.writer")
 
     init() {
         var toThem: [Int32] = [-1, -1]
@@ -34,7 +36,7 @@ final class RawPeer: @unchecked Sendable {
     /// Writes on a Dispatch thread, since a pipe holds only 64 KiB until the other side reads.
     func send(_ bytes: [UInt8]) {
         let fd = ourWrite
-        DispatchQueue.global().async {
+        writer.async {
             var offset = 0
             while offset < bytes.count {
                 let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, bytes.count - offset) }

@@ -39,9 +39,19 @@ enum TestSupport {
         NodeConnector(home: home, binary: try agentBinary(home: home), timing: timing, handshakeTimeout: .seconds(60))
     }
 
+    /// Runs a shell command on this machine, off the cooperative pool.
+    @discardableResult
+    static func shell(_ command: String) async throws -> (code: Int32, output: String) {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try shellBlocking(command) })
+            }
+        }
+    }
+
     /// Runs a shell command on this machine and returns its exit code and output.
     @discardableResult
-    static func shell(_ command: String, environment: [String: String] = [:]) throws -> (code: Int32, output: String) {
+    static func shellBlocking(_ command: String, environment: [String: String] = [:]) throws -> (code: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = ["-c", command]
@@ -69,7 +79,7 @@ enum Testbed {
             return "SSH test bed needs openssh-server (apt-get install openssh-server)"
         }
         do {
-            let result = try TestSupport.shell("\(TestSupport.packageRoot)/scripts/testbed.sh up \(hostCount)")
+            let result = try TestSupport.shellBlocking("\(TestSupport.packageRoot)/scripts/testbed.sh up \(hostCount)")
             guard result.code == 0 else { return "scripts/testbed.sh up failed: \(result.output)" }
         } catch {
             return "cannot run scripts/testbed.sh: \(error)"

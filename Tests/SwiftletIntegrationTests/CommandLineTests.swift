@@ -1,0 +1,225 @@
+import Foundation
+import SwiftletController
+import SwiftletPOSIX
+import Testing
+
+/// The `swiftlet` command as a user runs it, over the local and SSH infra.
+@Suite struct CommandLineTests {
+    struct Run {
+        var code: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// Runs `swiftlet` with `arguments` in a private `$SWIFTLET_HOME`, on a Dispatch thread so
+    /// the blocking waits never hold a thread of the (two-thread) cooperative pool.
+    func swiftlet(_ arguments: [String], home: SwiftletHome, stdin: String? = nil) async throws -> Run {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try runSwiftlet(arguments, home: home, stdin: stdin) })
+            }
+        }
+    }
+
+    func runSwiftlet(_ arguments: [String], home: SwiftletHome, stdin: String?) throws -> Run {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestSupport.controllerPath)
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["SWIFTLET_HOME"] = home.path
+        environment["SWIFTLET_AGENT_BINARY"] = TestSupport.agentPath
+        process.environment = environment
+        let out = Pipe()
+        let err = Pipe()
+        let input = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+        // Read both pipes concurrently so neither fills up.
+        nonisolated(unsafe) var stderrData = Data()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async {
+            stderrData = err.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
+        let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        process.waitUntilExit()
+        return Run(code: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self), stderr: String(decoding: stderrData, as: UTF8.self))
+    }
+
+    func writeTask(_ text: String, home: SwiftletHome, name: String = "task.yaml") throws -> String {
+        let path = home.path + "/" + name
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func infraArguments(_ kind: TransportKind, home: SwiftletHome) throws -> [String] {
+        guard kind == .ssh else { return ["--infra", "local"] }
+        try Testbed.installPool(in: home)
+        return ["--infra", "ssh/testbed"]
+    }
+
+    @Test func theHelloExampleLaunchesOnTheLocalInfra() async throws {
+        let home = try TestSupport.makeHome()
+        let run = try await swiftlet(["launch", TestSupport.packageRoot + "/examples/hello.yaml", "-c", "hello"], home: home)
+        #expect(run.code == 0, "\(run.stderr)")
+        let lines = run.stdout.split(separator: "\n")
+        #expect(lines.first?.hasPrefix("(setup pid=") == true)
+        #expect(lines.contains { $0.hasPrefix("(hello, pid=") && $0.hasSuffix(") Hello from Swiftlet on rank 0 of 1") })
+    }
+
+    @Test(arguments: TransportKind.allCases.filter(\.usable))
+    func tasksSeeSkyPilotsEnvironment(_ kind: TransportKind) async throws {
+        let home = try TestSupport.makeHome()
+        let task = try writeTask("""
+            name: envcheck
+            envs:
+              MODEL: llama
+              EPOCHS: 3
+              DEBUG: true
+            setup: |
+              echo "setup rank=$SKYPILOT_SETUP_NODE_RANK ips=$SKYPILOT_SETUP_NODE_IPS nodes=$SKYPILOT_NUM_NODES cuda=${CUDA_VISIBLE_DEVICES-unset}"
+            run: |
+              echo "rank=$SKYPILOT_NODE_RANK nodes=$SKYPILOT_NUM_NODES gpus=$SKYPILOT_NUM_GPUS_PER_NODE job=$SKYPILOT_INTERNAL_JOB_ID"
+              echo "ips=$SKYPILOT_NODE_IPS"
+              echo "task=$SKYPILOT_TASK_ID"
+              echo "envs=$MODEL/$EPOCHS/$DEBUG unbuffered=$PYTHONUNBUFFERED user=$SKYPILOT_USER"
+              echo "info=$SKYPILOT_CLUSTER_INFO"
+              echo "pwd=$(pwd)"
+            """, home: home)
+        let run = try await swiftlet(["launch", task, "-c", "envs"] + infraArguments(kind, home: home), home: home)
+        #expect(run.code == 0, "\(run.stderr)")
+        let ip = kind == .ssh ? "10.213.0.11" : "127.0.0.1"
+        let out = run.stdout.split(separator: "\n").map { line in
+            String(line[(line.range(of: ") ")?.upperBound ?? line.startIndex)...])
+        }
+        #expect(out.contains("setup rank=0 ips=\(ip) nodes=1 cuda=unset"))
+        #expect(out.contains("rank=0 nodes=1 gpus=0 job=1"))
+        #expect(out.contains("ips=\(ip)"))
+        #expect(out.contains("envs=llama/3/True unbuffered=1 user=\(NSUserName())"))
+        #expect(out.contains { $0.hasPrefix("pwd=") && $0.hasSuffix("/sky_workdir") })
+        let taskID = try #require(out.first { $0.hasPrefix("task=") })
+        #expect(taskID.wholeMatch(of: /task=sky-\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d-\d{6}_envs_1/) != nil)
+        let info = try #require(out.first { $0.hasPrefix("info=") }?.dropFirst(5))
+        let json = try JSONSerialization.jsonObject(with: Data(info.utf8)) as? [String: Any]
+        #expect(json?["cluster_name"] as? String == "envs")
+        #expect(json?["num_nodes"] as? Int == 1)
+    }
+
+    @Test(arguments: TransportKind.allCases.filter(\.usable))
+    func theJobsExitCodeIsTheCommandsExitCode(_ kind: TransportKind) async throws {
+        let home = try TestSupport.makeHome()
+        let task = try writeTask("run: |\n  echo working\n  exit 5\n", home: home)
+        let launch = try await swiftlet(["launch", task, "-c", "fails"] + infraArguments(kind, home: home), home: home)
+        #expect(launch.code == 5)
+        #expect(launch.stderr.contains("rank 0 exited with return code 5 (FAILED)"))
+        let exec = try await swiftlet(["exec", "fails", "--", "exit 9"], home: home)
+        #expect(exec.code == 9)
+        let good = try await swiftlet(["exec", "fails", "--", "true"], home: home)
+        #expect(good.code == 0)
+    }
+
+    @Test func aFailingSetupStopsTheJob() async throws {
+        let home = try TestSupport.makeHome()
+        let task = try writeTask("setup: exit 3\nrun: echo should-not-run\n", home: home)
+        let run = try await swiftlet(["launch", task, "-c", "badsetup"], home: home)
+        #expect(run.code == 3)
+        #expect(!run.stdout.contains("should-not-run"))
+        #expect(run.stderr.contains("setup failed with return code 3 (FAILED_SETUP)"))
+    }
+
+    @Test func execPassesStdinAndKeepsStdoutAndStderrApart() async throws {
+        let home = try TestSupport.makeHome()
+        let task = try writeTask("run: 'true'\n", home: home)
+        _ = try await swiftlet(["launch", task, "-c", "pipes"], home: home)
+        let run = try await swiftlet(["exec", "pipes", "--", "tr a-z A-Z; echo oops >&2"], home: home, stdin: "quiet\n")
+        #expect(run.stdout == "(task, pid=\(pid(in: run.stdout))) QUIET\n")
+        #expect(run.stderr.contains("(task, pid=\(pid(in: run.stdout))) oops\n"))
+    }
+
+    func pid(in line: String) -> String {
+        guard let match = line.firstMatch(of: /pid=(\d+)/) else { return "?" }
+        return String(match.1)
+    }
+
+    @Test(arguments: TransportKind.allCases.filter(\.usable))
+    func theWorkdirIsSyncedAndOnlyChangedFilesAreSentAgain(_ kind: TransportKind) async throws {
+        let home = try TestSupport.makeHome()
+        let workdir = home.path + "/project"
+        try FileManager.default.createDirectory(atPath: workdir + "/src", withIntermediateDirectories: true)
+        try "print('train')\n".write(toFile: workdir + "/train.py", atomically: true, encoding: .utf8)
+        try "v1\n".write(toFile: workdir + "/src/version.txt", atomically: true, encoding: .utf8)
+        try "#!/bin/sh\necho tool\n".write(toFile: workdir + "/tool.sh", atomically: true, encoding: .utf8)
+        chmod(workdir + "/tool.sh", 0o755)
+        let task = try writeTask("workdir: \(workdir)\nrun: |\n  cat train.py src/version.txt\n  ./tool.sh\n", home: home)
+        let cluster = "sync-\(kind)"
+        let first = try await swiftlet(["launch", task, "-c", cluster] + infraArguments(kind, home: home), home: home)
+        #expect(first.code == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("print('train')") && first.stdout.contains("v1") && first.stdout.contains("tool"))
+        // Mark the node's copy of train.py: a relaunch must leave unchanged files alone.
+        _ = try await swiftlet(["exec", cluster, "--", "echo '# node copy' >> train.py && touch -r src/version.txt train.py && touch -d @0 train.py"], home: home)
+        try "v2\n".write(toFile: workdir + "/src/version.txt", atomically: true, encoding: .utf8)
+        let second = try await swiftlet(["launch", task, "-c", cluster], home: home)
+        #expect(second.stdout.contains("v2"))
+        // train.py differed only in mtime on the node (set to 0), so it was sent again: the
+        // node copy matches the local file exactly.
+        #expect(!second.stdout.contains("# node copy"))
+    }
+
+    @Test func statusListsClustersAndDownForgetsThem() async throws {
+        let home = try TestSupport.makeHome()
+        let task = try writeTask("run: echo hi\n", home: home)
+        _ = try await swiftlet(["launch", task, "-c", "alpha"], home: home)
+        let status = try await swiftlet(["status", "--json"], home: home)
+        let clusters = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [[String: Any]]
+        #expect(clusters?.map { $0["name"] as? String } == ["alpha"])
+        #expect(clusters?.first?["infra"] as? String == "local")
+        let down = try await swiftlet(["down", "alpha"], home: home)
+        #expect(down.code == 0)
+        #expect(try await swiftlet(["status"], home: home).stdout == "No clusters.\n")
+        #expect(!FileManager.default.fileExists(atPath: home.localCluster("alpha")))
+        let again = try await swiftlet(["down", "alpha"], home: home)
+        #expect(again.code == 1)
+        #expect(again.stderr == "error: no cluster 'alpha'; see 'swiftlet status'\n")
+    }
+
+    @Test func detachedJobsKeepRunningAfterTheControllerLeaves() async throws {
+        let home = try TestSupport.makeHome()
+        // The job cannot finish before the test says so, so the controller must have let go of it.
+        let task = try writeTask("run: |\n  echo waiting\n  while [ ! -f ~/go ]; do sleep 0.05; done\n  echo finished > ~/done.txt\n", home: home)
+        let run = try await swiftlet(["launch", task, "-c", "bg", "-d"], home: home)
+        #expect(run.code == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("Job 1 submitted"))
+        let node = home.localNode(cluster: "bg", index: 0)
+        try "".write(toFile: node + "/go", atomically: true, encoding: .utf8)
+        let marker = node + "/done.txt"
+        let deadline = Date().addingTimeInterval(20)
+        while !FileManager.default.fileExists(atPath: marker) && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        #expect((try? String(contentsOfFile: marker, encoding: .utf8)) == "finished\n")
+        let log = try String(contentsOfFile: node + "/.swiftlet/jobs/1/run.log", encoding: .utf8)
+        #expect(log == "waiting\n")
+    }
+
+    @Test func anUnknownFieldNamesTheLineAndSuggestsTheKey() async throws {
+        let home = try TestSupport.makeHome()
+        let task = try writeTask("name: x\nresources:\n  cpus: 2\nsetpu: echo hi\n", home: home)
+        let run = try await swiftlet(["launch", task], home: home)
+        #expect(run.code == 2)
+        #expect(run.stderr.contains("\(task):4:1: unknown field 'setpu'; did you mean 'setup'?"))
+    }
+
+    @Test func aNullEnvMustBeGiven() async throws {
+        let home = try TestSupport.makeHome()
+        let task = try writeTask("envs:\n  HF_TOKEN:\nrun: echo \"token=$HF_TOKEN\"\n", home: home)
+        let refused = try await swiftlet(["launch", task, "-c", "nullenv"], home: home)
+        #expect(refused.code == 2)
+        #expect(refused.stderr.contains("HF_TOKEN is null and must be given: add --env HF_TOKEN=VALUE"))
+        let given = try await swiftlet(["launch", task, "-c", "nullenv", "--env", "HF_TOKEN=abc"], home: home)
+        #expect(given.stdout.hasSuffix(") token=abc\n"))
+    }
+}
