@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Installs what Swiftlet needs, builds it, and launches examples/hello.yaml on the local infra.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+swift build -c release
+exec .build/release/swiftlet launch examples/hello.yaml -c hello "$@"

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The whole test suite: unit tests, the real agent over pipes, the SSH test bed (network
+# namespaces with their own sshd), and a bounded fuzzing run of the protocol decoder.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh --test
+swift build --build-tests -Xswiftc -warnings-as-errors
+if [ "$(id -u)" -eq 0 ]; then
+    scripts/testbed.sh up 4
+else
+    echo "not root: the SSH test bed cannot start; SSH tests will be skipped" >&2
+fi
+swift test --skip-build
+scripts/fuzz.sh "${FUZZ_SECONDS:-30}"
