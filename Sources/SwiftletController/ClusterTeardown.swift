@@ -13,6 +13,7 @@ public struct ClusterTeardown: Sendable {
         guard let record = try store.load(name) else {
             throw ControllerError("no cluster '\(name)'; see 'swiftlet status'")
         }
+        for node in record.nodes { ConnectionKeeper.stop(home: home, address: node) }
         if record.infra == Infra.local.description {
             // A local node is only a directory; its agent exits with its last connection.
             try? FileManager.default.removeItem(atPath: home.localCluster(name))

@@ -1,3 +1,5 @@
+import Foundation
+
 /// How to reach one node: a local agent process with its own home, or an SSH host.
 public enum NodeAddress: Codable, Hashable, Sendable, CustomStringConvertible {
     case local(home: String)
@@ -9,6 +11,13 @@ public enum NodeAddress: Codable, Hashable, Sendable, CustomStringConvertible {
         case .local: "127.0.0.1"
         case .ssh(let host): host.address
         }
+    }
+
+    /// The address as JSON with sorted keys: the same node always gives the same text.
+    public var canonicalJSON: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? description
     }
 
     public var description: String {

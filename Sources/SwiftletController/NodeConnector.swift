@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import NIOCore
 import SwiftletPOSIX
@@ -11,6 +12,9 @@ public struct NodeConnector: Sendable {
     public var timing: PeerConnection.Timing
     /// How long a node may take from spawning the transport to the agent's hello.
     public var handshakeTimeout: Duration
+    /// When set, connections go through a ``ConnectionKeeper`` started from this executable
+    /// (`swiftlet keeper`), kept for `keepAlive` after the last command.
+    public var keeper: (executable: String, keepAlive: Duration)?
 
     public init(
         home: SwiftletHome,
@@ -25,7 +29,70 @@ public struct NodeConnector: Sendable {
     }
 
     /// Connects to `address`; `name` is how errors refer to the node (`node 1 (10.0.0.4)`).
+    /// Goes through the node's keeper when ``keeper`` is set.
     public func connect(to address: NodeAddress, name: String, uploaded: @escaping @Sendable () -> Void = {}) async throws -> NodeSession {
+        guard let keeper else { return try await connectDirectly(to: address, name: name, uploaded: uploaded) }
+        let socket = ConnectionKeeper.socketPath(home: home, address: address)
+        if let session = try? await connectThroughKeeper(socket: socket, address: address, name: name) {
+            return session
+        }
+        ConnectionKeeper.stop(home: home, address: address)
+        try await startKeeper(keeper.executable, keepAlive: keeper.keepAlive, address: address, name: name)
+        do {
+            guard let session = try await connectThroughKeeper(socket: socket, address: address, name: name) else {
+                throw NodeError(node: name, step: "connect", "the connection keeper runs a different agent build")
+            }
+            return session
+        } catch let error as NodeError {
+            throw error
+        } catch {
+            throw NodeError(node: name, step: "connect", "cannot reach the connection keeper: \(error)")
+        }
+    }
+
+    /// Returns nil when the keeper speaks for another agent build (the binary was rebuilt).
+    private func connectThroughKeeper(socket: String, address: NodeAddress, name: String) async throws -> NodeSession? {
+        let fd = try UnixSocket.connect(path: socket)
+        let connection = try await PeerConnection.establish(
+            input: fd,
+            output: dup(fd),
+            hello: controllerHello,
+            bootstrapResponder: AgentUploader(binary: binary, node: name, uploaded: {}),
+            timing: timing
+        )
+        guard connection.peer.buildID == binary.sha256 else {
+            connection.close()
+            return nil
+        }
+        return NodeSession(name: name, address: address, connection: connection, transportPID: nil)
+    }
+
+    private func startKeeper(_ executable: String, keepAlive: Duration, address: NodeAddress, name: String) async throws {
+        let socket = ConnectionKeeper.socketPath(home: home, address: address)
+        try home.ensure(FileSystem.parent(of: socket))
+        let arguments = [executable, "keeper", "--address", address.canonicalJSON, "--name", name, "--idle", String(keepAlive.components.seconds)]
+        let pipes = try ProcessSpawner.spawn(arguments, environment: ProcessInfo.processInfo.environment, workingDirectory: nil, stderrFile: socket + ".log")
+        close(pipes.stdin)
+        _ = TransportExit(pid: pipes.pid)
+        let line = await KeeperLine.read(from: pipes.stdout)
+        close(pipes.stdout)
+        switch line.flatMap(KeeperReport.init(line:)) {
+        case .ready:
+            return
+        case .failed(let error):
+            throw error
+        case nil:
+            let log = (try? String(contentsOfFile: socket + ".log", encoding: .utf8)) ?? ""
+            throw NodeError(node: name, step: "connect", "the connection keeper did not start: \(log.trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
+    }
+
+    private var controllerHello: Hello {
+        Hello(role: "controller", buildID: binary.sha256, os: SelfExecutable.operatingSystem, arch: SelfExecutable.machine, capabilities: [])
+    }
+
+    /// Connects through the transport itself, without a keeper.
+    public func connectDirectly(to address: NodeAddress, name: String, uploaded: @escaping @Sendable () -> Void = {}) async throws -> NodeSession {
         try home.ensure(home.sshControl)
         let stderrFile = home.sshControl + "/stderr-\(getpid())-\(UUID().uuidString.prefix(8))"
         defer { unlink(stderrFile) }
@@ -38,13 +105,7 @@ public struct NodeConnector: Sendable {
         }
         // Registering with the reaper now means the transport never lingers as a zombie.
         let exit = TransportExit(pid: pipes.pid)
-        let hello = Hello(
-            role: "controller",
-            buildID: binary.sha256,
-            os: SelfExecutable.operatingSystem,
-            arch: SelfExecutable.machine,
-            capabilities: []
-        )
+        let hello = controllerHello
         let responder = AgentUploader(binary: binary, node: name, uploaded: uploaded)
         let timing = self.timing
         do {
@@ -98,7 +159,8 @@ public struct NodeSession: Sendable {
     public let name: String
     public let address: NodeAddress
     public let connection: PeerConnection
-    public let transportPID: pid_t
+    /// The transport process, when this command started one (not through a keeper).
+    public let transportPID: pid_t?
 
     /// Closes the connection. The transport process is left to end on its own: a local
     /// agent stays up while jobs that survive the connection still write their logs.
@@ -133,6 +195,20 @@ struct TransportExit: Sendable {
         private var value: ChildReaper.Termination?
         func set(_ termination: ChildReaper.Termination) { lock.withLock { value = termination } }
         func get() -> ChildReaper.Termination? { lock.withLock { value } }
+    }
+}
+
+/// The keeper's one status line, read off the cooperative pool.
+enum KeeperLine {
+    static func read(from fd: Int32) async -> String? {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                var bytes: [UInt8] = []
+                var byte: UInt8 = 0
+                while Glibc.read(fd, &byte, 1) == 1, byte != UInt8(ascii: "\n") { bytes.append(byte) }
+                continuation.resume(returning: bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self))
+            }
+        }
     }
 }
 

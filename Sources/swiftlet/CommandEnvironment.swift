@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import SwiftletController
+import SwiftletPOSIX
 import SwiftletTask
 
 #if canImport(Glibc)
@@ -12,8 +13,16 @@ import Glibc
 enum CommandEnvironment {
     static func runner() throws -> JobRunner {
         let home = SwiftletHome.fromEnvironment()
-        let binary = try AgentBinary.locate(home: home)
-        return JobRunner(home: home, connector: NodeConnector(home: home, binary: binary))
+        var connector = NodeConnector(home: home, binary: try AgentBinary.locate(home: home))
+        connector.keeper = try keeper()
+        return JobRunner(home: home, connector: connector)
+    }
+
+    /// Connections are kept for `$SWIFTLET_KEEPALIVE` seconds (default 300; 0 turns keeping off).
+    static func keeper() throws -> (executable: String, keepAlive: Duration)? {
+        let seconds = ProcessInfo.processInfo.environment["SWIFTLET_KEEPALIVE"].flatMap { Int($0) } ?? 300
+        guard seconds > 0 else { return nil }
+        return (try SelfExecutable.path(), .seconds(seconds))
     }
 
     /// Prints a failure as one clear line and turns it into an exit code.

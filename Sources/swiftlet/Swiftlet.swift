@@ -8,7 +8,7 @@ struct Swiftlet: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "swiftlet",
         abstract: "Run SkyPilot tasks on machines you already have.",
-        subcommands: [Launch.self, Exec.self, Status.self, Down.self, Validate.self, Version.self]
+        subcommands: [Launch.self, Exec.self, Status.self, Down.self, Validate.self, Version.self, Keeper.self]
     )
 }
 
@@ -190,5 +190,36 @@ struct Version: ParsableCommand {
     func run() throws {
         let agent = try AgentBinary.locate(home: .fromEnvironment())
         Terminal.out("swiftlet \(SwiftletVersion.current)\nagent \(agent.path) sha256 \(agent.sha256)\n")
+    }
+}
+
+/// The background process that keeps one node's agent connection for later commands.
+struct Keeper: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Keep a node's agent connection open for later commands (started by swiftlet itself).",
+        shouldDisplay: false
+    )
+
+    @Option(help: "The node address, as JSON.")
+    var address: String
+
+    @Option(help: "How errors name the node.")
+    var name: String
+
+    @Option(help: "Seconds without clients before exiting.")
+    var idle: Int = 300
+
+    func run() async throws {
+        let home = SwiftletHome.fromEnvironment()
+        let node = try JSONDecoder().decode(NodeAddress.self, from: Data(address.utf8))
+        let connector = NodeConnector(home: home, binary: try AgentBinary.locate(home: home))
+        let code = await ConnectionKeeper.run(connector: connector, address: node, name: name, idle: .seconds(idle)) { line in
+            Terminal.out(line + "\n")
+            // Nothing else may reach the starter, which reads exactly one line.
+            let null = open("/dev/null", O_WRONLY)
+            dup2(null, 1)
+            close(null)
+        }
+        throw ExitCode(code)
     }
 }

@@ -28,6 +28,7 @@ import Testing
         var environment = ProcessInfo.processInfo.environment
         environment["SWIFTLET_HOME"] = home.path
         environment["SWIFTLET_AGENT_BINARY"] = TestSupport.agentPath
+        environment["SWIFTLET_KEEPALIVE"] = "20"
         process.environment = environment
         let out = Pipe()
         let err = Pipe()

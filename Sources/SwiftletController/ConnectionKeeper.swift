@@ -1,0 +1,119 @@
+import Dispatch
+import Foundation
+import NIOCore
+import SwiftletPOSIX
+import SwiftletProtocol
+import SwiftletTransport
+
+/// Keeps a node's agent connection open between commands, as ssh's ControlMaster keeps its
+/// session: a background `swiftlet keeper` process holds the connection and relays the streams
+/// of local clients that connect to its unix socket, so a warm `exec` costs one local hop
+/// instead of a new ssh session, shell and agent start. It exits after `idle` without clients,
+/// or at once when the node connection breaks (the next command starts a new one).
+public enum ConnectionKeeper {
+    /// Where the keeper of `address` listens; a pid file and a log sit beside it.
+    public static func socketPath(home: SwiftletHome, address: NodeAddress) -> String {
+        let key = SHA256Digest.hex(of: Array(address.canonicalJSON.utf8))
+        return home.path + "/keep/" + key.prefix(20) + ".sock"
+    }
+
+    /// Stops the keeper of `address`, if one runs.
+    public static func stop(home: SwiftletHome, address: NodeAddress) {
+        let socket = socketPath(home: home, address: address)
+        if let text = try? String(contentsOfFile: socket + ".pid", encoding: .utf8), let pid = Int32(text) {
+            kill(pid, SIGTERM)
+        }
+        unlink(socket)
+        unlink(socket + ".pid")
+    }
+
+    /// The body of `swiftlet keeper`: connects to the node, reports `ready` (or the error) as one
+    /// line through `report`, then serves clients until idle or the node connection is lost.
+    public static func run(connector: NodeConnector, address: NodeAddress, name: String, idle: Duration, report: (String) -> Void) async -> Int32 {
+        let socket = socketPath(home: connector.home, address: address)
+        let upstream: NodeSession
+        let listener: Int32
+        do {
+            try connector.home.ensure(FileSystem.parent(of: socket))
+            upstream = try await connector.connect(to: address, name: name)
+            listener = try UnixSocket.listen(path: socket)
+            try String(getpid()).write(toFile: socket + ".pid", atomically: true, encoding: .utf8)
+        } catch let error as NodeError {
+            report(KeeperReport.failed(error).line)
+            return 1
+        } catch {
+            report(KeeperReport.failed(NodeError(node: name, step: "connect", "\(error)")).line)
+            return 1
+        }
+        report(KeeperReport.ready.line)
+        let clients = ClientCount()
+        let accepted = acceptLoop(listener)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                // Ends the keeper when the node is gone or nobody has used it for `idle`.
+                var idleSince = ContinuousClock.now
+                while await upstream.connection.failure() == nil {
+                    try? await Task.sleep(for: .milliseconds(500))
+                    if clients.value > 0 { idleSince = .now } else if idleSince.duration(to: .now) > idle { break }
+                }
+                unlink(socket)
+                unlink(socket + ".pid")
+                await upstream.close()
+                exit(0)
+            }
+            for await fd in accepted {
+                clients.add(1)
+                group.addTask {
+                    defer { clients.add(-1) }
+                    guard let client = try? await PeerConnection.establish(
+                        input: fd,
+                        output: dup(fd),
+                        hello: upstream.connection.peer
+                    ) else { return }
+                    _ = await ConnectionRelay.serve(client, upstream: upstream.connection)
+                }
+            }
+        }
+        return 0
+    }
+
+    /// Accepted client descriptors, from a thread that may block in `accept`.
+    private static func acceptLoop(_ listener: Int32) -> AsyncStream<Int32> {
+        let (stream, continuation) = AsyncStream.makeStream(of: Int32.self)
+        DispatchQueue.global().async {
+            while let fd = try? UnixSocket.accept(listener) { continuation.yield(fd) }
+            continuation.finish()
+        }
+        return stream
+    }
+
+    final class ClientCount: @unchecked Sendable {
+        private let lock = Lock()
+        private var count = 0
+        func add(_ delta: Int) { lock.withLock { count += delta } }
+        var value: Int { lock.withLock { count } }
+    }
+}
+
+/// The one line a keeper reports to the command that started it.
+enum KeeperReport {
+    case ready
+    case failed(NodeError)
+
+    var line: String {
+        switch self {
+        case .ready: "ready"
+        case .failed(let error): ["error", error.node, error.step, error.message].map { $0.replacingOccurrences(of: "\t", with: " ").replacingOccurrences(of: "\n", with: " ") }.joined(separator: "\t")
+        }
+    }
+
+    init?(line: String) {
+        if line == "ready" {
+            self = .ready
+            return
+        }
+        let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+        guard fields.count == 4, fields[0] == "error" else { return nil }
+        self = .failed(NodeError(node: fields[1], step: fields[2], fields[3]))
+    }
+}

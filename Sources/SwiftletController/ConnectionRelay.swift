@@ -1,0 +1,66 @@
+import NIOCore
+import SwiftletProtocol
+import SwiftletTransport
+
+/// Relays the streams of one local client connection onto the keeper's connection to the
+/// node's agent, frame for frame, with flow control on both legs.
+enum ConnectionRelay {
+    /// Serves `client` until it disconnects. Returns false when the node connection broke.
+    static func serve(_ client: PeerConnection, upstream: PeerConnection) async -> Bool {
+        await withTaskGroup(of: Void.self) { group in
+            for await (frame, frames) in client.acceptedStreams {
+                let clientStream = client.stream(accepting: frame, frames: frames)
+                group.addTask { await relay(opening: frame, from: clientStream, to: upstream) }
+            }
+            client.close()
+            await group.waitForAll()
+        }
+        return await upstream.failure() == nil
+    }
+
+    private static func relay(opening frame: Frame, from client: MuxStream, to upstream: PeerConnection) async {
+        let nodeStream: MuxStream
+        do {
+            nodeStream = try await upstream.openStream(kind: frame.kind, payload: frame.payload)
+        } catch {
+            let failure = StreamFailure(code: StreamFailure.spawnFailedCode, message: "the connection to the node is lost: \(error)")
+            try? await client.send(.reset, payload: failure.payload)
+            return
+        }
+        let survives = frame.kind == .exec && ((try? ExecRequest(payload: frame.payload))?.survivesDisconnect ?? false)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                // Towards the node: stdin, eof, signals.
+                for await inbound in client.inbound {
+                    try? await forward(inbound, to: nodeStream)
+                }
+                // The client left before the stream ended: as if its own connection had
+                // dropped, the agent's rule applies (stop the process unless it survives that).
+                if await client.connectionFailure() != nil, !survives {
+                    var signal = ByteBuffer()
+                    signal.writeInteger(UInt32(9))
+                    try? await nodeStream.send(.signal, payload: signal)
+                }
+            }
+            // Towards the client: started, output, exit.
+            var ended = false
+            for await outbound in nodeStream.inbound {
+                try? await forward(outbound, to: client)
+                if outbound.kind == .exit || outbound.kind == .reset { ended = true }
+            }
+            if !ended {
+                let failure = StreamFailure(code: StreamFailure.spawnFailedCode, message: "the connection to the node was lost")
+                try? await client.send(.reset, payload: failure.payload)
+            }
+            group.cancelAll()
+        }
+    }
+
+    private static func forward(_ frame: Frame, to stream: MuxStream) async throws {
+        if frame.kind == .data || frame.kind == .stderr {
+            try await stream.send(frame.kind, frame.payload)
+        } else {
+            try await stream.send(frame.kind, payload: frame.payload)
+        }
+    }
+}
