@@ -13,22 +13,22 @@ import Testing
 
     /// Runs `swiftlet` with `arguments` in a private `$SWIFTLET_HOME`, on a Dispatch thread so
     /// the blocking waits never hold a thread of the (two-thread) cooperative pool.
-    func swiftlet(_ arguments: [String], home: SwiftletHome, stdin: String? = nil) async throws -> Run {
+    func swiftlet(_ arguments: [String], home: SwiftletHome, stdin: String? = nil, keepAlive: Int = 20) async throws -> Run {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
-                continuation.resume(with: Result { try runSwiftlet(arguments, home: home, stdin: stdin) })
+                continuation.resume(with: Result { try runSwiftlet(arguments, home: home, stdin: stdin, keepAlive: keepAlive) })
             }
         }
     }
 
-    func runSwiftlet(_ arguments: [String], home: SwiftletHome, stdin: String?) throws -> Run {
+    func runSwiftlet(_ arguments: [String], home: SwiftletHome, stdin: String?, keepAlive: Int = 20) throws -> Run {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestSupport.controllerPath)
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["SWIFTLET_HOME"] = home.path
         environment["SWIFTLET_AGENT_BINARY"] = TestSupport.agentPath
-        environment["SWIFTLET_KEEPALIVE"] = "20"
+        environment["SWIFTLET_KEEPALIVE"] = String(keepAlive)
         process.environment = environment
         let out = Pipe()
         let err = Pipe()
@@ -222,5 +222,36 @@ import Testing
         #expect(refused.stderr.contains("HF_TOKEN is null and must be given: add --env HF_TOKEN=VALUE"))
         let given = try await swiftlet(["launch", task, "-c", "nullenv", "--env", "HF_TOKEN=abc"], home: home)
         #expect(given.stdout.hasSuffix(") token=abc\n"))
+    }
+
+    @Test(arguments: TransportKind.allCases.filter(\.usable))
+    func laterCommandsReuseTheKeptAgentConnection(_ kind: TransportKind) async throws {
+        let home = try TestSupport.makeHome()
+        let task = try writeTask("run: echo up\n", home: home)
+        _ = try await swiftlet(["launch", task, "-c", "kept"] + infraArguments(kind, home: home), home: home)
+        // The agent is the parent of each command's shell: kept connection, same agent.
+        let first = try await swiftlet(["exec", "kept", "--", "echo $PPID"], home: home)
+        let second = try await swiftlet(["exec", "kept", "--", "echo $PPID"], home: home)
+        #expect(first.code == 0 && !first.stdout.isEmpty)
+        #expect(first.stdout.split(separator: " ").last == second.stdout.split(separator: " ").last)
+        // Without keeping, every command brings its own agent up.
+        let third = try await swiftlet(["exec", "kept", "--", "echo $PPID"], home: home, keepAlive: 0)
+        #expect(first.stdout.split(separator: " ").last != third.stdout.split(separator: " ").last)
+        _ = try await swiftlet(["down", "kept"], home: home)
+    }
+
+    @Test func aLostNodeConnectionIsReportedAndTheNextCommandReconnects() async throws {
+        let home = try TestSupport.makeHome()
+        let task = try writeTask("run: echo up\n", home: home)
+        _ = try await swiftlet(["launch", task, "-c", "lost"], home: home)
+        // Kill the kept agent from inside a command: the connection under it is gone.
+        let killed = try await swiftlet(["exec", "lost", "--", "kill -9 $PPID; sleep 5"], home: home)
+        #expect(killed.code == 1)
+        #expect(killed.stderr.contains("node 0 (local): run:"))
+        #expect(killed.stderr.contains("lost"))
+        let next = try await swiftlet(["exec", "lost", "--", "echo back"], home: home)
+        #expect(next.code == 0)
+        #expect(next.stdout.hasSuffix(") back\n"))
+        _ = try await swiftlet(["down", "lost"], home: home)
     }
 }
