@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Round trip of `swiftlet exec CLUSTER -- true` on a warm 1-node SSH cluster against a bare
 # `ssh host true` through a warm ControlMaster, run side by side: median of N each (default 20).
-# Needs root (the test bed) and a release build: swift build -c release
+# Needs root (the test bed). Builds the release binaries with the Swift runtime linked
+# statically (as scripts/quickstart.sh does), which halves the controller's start-up time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-20}
 bin=.build/release
-[ -x "$bin/swiftlet" ] || swift build -c release >/dev/null
+swift build -c release --static-swift-stdlib >/dev/null
 scripts/testbed.sh up 1 >/dev/null
 bed=${SWIFTLET_TESTBED:-/tmp/swiftlet-testbed}
 export SWIFTLET_HOME

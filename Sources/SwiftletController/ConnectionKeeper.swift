@@ -50,21 +50,27 @@ public enum ConnectionKeeper {
         let accepted = acceptLoop(listener)
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                // Ends the keeper when the node is gone or nobody has used it for `idle`.
+                // The node is gone: stop taking clients at once, so the next command starts afresh.
+                await upstream.connection.closed()
+                retire(socket: socket, listener: listener)
+            }
+            group.addTask {
                 var idleSince = ContinuousClock.now
-                while await upstream.connection.failure() == nil {
+                while true {
                     try? await Task.sleep(for: .milliseconds(500))
                     if clients.value > 0 { idleSince = .now } else if idleSince.duration(to: .now) > idle { break }
                 }
-                unlink(socket)
-                unlink(socket + ".pid")
                 await upstream.close()
-                exit(0)
+                retire(socket: socket, listener: listener)
             }
             for await fd in accepted {
                 clients.add(1)
                 group.addTask {
                     defer { clients.add(-1) }
+                    guard await upstream.connection.failure() == nil else {
+                        close(fd)  // the client sees the keeper gone and starts a new one
+                        return
+                    }
                     guard let client = try? await PeerConnection.establish(
                         input: fd,
                         output: dup(fd),
@@ -75,6 +81,14 @@ public enum ConnectionKeeper {
             }
         }
         return 0
+    }
+
+    /// Removes the socket so no new client finds this keeper, then exits the process.
+    private static func retire(socket: String, listener: Int32) -> Never {
+        unlink(socket)
+        unlink(socket + ".pid")
+        close(listener)
+        exit(0)
     }
 
     /// Accepted client descriptors, from a thread that may block in `accept`.

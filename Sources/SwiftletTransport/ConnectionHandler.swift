@@ -18,13 +18,17 @@ final class ConnectionHandler: ChannelInboundHandler {
     private var nextStreamID: UInt32 = 1
     private(set) var failure: ProtocolError?
     private let tickInterval: TimeAmount
+    /// The agent side speaks first; the controller waits for the agent's preamble.
+    private let speaksFirst: Bool
 
     init(
         stateMachine: ConnectionStateMachine,
         established: EventLoopPromise<(UInt16, Hello)>,
         acceptedStreams: AsyncStream<(Frame, AsyncStream<Frame>)>.Continuation,
-        tickInterval: TimeAmount
+        tickInterval: TimeAmount,
+        speaksFirst: Bool
     ) {
+        self.speaksFirst = speaksFirst
         self.stateMachine = stateMachine
         self.established = established
         self.acceptedStreams = acceptedStreams
@@ -35,11 +39,22 @@ final class ConnectionHandler: ChannelInboundHandler {
         self.context = context
     }
 
+    func channelActive(context: ChannelHandlerContext) {
+        // The agent's hello follows its preamble at once: the controller can then send its
+        // hello and its first request together, one round trip sooner.
+        if speaksFirst { startHandshake(context: context) }
+        context.fireChannelActive()
+    }
+
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         guard event is PreambleHandler.PreambleExchanged else {
             context.fireUserInboundEventTriggered(event)
             return
         }
+        if !speaksFirst { startHandshake(context: context) }
+    }
+
+    private func startHandshake(context: ChannelHandlerContext) {
         context.writeAndFlush(wrapOutboundOut(stateMachine.helloFrame), promise: nil)
         stateMachine.restartSilenceTimer(at: .now)
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)

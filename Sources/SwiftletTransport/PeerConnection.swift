@@ -57,7 +57,8 @@ public struct PeerConnection: Sendable {
                         stateMachine: stateMachine,
                         established: established,
                         acceptedStreams: acceptedContinuation,
-                        tickInterval: tick
+                        tickInterval: tick,
+                        speaksFirst: bootstrapResponder == nil
                     )
                     try channel.pipeline.syncOperations.addHandlers(
                         PreambleHandler(bootstrapResponder: bootstrapResponder),
