@@ -1,13 +1,12 @@
 #!/usr/bin/env bash
 # Round trip of `swiftlet exec CLUSTER -- true` on a warm 1-node SSH cluster against a bare
 # `ssh host true` through a warm ControlMaster, run side by side: median of N each (default 20).
-# Needs root (the test bed). Builds the release binaries with the Swift runtime linked
-# statically (as scripts/quickstart.sh does), which halves the controller's start-up time.
+# Needs root (the test bed). Measures the shipped build: packaging/build-release.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-20}
-bin=.build/release
-swift build -c release --static-swift-stdlib >/dev/null
+bin=packaging/out
+packaging/build-release.sh >/dev/null
 scripts/testbed.sh up 1 >/dev/null
 bed=${SWIFTLET_TESTBED:-/tmp/swiftlet-testbed}
 export SWIFTLET_HOME

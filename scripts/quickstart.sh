@@ -3,5 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
-swift build -c release --static-swift-stdlib
-exec .build/release/swiftlet launch examples/hello.yaml -c hello "$@"
+packaging/build-release.sh
+exec packaging/out/swiftlet launch examples/hello.yaml -c hello "$@"

@@ -3,7 +3,6 @@ import Foundation
 import SwiftletController
 import SwiftletTask
 
-@main
 struct Swiftlet: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "swiftlet",
