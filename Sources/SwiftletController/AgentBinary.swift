@@ -39,7 +39,7 @@ public struct AgentBinary: Sendable {
         }
         let sha = try SHA256Digest.hex(ofFile: path)
         try? FileManager.default.createDirectory(atPath: FileSystem.parent(of: cache), withIntermediateDirectories: true)
-        try? "\(key)\n\(sha)".write(toFile: cache, atomically: true, encoding: .utf8)
+        try? AtomicFile.write(Array("\(key)\n\(sha)".utf8), to: cache)
         return AgentBinary(path: path, sha256: sha, size: size, architecture: SelfExecutable.machine)
     }
 }

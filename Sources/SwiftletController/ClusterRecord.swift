@@ -1,4 +1,5 @@
 import Foundation
+import SwiftletPOSIX
 
 /// What the controller remembers of a cluster.
 public struct ClusterRecord: Codable, Sendable, Equatable {
@@ -7,13 +8,14 @@ public struct ClusterRecord: Codable, Sendable, Equatable {
     public var infra: String
     /// Nodes in rank order, head first.
     public var nodes: [NodeAddress]
-    public var created: Date
+    /// When the cluster was created, ISO 8601 in UTC.
+    public var created: String
     /// Id of the last job submitted (0 before the first).
     public var lastJobID: Int
     /// Exit code of the last job the controller saw end, if any.
     public var lastJobStatus: String?
 
-    public init(name: String, infra: String, nodes: [NodeAddress], created: Date = Date(), lastJobID: Int = 0) {
+    public init(name: String, infra: String, nodes: [NodeAddress], created: String = UTCTime.iso8601(secondsSinceEpoch: Int(time(nil))), lastJobID: Int = 0) {
         self.name = name
         self.infra = infra
         self.nodes = nodes
@@ -45,8 +47,7 @@ public struct ClusterStore: Sendable {
         try home.ensure(home.clusters)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.dateEncodingStrategy = .iso8601
-        try encoder.encode(record).write(to: URL(fileURLWithPath: file(record.name)), options: .atomic)
+        try AtomicFile.write(Array(try encoder.encode(record)), to: file(record.name))
     }
 
     public func remove(_ name: String) throws {
@@ -58,11 +59,7 @@ public struct ClusterStore: Sendable {
         return try names.filter { $0.hasSuffix(".json") }.sorted().compactMap { try load(String($0.dropLast(5))) }
     }
 
-    private var decoder: JSONDecoder {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return decoder
-    }
+    private var decoder: JSONDecoder { JSONDecoder() }
 
     /// Cluster names become file and directory names, so they are kept to a safe alphabet.
     public static func validate(name: String) throws {

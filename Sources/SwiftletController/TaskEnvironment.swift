@@ -1,4 +1,5 @@
 import Foundation
+import SwiftletPOSIX
 import SwiftletTask
 
 /// The environment a task's setup and run see, with SkyPilot's names and formats.
@@ -24,14 +25,14 @@ public struct TaskEnvironment: Sendable {
 
     /// `YYYY-MM-DD-HH-MM-SS-ffffff` in UTC, as in SkyPilot's task ids.
     static func timestamp(_ date: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second, .nanosecond], from: date)
-        func pad(_ value: Int?, _ width: Int) -> String {
-            let text = String(value ?? 0)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
-        }
-        return [pad(parts.year, 4), pad(parts.month, 2), pad(parts.day, 2), pad(parts.hour, 2), pad(parts.minute, 2), pad(parts.second, 2), pad((parts.nanosecond ?? 0) / 1000, 6)].joined(separator: "-")
+        let seconds = date.timeIntervalSince1970.rounded(.down)
+        let parts = UTCTime.components(Int(seconds))
+        let micros = Int((date.timeIntervalSince1970 - seconds) * 1_000_000)
+        return [
+            UTCTime.pad(parts.year, 4), UTCTime.pad(parts.month, 2), UTCTime.pad(parts.day, 2),
+            UTCTime.pad(parts.hour, 2), UTCTime.pad(parts.minute, 2), UTCTime.pad(parts.second, 2),
+            UTCTime.pad(micros, 6),
+        ].joined(separator: "-")
     }
 
     var clusterInfo: String {

@@ -130,7 +130,6 @@ struct Status: ParsableCommand {
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            encoder.dateEncodingStrategy = .iso8601
             Terminal.out(String(decoding: try encoder.encode(clusters), as: UTF8.self) + "\n")
             return
         }
@@ -141,7 +140,7 @@ struct Status: ParsableCommand {
         var rows = [["NAME", "INFRA", "NODES", "LAST JOB", "CREATED"]]
         for cluster in clusters {
             let job = cluster.lastJobID == 0 ? "-" : "\(cluster.lastJobID) \(cluster.lastJobStatus ?? "")"
-            rows.append([cluster.name, cluster.infra, String(cluster.nodes.count), job, ISO8601DateFormatter().string(from: cluster.created)])
+            rows.append([cluster.name, cluster.infra, String(cluster.nodes.count), job, cluster.created])
         }
         Terminal.out(TextTable.render(rows))
     }
