@@ -254,4 +254,44 @@ import Testing
         #expect(next.stdout.hasSuffix(") back\n"))
         _ = try await swiftlet(["down", "lost"], home: home)
     }
+
+    @Test func ctrlCDetachesAndTheJobGoesOn() async throws {
+        let home = try TestSupport.makeHome()
+        let task = try writeTask("run: |\n  echo started\n  while [ ! -f ~/go ]; do sleep 0.05; done\n  echo after-detach\n", home: home)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestSupport.controllerPath)
+        process.arguments = ["launch", task, "-c", "ctrlc"]
+        process.environment = ProcessInfo.processInfo.environment.merging([
+            "SWIFTLET_HOME": home.path, "SWIFTLET_AGENT_BINARY": TestSupport.agentPath, "SWIFTLET_KEEPALIVE": "20",
+        ]) { _, new in new }
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Wait for the job's first line, then press Ctrl-C.
+        let firstLine = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                var line = Data()
+                while let byte = try? out.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) { line += byte }
+                continuation.resume(returning: String(decoding: line, as: UTF8.self))
+            }
+        }
+        #expect(firstLine.hasSuffix(") started"))
+        process.interrupt()
+        let code = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                process.waitUntilExit()
+                continuation.resume(returning: process.terminationStatus)
+            }
+        }
+        #expect(code == 130)
+        let node = home.localNode(cluster: "ctrlc", index: 0)
+        try "".write(toFile: node + "/go", atomically: true, encoding: .utf8)
+        let log = node + "/.swiftlet/jobs/1/run.log"
+        let deadline = Date().addingTimeInterval(20)
+        while (try? String(contentsOfFile: log, encoding: .utf8)) != "started\nafter-detach\n" && Date() < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(try String(contentsOfFile: log, encoding: .utf8) == "started\nafter-detach\n")
+    }
 }
