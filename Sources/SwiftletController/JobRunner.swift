@@ -3,7 +3,9 @@ import NIOCore
 import SwiftletProtocol
 import SwiftletTask
 
-/// Runs jobs on a cluster's nodes: setup, then run, streaming prefixed output.
+/// Runs jobs on a cluster's nodes: brings the agents up, syncs files, runs setup on every node,
+/// then all ranks together, streaming prefixed output. Both phases are gangs: the first rank to
+/// fail stops the others.
 public struct JobRunner: Sendable {
     public let home: SwiftletHome
     public let connector: NodeConnector
@@ -21,16 +23,19 @@ public struct JobRunner: Sendable {
     public struct Job: Sendable {
         public var task: TaskSpec
         public var runSetup: Bool
-        /// Return once the job started; it goes on with its output in the node's log file.
+        /// Return once the job started; it goes on with its output in the nodes' log files.
         public var detach: Bool
         /// Forward the controller's stdin to rank 0.
         public var forwardStdin: Bool
+        /// How many of the cluster's nodes run the job; nil: the task's `num_nodes`.
+        public var nodeCount: Int?
 
-        public init(task: TaskSpec, runSetup: Bool, detach: Bool = false, forwardStdin: Bool = false) {
+        public init(task: TaskSpec, runSetup: Bool, detach: Bool = false, forwardStdin: Bool = false, nodeCount: Int? = nil) {
             self.task = task
             self.runSetup = runSetup
             self.detach = detach
             self.forwardStdin = forwardStdin
+            self.nodeCount = nodeCount
         }
     }
 
@@ -39,6 +44,7 @@ public struct JobRunner: Sendable {
     /// `resources.infra`, else `local`.
     public func launch(_ job: Job, cluster name: String, infra requested: Infra?) async throws -> Int32 {
         try ClusterStore.validate(name: name)
+        let size = job.nodeCount ?? job.task.numNodes
         var record: ClusterRecord
         if let existing = try store.load(name) {
             if let infra = requested, existing.infra != infra.description {
@@ -47,28 +53,29 @@ public struct JobRunner: Sendable {
             record = existing
         } else {
             let infra = try requested ?? Infra(parsing: job.task.resources.infra ?? "local")
-            let nodes = try infra.allocate(count: job.task.numNodes, cluster: name, home: home)
+            let nodes = try infra.allocate(count: size, cluster: name, home: home)
             record = ClusterRecord(name: name, infra: infra.description, nodes: nodes)
             try store.save(record)
             notice("Launching cluster '\(name)' on \(infra) (\(nodes.count) node\(nodes.count == 1 ? "" : "s")).")
         }
-        guard record.nodes.count >= job.task.numNodes else {
-            throw ControllerError("cluster '\(name)' has \(record.nodes.count) nodes; the task needs \(job.task.numNodes)")
-        }
-        return try await run(job, on: &record)
+        return try await run(job, nodeCount: size, on: &record)
     }
 
-    /// Runs `job` on an existing cluster.
+    /// Runs `job` on an existing cluster: on `job.nodeCount` nodes, else all of them.
     public func exec(_ job: Job, cluster name: String) async throws -> Int32 {
         guard var record = try store.load(name) else {
             throw ControllerError("no cluster '\(name)'; see 'swiftlet status'")
         }
-        return try await run(job, on: &record)
+        return try await run(job, nodeCount: job.nodeCount ?? record.nodes.count, on: &record)
     }
 
-    private func run(_ job: Job, on record: inout ClusterRecord) async throws -> Int32 {
-        let nodes = Array(record.nodes.prefix(job.task.numNodes))
-        let sessions = try await connectAll(nodes)
+    private func run(_ job: Job, nodeCount: Int, on record: inout ClusterRecord) async throws -> Int32 {
+        guard nodeCount >= 1, nodeCount <= record.nodes.count else {
+            throw ControllerError("cluster '\(record.name)' has \(record.nodes.count) node\(record.nodes.count == 1 ? "" : "s"); the job needs \(nodeCount)")
+        }
+        let nodes = Array(record.nodes.prefix(nodeCount))
+        let progress = Progress(enabled: nodes.count > 1, notice: notice)
+        let sessions = try await connectAll(nodes, progress: progress)
         record.lastJobID += 1
         let jobID = record.lastJobID
         try store.save(record)
@@ -81,48 +88,119 @@ public struct JobRunner: Sendable {
             user: NSUserName(),
             gpusPerNode: job.task.resources.gpusPerNode
         )
+        let result: Result<JobResult, any Error>
         do {
-            let code = try await run(job, record: &record, environment: environment, sessions: sessions, jobID: jobID)
-            for session in sessions { await session.close() }
-            return code
+            result = .success(try await run(job, environment: environment, sessions: sessions, progress: progress))
         } catch {
-            for session in sessions { await session.close() }
-            throw error
+            result = .failure(error)
         }
+        for session in sessions { await session.close() }
+        let outcome = try result.get()
+        record.lastJobStatus = outcome.state
+        try? store.save(record)
+        return outcome.code
     }
 
-    private func run(
-        _ job: Job,
-        record: inout ClusterRecord,
-        environment: TaskEnvironment,
-        sessions: [NodeSession],
-        jobID: Int
-    ) async throws -> Int32 {
-        if let workdir = job.task.workdir {
-            try await sync(workdir: workdir, to: sessions)
-        }
+    /// How a job ended, for the cluster record and the command's exit code.
+    struct JobResult {
+        var state: String
+        var code: Int32
+    }
+
+    private func run(_ job: Job, environment: TaskEnvironment, sessions: [NodeSession], progress: Progress) async throws -> JobResult {
+        let jobID = environment.jobID
+        try await syncFiles(job.task, to: sessions, progress: progress)
         if job.runSetup, let setup = job.task.setup {
-            let code = try await runSetup(setup, job: job, environment: environment, sessions: sessions, jobID: jobID)
-            if code != 0 {
-                notice("ERROR: Job \(jobID)'s setup failed with return code \(code) (FAILED_SETUP).")
-                return code
+            let ranks = sessions.enumerated().map { rank, session in
+                GangRun.Rank(
+                    session: session,
+                    request: ExecRequest(
+                        command: setup,
+                        workingDirectory: "~/sky_workdir",
+                        environment: environment.setup(rank: rank, task: job.task),
+                        sourceBashrc: true,
+                        logPath: ".swiftlet/jobs/\(jobID)/setup.log"
+                    ),
+                    prefix: Prefixes.setup(ip: sessions.count > 1 ? session.address.ip : nil)
+                )
+            }
+            let gang = await progress.timed("setup") { await GangRun(ranks: ranks).run() }
+            if let failure = gang.firstFailure {
+                notice("ERROR: Job \(jobID)'s setup failed: \(describe(failure, sessions: sessions)) (FAILED_SETUP).")
+                return JobResult(state: "FAILED_SETUP", code: code(of: failure))
             }
         }
         guard let command = job.task.run else {
             notice("Job \(jobID): the task has no 'run' section; nothing to run.")
-            return 0
+            return JobResult(state: "SUCCEEDED", code: 0)
         }
-        let code = try await runRanks(command, job: job, environment: environment, sessions: sessions, jobID: jobID)
-        record.lastJobStatus = code == 0 ? "SUCCEEDED" : "FAILED"
-        try? store.save(record)
-        return code
+        let ranks = sessions.enumerated().map { rank, session in
+            GangRun.Rank(
+                session: session,
+                request: ExecRequest(
+                    command: command,
+                    workingDirectory: "~/sky_workdir",
+                    environment: environment.run(rank: rank, task: job.task),
+                    sourceBashrc: true,
+                    survivesDisconnect: true,
+                    logPath: ".swiftlet/jobs/\(jobID)/run.log"
+                ),
+                prefix: Prefixes.run(task: job.task.name, rank: rank, ip: session.address.ip, multiNode: sessions.count > 1),
+                forwardStdin: job.forwardStdin && rank == 0
+            )
+        }
+        if job.detach {
+            try await startDetached(ranks)
+            notice("Job \(jobID) submitted on '\(environment.cluster)'; its output goes to ~/.swiftlet/jobs/\(jobID)/run.log on each node.")
+            return JobResult(state: "RUNNING", code: 0)
+        }
+        let gang = await GangRun(ranks: ranks).run()
+        guard let failure = gang.firstFailure else { return JobResult(state: "SUCCEEDED", code: 0) }
+        let codes = sessions.count > 1 ? " Return codes in rank order: \(gang.exitCodes)." : ""
+        notice("ERROR: Job \(jobID) failed: \(describe(failure, sessions: sessions)) (FAILED).\(codes)")
+        return JobResult(state: "FAILED", code: code(of: failure))
     }
 
-    private func connectAll(_ nodes: [NodeAddress]) async throws -> [NodeSession] {
+    private func describe(_ failure: GangStateMachine.Failure, sessions: [NodeSession]) -> String {
+        switch failure.outcome {
+        case .exited(let code):
+            let place = sessions.count > 1 ? " on \(sessions[failure.rank].name)" : ""
+            return "rank \(failure.rank)\(place) exited with return code \(code)"
+        case .lost(let message):
+            return message
+        }
+    }
+
+    private func code(of failure: GangStateMachine.Failure) -> Int32 {
+        if case .exited(let code) = failure.outcome { return code }
+        return 255
+    }
+
+    /// Starts every rank; returns once all of them run (their output goes to the nodes' logs).
+    private func startDetached(_ ranks: [GangRun.Rank]) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for rank in ranks {
+                group.addTask {
+                    do {
+                        _ = try await RemoteProcess.start(rank.request, on: rank.session).waitForStart()
+                    } catch let failure as StreamFailure {
+                        throw NodeError(node: rank.session.name, step: "run", failure.message)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    private func connectAll(_ nodes: [NodeAddress], progress: Progress) async throws -> [NodeSession] {
         try await withThrowingTaskGroup(of: (Int, NodeSession).self) { group in
             for (rank, node) in nodes.enumerated() {
+                let name = Self.nodeName(rank: rank, node: node)
                 group.addTask {
-                    (rank, try await connector.connect(to: node, name: Self.nodeName(rank: rank, node: node)))
+                    let session = try await progress.timed("agent up", node: name) {
+                        try await connector.connect(to: node, name: name)
+                    }
+                    return (rank, session)
                 }
             }
             var sessions: [(Int, NodeSession)] = []
@@ -136,133 +214,48 @@ public struct JobRunner: Sendable {
         }
     }
 
-    static func nodeName(rank: Int, node: NodeAddress) -> String {
-        switch node {
-        case .local: "node \(rank) (local)"
-        case .ssh(let host): "node \(rank) (\(host.address))"
+    /// Syncs `workdir` and local `file_mounts` to every node in parallel.
+    private func syncFiles(_ task: TaskSpec, to sessions: [NodeSession], progress: Progress) async throws {
+        let mounts = task.fileMounts.sorted { $0.key < $1.key }
+        if let unsupported = mounts.first(where: { $0.value.contains("://") }) {
+            throw ControllerError("file_mounts: \(unsupported.key): cloud storage (\(unsupported.value)) is not supported; use a local path")
         }
-    }
-
-    private func sync(workdir: String, to sessions: [NodeSession]) async throws {
+        guard task.workdir != nil || !mounts.isEmpty else { return }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for session in sessions {
                 group.addTask {
-                    try await FileSync.sync(localDirectory: workdir, to: "~/sky_workdir", on: session)
+                    try await progress.timed("files synced", node: session.name) {
+                        if let workdir = task.workdir {
+                            try await FileSync.sync(localDirectory: workdir, to: "~/sky_workdir", on: session)
+                        }
+                        for (target, source) in mounts {
+                            try await FileSync.mount(local: source, at: target, on: session)
+                        }
+                    }
                 }
             }
             try await group.waitForAll()
         }
     }
 
-    private func runSetup(_ setup: String, job: Job, environment: TaskEnvironment, sessions: [NodeSession], jobID: Int) async throws -> Int32 {
-        let codes = try await withThrowingTaskGroup(of: Int32.self) { group in
-            for (rank, session) in sessions.enumerated() {
-                let request = ExecRequest(
-                    command: setup,
-                    workingDirectory: "~/sky_workdir",
-                    environment: environment.setup(rank: rank, task: job.task),
-                    sourceBashrc: true,
-                    logPath: ".swiftlet/jobs/\(jobID)/setup.log"
-                )
-                let ip = sessions.count > 1 ? session.address.ip : nil
-                group.addTask {
-                    try await stream(request, on: session, prefix: { pid in
-                        ip.map { "(setup pid=\(pid), ip=\($0)) " } ?? "(setup pid=\(pid)) "
-                    }, forwardStdin: false, detach: false)
-                }
-            }
-            var codes: [Int32] = []
-            for try await code in group { codes.append(code) }
-            return codes
-        }
-        return codes.first { $0 != 0 } ?? 0
-    }
-
-    private func runRanks(_ command: String, job: Job, environment: TaskEnvironment, sessions: [NodeSession], jobID: Int) async throws -> Int32 {
-        let name = job.task.name ?? "task"
-        let codes = try await withThrowingTaskGroup(of: (Int, Int32).self) { group in
-            for (rank, session) in sessions.enumerated() {
-                let request = ExecRequest(
-                    command: command,
-                    workingDirectory: "~/sky_workdir",
-                    environment: environment.run(rank: rank, task: job.task),
-                    sourceBashrc: true,
-                    survivesDisconnect: true,
-                    logPath: ".swiftlet/jobs/\(jobID)/run.log"
-                )
-                let multiNode = sessions.count > 1
-                let ip = session.address.ip
-                group.addTask {
-                    let code = try await stream(request, on: session, prefix: { pid in
-                        guard multiNode else { return "(\(name), pid=\(pid)) " }
-                        return rank == 0 ? "(head, rank=0, pid=\(pid)) " : "(worker\(rank), rank=\(rank), pid=\(pid), ip=\(ip)) "
-                    }, forwardStdin: job.forwardStdin && rank == 0, detach: job.detach)
-                    return (rank, code)
-                }
-            }
-            var codes: [(Int, Int32)] = []
-            for try await code in group { codes.append(code) }
-            return codes.sorted { $0.0 < $1.0 }.map(\.1)
-        }
-        if job.detach {
-            notice("Job \(jobID) submitted on '\(environment.cluster)'; its output goes to ~/.swiftlet/jobs/\(jobID)/run.log on the node.")
-            return 0
-        }
-        if let failed = codes.enumerated().first(where: { $0.element != 0 }) {
-            notice("ERROR: Job \(jobID) failed: rank \(failed.offset) exited with return code \(failed.element) (FAILED).")
-            return failed.element
-        }
-        return 0
-    }
-
-    /// Runs one process and copies its output, line-prefixed, to the terminal.
-    private func stream(
-        _ request: ExecRequest,
-        on session: NodeSession,
-        prefix: @escaping @Sendable (Int) -> String,
-        forwardStdin: Bool,
-        detach: Bool
-    ) async throws -> Int32 {
-        do {
-            return try await streamOutput(request, on: session, prefix: prefix, forwardStdin: forwardStdin, detach: detach)
-        } catch let failure as StreamFailure {
-            throw NodeError(node: session.name, step: "run", failure.message)
-        } catch let error as ProtocolError {
-            throw NodeError(node: session.name, step: "run", "lost the connection to the agent: \(error.message)")
+    static func nodeName(rank: Int, node: NodeAddress) -> String {
+        switch node {
+        case .local: "node \(rank) (local)"
+        case .ssh(let host): "node \(rank) (\(host.address))"
         }
     }
+}
 
-    private func streamOutput(
-        _ request: ExecRequest,
-        on session: NodeSession,
-        prefix: @escaping @Sendable (Int) -> String,
-        forwardStdin: Bool,
-        detach: Bool
-    ) async throws -> Int32 {
-        let process = try await RemoteProcess.start(request, on: session)
-        if detach {
-            // Once it started, the controller lets go; the agent keeps the job and its log.
-            _ = try await process.waitForStart()
-            return 0
+/// SkyPilot's log-line prefixes.
+enum Prefixes {
+    static func setup(ip: String?) -> @Sendable (Int) -> String {
+        { pid in ip.map { "(setup pid=\(pid), ip=\($0)) " } ?? "(setup pid=\(pid)) " }
+    }
+
+    static func run(task: String?, rank: Int, ip: String, multiNode: Bool) -> @Sendable (Int) -> String {
+        { pid in
+            guard multiNode else { return "(\(task ?? "task"), pid=\(pid)) " }
+            return rank == 0 ? "(head, rank=0, pid=\(pid)) " : "(worker\(rank), rank=\(rank), pid=\(pid), ip=\(ip)) "
         }
-        let stdinTask: Task<Void, Never>? = forwardStdin ? Task { await process.forwardStandardInput() } : nil
-        if !forwardStdin { try? await process.closeStdin() }
-        defer { stdinTask?.cancel() }
-        var stdout = LinePrefixer(prefix: "")
-        var stderr = LinePrefixer(prefix: "")
-        let status = try await process.wait { event in
-            switch event {
-            case .started(let pid):
-                stdout = LinePrefixer(prefix: prefix(pid))
-                stderr = LinePrefixer(prefix: prefix(pid))
-            case .stdout(let bytes):
-                Terminal.out(stdout.feed(bytes.readableBytesView))
-            case .stderr(let bytes):
-                Terminal.err(stderr.feed(bytes.readableBytesView))
-            }
-        }
-        Terminal.out(stdout.finish())
-        Terminal.err(stderr.finish())
-        return status.code
     }
 }

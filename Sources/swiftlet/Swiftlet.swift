@@ -22,6 +22,9 @@ struct TaskOptions: ParsableArguments {
     @Flag(name: [.customShort("d"), .long], help: "Return once the job started; it keeps running on the cluster.")
     var detach = false
 
+    @Option(help: "How many nodes run the job (launch: the cluster's size; default: the task's num_nodes).")
+    var numNodes: Int?
+
     func overrides(_ values: [String], flag: String) throws -> [String: String] {
         var result: [String: String] = [:]
         for value in values {
@@ -67,7 +70,8 @@ struct Launch: AsyncParsableCommand {
             let name = cluster ?? "swiftlet-" + String(UUID().uuidString.prefix(4)).lowercased()
             let runner = try CommandEnvironment.runner()
             CommandEnvironment.detachOnInterrupt()
-            return try await runner.launch(.init(task: spec, runSetup: true, detach: options.detach), cluster: name, infra: infra)
+            let job = JobRunner.Job(task: spec, runSetup: true, detach: options.detach, nodeCount: options.numNodes)
+            return try await runner.launch(job, cluster: name, infra: infra)
         }
         throw ExitCode(code)
     }
@@ -92,11 +96,13 @@ struct Exec: AsyncParsableCommand {
         if words.first == "--" { words.removeFirst() }
         guard !words.isEmpty else { throw ValidationError("give a task file or a command: swiftlet exec CLUSTER -- COMMAND") }
         let code = try await CommandEnvironment.reportingErrors {
-            let spec = try taskOrCommand(words)
+            let (spec, isTask) = try taskOrCommand(words)
             let forwardStdin = !options.detach && !Terminal.stdinIsTerminal
             let runner = try CommandEnvironment.runner()
             CommandEnvironment.detachOnInterrupt()
-            let job = JobRunner.Job(task: spec, runSetup: false, detach: options.detach, forwardStdin: forwardStdin)
+            // A task runs on its num_nodes; a bare command on every node of the cluster.
+            let nodeCount = options.numNodes ?? (isTask ? spec.numNodes : nil)
+            let job = JobRunner.Job(task: spec, runSetup: false, detach: options.detach, forwardStdin: forwardStdin, nodeCount: nodeCount)
             return try await runner.exec(job, cluster: cluster)
         }
         throw ExitCode(code)
@@ -105,16 +111,16 @@ struct Exec: AsyncParsableCommand {
 
 extension Exec {
     /// A single `.yaml` argument that exists is a task; anything else is a shell command.
-    func taskOrCommand(_ words: [String]) throws -> TaskSpec {
+    func taskOrCommand(_ words: [String]) throws -> (TaskSpec, isTask: Bool) {
         if words.count == 1, words[0].hasSuffix(".yaml") || words[0].hasSuffix(".yml"), FileManager.default.fileExists(atPath: words[0]) {
-            return try options.loadTask(words[0])
+            return (try options.loadTask(words[0]), true)
         }
         var spec = TaskSpec()
         spec.run = words.joined(separator: " ")
         for (key, value) in try options.overrides(options.envs, flag: "--env").sorted(by: { $0.key < $1.key }) {
             spec.envs.append(.init(key: key, value: value))
         }
-        return spec
+        return (spec, false)
     }
 }
 

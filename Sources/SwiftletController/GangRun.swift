@@ -1,0 +1,110 @@
+import NIOCore
+import SwiftletPOSIX
+import SwiftletProtocol
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs one phase of a job on several nodes at once with gang semantics (see
+/// ``GangStateMachine``), streaming every rank's output to the terminal, line-prefixed.
+struct GangRun {
+    /// One rank's process: where, what, and how its lines are prefixed.
+    struct Rank: Sendable {
+        var session: NodeSession
+        var request: ExecRequest
+        var prefix: @Sendable (_ pid: Int) -> String
+        var forwardStdin = false
+    }
+
+    let ranks: [Rank]
+
+    /// Starts every rank, then waits for all of them; the first failure kills the rest.
+    func run() async -> GangStateMachine {
+        let gang = GangBox(GangStateMachine(rankCount: ranks.count))
+        let processes = await startAll(gang)
+        await withTaskGroup(of: Void.self) { group in
+            for (index, rank) in ranks.enumerated() {
+                guard let process = processes[index] else { continue }
+                group.addTask {
+                    let outcome = await stream(process, rank: rank)
+                    if case .kill(let victims) = gang.rankEnded(index, outcome) {
+                        for victim in victims {
+                            try? await processes[victim]?.signal(SIGKILL)
+                        }
+                    }
+                }
+            }
+        }
+        return gang.value
+    }
+
+    /// Starts all ranks' processes together; a rank that cannot start fails the gang.
+    private func startAll(_ gang: GangBox) async -> [RemoteProcess?] {
+        await withTaskGroup(of: (Int, RemoteProcess?).self) { group in
+            for (index, rank) in ranks.enumerated() {
+                group.addTask {
+                    do {
+                        return (index, try await RemoteProcess.start(rank.request, on: rank.session))
+                    } catch {
+                        _ = gang.rankEnded(index, .lost("\(rank.session.name): \(error)"))
+                        return (index, nil)
+                    }
+                }
+            }
+            var processes = [RemoteProcess?](repeating: nil, count: ranks.count)
+            for await (index, process) in group { processes[index] = process }
+            if gang.value.firstFailure != nil {
+                // Someone could not start: the gang does not run.
+                for process in processes.compactMap({ $0 }) { try? await process.signal(SIGKILL) }
+            }
+            return processes
+        }
+    }
+
+    private func stream(_ process: RemoteProcess, rank: Rank) async -> GangStateMachine.Outcome {
+        let stdinTask: Task<Void, Never>? = rank.forwardStdin ? Task { await process.forwardStandardInput() } : nil
+        if !rank.forwardStdin { try? await process.closeStdin() }
+        defer { stdinTask?.cancel() }
+        var stdout = LinePrefixer(prefix: "")
+        var stderr = LinePrefixer(prefix: "")
+        do {
+            let status = try await process.wait { event in
+                switch event {
+                case .started(let pid):
+                    stdout = LinePrefixer(prefix: rank.prefix(pid))
+                    stderr = LinePrefixer(prefix: rank.prefix(pid))
+                case .stdout(let bytes):
+                    Terminal.out(stdout.feed(bytes.readableBytesView))
+                case .stderr(let bytes):
+                    Terminal.err(stderr.feed(bytes.readableBytesView))
+                }
+            }
+            Terminal.out(stdout.finish())
+            Terminal.err(stderr.finish())
+            return .exited(status.code)
+        } catch let failure as StreamFailure {
+            return .lost("\(rank.session.name): \(failure.message)")
+        } catch let error as ProtocolError {
+            return .lost("\(rank.session.name): lost the connection to the agent: \(error.message)")
+        } catch {
+            return .lost("\(rank.session.name): \(error)")
+        }
+    }
+}
+
+/// The gang's state, shared by the rank tasks.
+final class GangBox: @unchecked Sendable {
+    private let lock = Lock()
+    private var machine: GangStateMachine
+
+    init(_ machine: GangStateMachine) {
+        self.machine = machine
+    }
+
+    func rankEnded(_ rank: Int, _ outcome: GangStateMachine.Outcome) -> GangStateMachine.Action {
+        lock.withLock { machine.rankEnded(rank, outcome) }
+    }
+
+    var value: GangStateMachine { lock.withLock { machine } }
+}
