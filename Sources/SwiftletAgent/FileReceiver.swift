@@ -104,7 +104,8 @@ struct TreeWriter {
             let entry = files[index]
             let path = root + "/" + entry.path
             try FileSystem.createDirectories(FileSystem.parent(of: path))
-            temporary = path + ".swiftlet-partial"
+            // Unique per agent: nodes on a shared file system (NFS homes) may write the same file.
+            temporary = path + ".swiftlet-partial-\(getpid())"
             fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
             guard fd >= 0 else { throw SystemError(errno: errno, "cannot create \(path)") }
             remaining = entry.size

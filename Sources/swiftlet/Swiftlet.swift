@@ -88,12 +88,14 @@ struct Exec: AsyncParsableCommand {
 
     @OptionGroup var options: TaskOptions
 
-    @Argument(parsing: .captureForPassthrough, help: "A task YAML file, or a command after --.")
+    @Argument(help: "A task YAML file.")
+    var task: String?
+
+    @Argument(parsing: .postTerminator, help: "A command to run instead of a task, after --.")
     var command: [String] = []
 
     func run() async throws {
-        var words = command
-        if words.first == "--" { words.removeFirst() }
+        let words = task.map { [$0] + command } ?? command
         guard !words.isEmpty else { throw ValidationError("give a task file or a command: swiftlet exec CLUSTER -- COMMAND") }
         let code = try await CommandEnvironment.reportingErrors {
             let (spec, isTask) = try taskOrCommand(words)

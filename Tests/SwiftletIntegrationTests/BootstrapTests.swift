@@ -132,11 +132,12 @@ import Glibc
 
     @Test(.enabled(if: Testbed.available))
     func loginNoiseFromRcFilesIsIgnored() async throws {
-        let bashrc = Testbed.state + "/h4/root/.bashrc"
-        try "echo 'Welcome to host 4!'; printf '\\211SWL garbage\\n'; echo noise >&2\n".write(toFile: bashrc, atomically: true, encoding: .utf8)
+        // Host 5 is this test's alone: its noisy ~/.bashrc would show in other tests' output.
+        let bashrc = Testbed.state + "/h5/root/.bashrc"
+        try "echo 'Welcome to host 5!'; printf '\\211SWL garbage\\n'; echo noise >&2\n".write(toFile: bashrc, atomically: true, encoding: .utf8)
         defer { unlink(bashrc) }
         let home = try TestSupport.makeHome()
-        let session = try await TestSupport.connector(home: home).connect(to: .ssh(Testbed.host(4)), name: "node")
+        let session = try await TestSupport.connector(home: home).connect(to: .ssh(Testbed.host(5)), name: "node")
         let result = try await session.run("echo clean")
         await session.close()
         #expect(result.stdout == "clean\n")

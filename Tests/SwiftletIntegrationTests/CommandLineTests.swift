@@ -131,7 +131,7 @@ import Testing
         let run = try await swiftlet(["launch", task, "-c", "badsetup"], home: home)
         #expect(run.code == 3)
         #expect(!run.stdout.contains("should-not-run"))
-        #expect(run.stderr.contains("setup failed with return code 3 (FAILED_SETUP)"))
+        #expect(run.stderr.contains("setup failed: rank 0 exited with return code 3 (FAILED_SETUP)."))
     }
 
     @Test func execPassesStdinAndKeepsStdoutAndStderrApart() async throws {
@@ -246,9 +246,8 @@ import Testing
         _ = try await swiftlet(["launch", task, "-c", "lost"], home: home)
         // Kill the kept agent from inside a command: the connection under it is gone.
         let killed = try await swiftlet(["exec", "lost", "--", "kill -9 $PPID; sleep 5"], home: home)
-        #expect(killed.code == 1)
-        #expect(killed.stderr.contains("node 0 (local): run:"))
-        #expect(killed.stderr.contains("lost"))
+        #expect(killed.code == 255)
+        #expect(killed.stderr.contains("Job 2 failed: node 0 (local): the connection to the node was lost (FAILED)."))
         let next = try await swiftlet(["exec", "lost", "--", "echo back"], home: home)
         #expect(next.code == 0)
         #expect(next.stdout.hasSuffix(") back\n"))

@@ -69,7 +69,7 @@ enum TestSupport {
 
 /// The network-namespace SSH test bed (`scripts/testbed.sh`), brought up once per test run.
 enum Testbed {
-    static let hostCount = 4
+    static let hostCount = 6
     static let state = ProcessInfo.processInfo.environment["SWIFTLET_TESTBED"] ?? "/tmp/swiftlet-testbed"
 
     /// Nil when the test bed is up; otherwise why it cannot be.
@@ -97,6 +97,14 @@ enum Testbed {
 
     static func host(_ index: Int) -> SSHHost {
         SSHHost(address: "10.213.0.\(10 + index)", user: "root", identityFile: state + "/client_key")
+    }
+
+    /// A node-pool file with one pool, `name`, of the given test-bed hosts.
+    static func installPool(_ name: String, hosts: [Int], in home: SwiftletHome) throws {
+        try FileManager.default.createDirectory(atPath: home.path, withIntermediateDirectories: true)
+        let lines = ["\(name):", "  user: root", "  identity_file: \(state)/client_key", "  hosts:"]
+            + hosts.map { "    - \(host($0).address)" }
+        try (lines.joined(separator: "\n") + "\n").write(toFile: home.nodePools, atomically: true, encoding: .utf8)
     }
 
     /// A node-pool file naming the test bed's hosts as pool `testbed`.

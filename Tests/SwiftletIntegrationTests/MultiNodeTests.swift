@@ -1,0 +1,146 @@
+import Foundation
+import SwiftletController
+import Testing
+
+/// `num_nodes: N` over the SSH test bed: ranks, environment, gang fail-fast, lost nodes.
+@Suite(.enabled(if: Testbed.available))
+struct MultiNodeTests {
+    let cli = CommandLineTests()
+
+    /// Lines of `output` whose prefix starts with `start`, without the prefix.
+    func lines(_ output: String, from start: String) -> [String] {
+        output.split(separator: "\n").filter { $0.hasPrefix(start) }.map { line in
+            String(line[(line.range(of: ") ")?.upperBound ?? line.startIndex)...])
+        }
+    }
+
+    @Test func fourRanksSeeTheirRankTheHeadAndOneTaskID() async throws {
+        let home = try TestSupport.makeHome()
+        try Testbed.installPool("four", hosts: [1, 2, 3, 4], in: home)
+        let task = try cli.writeTask("""
+            name: ddp
+            num_nodes: 4
+            setup: echo "setup $SKYPILOT_SETUP_NODE_RANK of $(echo "$SKYPILOT_SETUP_NODE_IPS" | wc -l)"
+            run: |
+              MASTER_ADDR=$(echo "$SKYPILOT_NODE_IPS" | head -n1)
+              echo "rank=$SKYPILOT_NODE_RANK nodes=$SKYPILOT_NUM_NODES master=$MASTER_ADDR task=$SKYPILOT_TASK_ID"
+            """, home: home)
+        let run = try await cli.swiftlet(["launch", task, "-c", "ddp", "--infra", "ssh/four"], home: home)
+        #expect(run.code == 0, "\(run.stderr)")
+        for rank in 1...3 {
+            let ip = "10.213.0.\(11 + rank)"
+            #expect(run.stdout.contains("(setup pid="), "setup prefix")
+            #expect(lines(run.stdout, from: "(setup pid=").contains("setup \(rank) of 4"))
+            let worker = lines(run.stdout, from: "(worker\(rank), rank=\(rank), pid=")
+            #expect(worker.count == 1)
+            #expect(worker.first?.hasPrefix("rank=\(rank) nodes=4 master=10.213.0.11 task=sky-") == true)
+            #expect(run.stdout.contains(", ip=\(ip)) rank=\(rank)"))
+        }
+        let head = lines(run.stdout, from: "(head, rank=0, pid=")
+        #expect(head.first?.hasPrefix("rank=0 nodes=4 master=10.213.0.11") == true)
+        let taskIDs = Set(run.stdout.split(separator: "\n").compactMap { $0.firstMatch(of: /task=(\S+)/).map { String($0.1) } })
+        #expect(taskIDs.count == 1)
+        // Progress: each node's agent came up.
+        for rank in 0...3 { #expect(run.stderr.contains("node \(rank) (10.213.0.\(11 + rank)): agent up (")) }
+    }
+
+    @Test func theFirstFailingRankStopsEveryOtherRanksProcessTree() async throws {
+        let home = try TestSupport.makeHome()
+        try Testbed.installPool("four", hosts: [1, 2, 3, 4], in: home)
+        let marker = "61.\(Int.random(in: 100...999))"
+        let pattern = "^sleep \(marker)"  // anchored: not the shells whose scripts mention it
+        let task = try cli.writeTask("""
+            num_nodes: 4
+            run: |
+              if [ "$SKYPILOT_NODE_RANK" = 2 ]; then sleep 0.5; exit 3; fi
+              sleep \(marker) & sleep \(marker) & wait
+            """, home: home)
+        let started = Date()
+        let run = try await cli.swiftlet(["launch", task, "-c", "gang", "--infra", "ssh/four"], home: home)
+        #expect(Date().timeIntervalSince(started) < 30)
+        #expect(run.code == 3)
+        #expect(run.stderr.contains("rank 2 on node 2 (10.213.0.13) exited with return code 3 (FAILED). Return codes in rank order: [137, 137, 3, 137]."))
+        // Not one `sleep` of the other ranks is left (the hosts share this machine's process table).
+        let left = try await TestSupport.shell("pgrep -f '\(pattern)' || true")
+        #expect(left.output.isEmpty)
+    }
+
+    @Test func aSetupFailureOnOneNodeStopsTheOthersAndTheRun() async throws {
+        let home = try TestSupport.makeHome()
+        try Testbed.installPool("three", hosts: [1, 2, 3], in: home)
+        let task = try cli.writeTask("""
+            num_nodes: 3
+            setup: |
+              if [ "$SKYPILOT_SETUP_NODE_RANK" = 1 ]; then exit 7; fi
+              sleep 30
+            run: echo should-not-run
+            """, home: home)
+        let run = try await cli.swiftlet(["launch", task, "-c", "setupfail", "--infra", "ssh/three"], home: home)
+        #expect(run.code == 7)
+        #expect(run.stderr.contains("setup failed: rank 1 on node 1 (10.213.0.12) exited with return code 7 (FAILED_SETUP)."))
+        #expect(!run.stdout.contains("should-not-run"))
+    }
+
+    @Test func aNodeThatDiesMidRunIsNamedAndTheOthersStop() async throws {
+        let home = try TestSupport.makeHome()
+        // Host 6 is this test's alone: everything in its network namespace gets killed.
+        try Testbed.installPool("doomed", hosts: [1, 2, 6], in: home)
+        let marker = "62.\(Int.random(in: 100...999))"
+        let pattern = "^sleep \(marker)"
+        let task = try cli.writeTask("num_nodes: 3\nrun: |\n  echo running\n  sleep \(marker)\n", home: home)
+        let launch = Task { try await cli.swiftlet(["launch", task, "-c", "dies", "--infra", "ssh/doomed"], home: home) }
+        // Once every rank runs, pull host 6's plug: kill every process in its namespace.
+        let deadline = Date().addingTimeInterval(20)
+        while try await TestSupport.shell("pgrep -f '\(pattern)' | wc -l").output.trimmingCharacters(in: .whitespacesAndNewlines) != "3", Date() < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let killedAt = Date()
+        try await TestSupport.shell("ip netns pids swl-h6 | xargs -r kill -9")
+        let run = try await launch.value
+        #expect(Date().timeIntervalSince(killedAt) < 15)
+        #expect(run.code == 255)
+        #expect(run.stderr.contains("node 2 (10.213.0.16)"))
+        #expect(run.stderr.contains("lost"))
+        let left = try await TestSupport.shell("pgrep -f '\(pattern)' || true")
+        #expect(left.output.isEmpty)
+        try await TestSupport.shell("\(TestSupport.packageRoot)/scripts/testbed.sh up \(Testbed.hostCount)")
+    }
+
+    @Test func execRunsOnEveryNodeOrOnTheFirstK() async throws {
+        let home = try TestSupport.makeHome()
+        try Testbed.installPool("four", hosts: [1, 2, 3, 4], in: home)
+        let workdir = home.path + "/code"
+        try FileManager.default.createDirectory(atPath: workdir, withIntermediateDirectories: true)
+        try "print('hi')\n".write(toFile: workdir + "/train.py", atomically: true, encoding: .utf8)
+        let config = home.path + "/config.json"
+        try "{\"lr\": 0.1}\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let task = try cli.writeTask("""
+            num_nodes: 4
+            workdir: \(workdir)
+            file_mounts:
+              /tmp/swiftlet-mount-test/config.json: \(config)
+            run: echo "$(cat train.py) $(cat /tmp/swiftlet-mount-test/config.json)"
+            """, home: home)
+        let launch = try await cli.swiftlet(["launch", task, "-c", "fan", "--infra", "ssh/four"], home: home)
+        #expect(launch.code == 0, "\(launch.stderr)")
+        #expect(lines(launch.stdout, from: "(").filter { $0 == "print('hi') {\"lr\": 0.1}" }.count == 4)
+        let all = try await cli.swiftlet(["exec", "fan", "--", "echo $SKYPILOT_NODE_RANK"], home: home)
+        #expect(Set(lines(all.stdout, from: "(")) == ["0", "1", "2", "3"])
+        let two = try await cli.swiftlet(["exec", "fan", "--num-nodes", "2", "--", "echo $SKYPILOT_NODE_RANK/$SKYPILOT_NUM_NODES"], home: home)
+        #expect(Set(lines(two.stdout, from: "(")) == ["0/2", "1/2"])
+        let failing = try await cli.swiftlet(["exec", "fan", "--", "exit $SKYPILOT_NODE_RANK"], home: home)
+        #expect(failing.code != 0)
+        #expect(failing.stderr.contains("Return codes in rank order: [0, "))
+        _ = try await cli.swiftlet(["down", "fan"], home: home)
+    }
+
+    @Test func localClustersHaveManyNodesToo() async throws {
+        let home = try TestSupport.makeHome()
+        let task = try cli.writeTask("num_nodes: 3\nrun: echo \"$SKYPILOT_NODE_RANK $(pwd)\"\n", home: home)
+        let run = try await cli.swiftlet(["launch", task, "-c", "trio"], home: home)
+        #expect(run.code == 0)
+        for rank in 0..<3 {
+            #expect(lines(run.stdout, from: "(").contains("\(rank) \(home.localNode(cluster: "trio", index: rank))/sky_workdir"))
+        }
+    }
+}
