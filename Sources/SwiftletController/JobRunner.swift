@@ -74,7 +74,8 @@ public struct JobRunner: Sendable {
             throw ControllerError("cluster '\(record.name)' has \(record.nodes.count) node\(record.nodes.count == 1 ? "" : "s"); the job needs \(nodeCount)")
         }
         let nodes = Array(record.nodes.prefix(nodeCount))
-        let progress = Progress(enabled: nodes.count > 1, notice: notice)
+        // Bringing several nodes up is worth narrating; a warm exec is not.
+        let progress = Progress(enabled: nodes.count > 1 && job.runSetup, notice: notice)
         let sessions = try await connectAll(nodes, progress: progress)
         record.lastJobID += 1
         let jobID = record.lastJobID

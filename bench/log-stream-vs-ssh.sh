@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Log streaming: one rank printing 1,000,000 short lines through `swiftlet exec` against
+# `ssh host seq 1000000` through a warm master. Checks that no line is lost. Median of N (default 5).
+source "$(dirname "$0")/lib.sh"
+runs=${1:-5}
+lines=1000000
+pool logs 1
+printf 'run: "true"\n' > "$SWIFTLET_HOME/task.yaml"
+"$bin/swiftlet" launch "$SWIFTLET_HOME/task.yaml" -c logs --infra ssh/logs >/dev/null 2>&1
+base=(ssh -F "$bed/ssh_config" -o ControlMaster=auto -o ControlPath="$SWIFTLET_HOME/base-%C" -o ControlPersist=60 swl-h1)
+"${base[@]}" true
+swiftlet_times=(); ssh_times=()
+for _ in $(seq "$runs"); do
+    start=$(now); got=$("$bin/swiftlet" exec logs -- seq $lines | wc -l); swiftlet_times+=($(( $(now) - start )))
+    [ "$got" -eq "$lines" ] || { echo "swiftlet delivered $got of $lines lines" >&2; exit 1; }
+    start=$(now); got=$("${base[@]}" seq $lines | wc -l); ssh_times+=($(( $(now) - start )))
+    [ "$got" -eq "$lines" ] || { echo "ssh delivered $got of $lines lines" >&2; exit 1; }
+done
+s=$(median "${swiftlet_times[@]}"); b=$(median "${ssh_times[@]}")
+awk -v s="$s" -v b="$b" -v n="$runs" -v l="$lines" 'BEGIN {
+    printf "swiftlet exec seq %d: median %.0f ms, %.0f lines/s (all lines, prefixed)\n", l, s / 1e6, l / (s / 1e9)
+    printf "ssh host seq %d: median %.0f ms, %.0f lines/s\n", l, b / 1e6, l / (b / 1e9)
+    printf "throughput ratio swiftlet/ssh: %.2fx (target >= 0.8x)\n", b / s
+}'
