@@ -75,9 +75,9 @@ struct GangRun {
                     stdout = LinePrefixer(prefix: rank.prefix(pid))
                     stderr = LinePrefixer(prefix: rank.prefix(pid))
                 case .stdout(let bytes):
-                    Terminal.out(stdout.feed(bytes.readableBytesView))
+                    Terminal.out(bytes.withUnsafeReadableBytes { stdout.feed($0) })
                 case .stderr(let bytes):
-                    Terminal.err(stderr.feed(bytes.readableBytesView))
+                    Terminal.err(bytes.withUnsafeReadableBytes { stderr.feed($0) })
                 }
             }
             Terminal.out(stdout.finish())

@@ -74,6 +74,11 @@ public struct ConnectionStateMachine: Sendable {
         return streams[stream]!.reserveSend(upTo: wanted)
     }
 
+    /// Bytes this side may send on `stream` right now (nil: the stream is gone).
+    public func sendCredit(on stream: StreamID) -> UInt32? {
+        streams[stream]?.sendable
+    }
+
     /// The application consumed `count` bytes of `stream`; returns a credit frame to send, if due.
     public mutating func consumed(_ count: Int, on stream: StreamID) -> Frame? {
         guard streams[stream] != nil, let grant = streams[stream]!.consumed(count) else { return nil }

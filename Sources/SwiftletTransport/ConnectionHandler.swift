@@ -104,6 +104,22 @@ final class ConnectionHandler: ChannelInboundHandler {
         }
     }
 
+    /// Sends as much of `bytes` as the stream's credit allows, in frames of at most
+    /// `maximumChunk`; returns what is left (empty when all went out).
+    func sendData(_ kind: FrameKind, _ bytes: ByteBuffer, on stream: StreamID, maximumChunk: Int) throws -> ByteBuffer {
+        if let failure { throw failure }
+        var remaining = bytes
+        while remaining.readableBytes > 0 {
+            guard let granted = stateMachine.reserveSend(on: stream, upTo: min(remaining.readableBytes, maximumChunk)) else {
+                throw ProtocolError(.unexpectedFrame, "\(stream) is closed")
+            }
+            if granted == 0 { break }
+            context?.write(wrapOutboundOut(Frame(kind: kind, stream: stream, payload: remaining.readSlice(length: granted)!)), promise: nil)
+        }
+        context?.flush()
+        return remaining
+    }
+
     /// Takes up to `wanted` bytes of credit; 0 means wait with ``waitForCredit``.
     func reserveSend(on stream: StreamID, upTo wanted: Int) throws -> Int {
         if let failure { throw failure }
@@ -116,6 +132,15 @@ final class ConnectionHandler: ChannelInboundHandler {
     func waitForCredit(on stream: StreamID, _ continuation: CheckedContinuation<Void, any Error>) {
         if let failure {
             continuation.resume(throwing: failure)
+            return
+        }
+        // Credit may have arrived between the caller's last try and this call.
+        guard let credit = stateMachine.sendCredit(on: stream) else {
+            continuation.resume(throwing: ProtocolError(.unexpectedFrame, "\(stream) ended"))
+            return
+        }
+        if credit > 0 {
+            continuation.resume()
             return
         }
         creditWaiters[stream, default: []].append(continuation)

@@ -22,15 +22,10 @@ public struct MuxStream: Sendable {
 
     /// Sends bytes as `kind` (``FrameKind/data`` or ``FrameKind/stderr``), waiting for credit.
     public func send(_ kind: FrameKind, _ bytes: ByteBuffer) async throws {
-        var remaining = bytes
+        var remaining = try await connection.sendData(kind, bytes, on: id, maximumChunk: maximumChunk)
         while remaining.readableBytes > 0 {
-            let granted = try await connection.reserveSend(on: id, upTo: min(remaining.readableBytes, maximumChunk))
-            if granted == 0 {
-                try await connection.waitForCredit(on: id)
-                continue
-            }
-            let chunk = remaining.readSlice(length: granted)!
-            try await connection.send(Frame(kind: kind, stream: id, payload: chunk))
+            try await connection.waitForCredit(on: id)
+            remaining = try await connection.sendData(kind, remaining, on: id, maximumChunk: maximumChunk)
         }
     }
 

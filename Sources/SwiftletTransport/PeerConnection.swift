@@ -125,6 +125,13 @@ public struct PeerConnection: Sendable {
         try await channel.eventLoop.submit { try handler.value.send(frame) }.get()
     }
 
+    func sendData(_ kind: FrameKind, _ bytes: ByteBuffer, on stream: StreamID, maximumChunk: Int) async throws -> ByteBuffer {
+        let handler = self.handler
+        return try await channel.eventLoop.submit {
+            try handler.value.sendData(kind, bytes, on: stream, maximumChunk: maximumChunk)
+        }.get()
+    }
+
     func reserveSend(on stream: StreamID, upTo wanted: Int) async throws -> Int {
         let handler = self.handler
         return try await channel.eventLoop.submit { try handler.value.reserveSend(on: stream, upTo: wanted) }.get()
