@@ -98,6 +98,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "SwiftletTaskTests",
+            dependencies: ["SwiftletTask"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "SwiftletIntegrationTests",
             dependencies: [
                 "SwiftletController", "SwiftletPOSIX", "SwiftletTask", "SwiftletProtocol", "SwiftletTransport",

@@ -6,7 +6,9 @@ public struct TaskLoader {
     /// Top-level fields Swiftlet acts on.
     static let actedOn: Set<String> = ["name", "workdir", "num_nodes", "resources", "envs", "secrets", "file_mounts", "setup", "run"]
     /// Valid SkyPilot task fields Swiftlet accepts without acting on them.
-    static let accepted: Set<String> = ["service", "pool", "config", "volumes", "event_callback", "inputs", "outputs", "experimental"]
+    static let accepted: Set<String> = [
+        "service", "pool", "config", "volumes", "event_callback", "inputs", "outputs", "experimental", "api_server_access",
+    ]
 
     let file: String
     let lines: [Substring]
@@ -39,6 +41,7 @@ public struct TaskLoader {
         guard let root else { return try finish(task, envOverrides: envOverrides, secretOverrides: secretOverrides, envNodes: [:]) }
         guard let mapping = root.mapping else { throw error(at: root, "a task must be a mapping of fields") }
         var envNodes: [String: Node] = [:]
+        var fileMountNodes: [(String, Node)] = []
         for (keyNode, value) in mapping {
             guard let key = keyNode.string else { throw error(at: keyNode, "field names must be strings") }
             if Self.accepted.contains(key) {
@@ -66,21 +69,29 @@ public struct TaskLoader {
                     }
                 }
             case "secrets":
+                // A secret left null is simply not set (unless given with --secret).
                 for (secretKey, secretValue) in try pairs(value, field: key) {
-                    envNodes[secretKey] = secretValue
-                    task.secrets.append(.init(key: secretKey, value: try scalarString(secretValue, field: "secrets.\(secretKey)") ?? "\u{0}"))
+                    if let secret = try scalarString(secretValue, field: "secrets.\(secretKey)") {
+                        task.secrets.append(.init(key: secretKey, value: secret))
+                    }
                 }
             case "file_mounts":
-                for (target, source) in try pairs(value, field: key) {
-                    if let path = source.string { task.fileMounts[target] = path }
-                }
+                fileMountNodes = try pairs(value, field: key)
             case "resources":
-                task.resources = try resources(value)
+                task.resourceChoices = try resourceChoices(value)
             default:
                 break
             }
         }
-        return try finish(task, envOverrides: envOverrides, secretOverrides: secretOverrides, envNodes: envNodes)
+        task = try finish(task, envOverrides: envOverrides, secretOverrides: secretOverrides, envNodes: envNodes)
+        // Mounts from a local path or URL; storage mounts (mappings) are kept apart, as SkyPilot does.
+        let variables = Dictionary(task.envs.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })
+        for (target, source) in fileMountNodes {
+            if let path = source.string {
+                task.fileMounts[EnvSubstitution.apply(target, variables)] = EnvSubstitution.apply(path, variables)
+            }
+        }
+        return task
     }
 
     private func finish(_ task: TaskSpec, envOverrides: [String: String], secretOverrides: [String: String], envNodes: [String: Node]) throws -> TaskSpec {
@@ -105,46 +116,9 @@ public struct TaskLoader {
         return result
     }
 
-    private func resources(_ node: Node) throws -> TaskSpec.Resources {
-        var resources = TaskSpec.Resources()
-        guard node.mapping != nil else {
-            if node.null != nil { return resources }
-            throw error(at: node, "resources must be a mapping")
-        }
-        for (key, value) in try pairs(node, field: "resources") {
-            switch key {
-            case "accelerators": resources.accelerators = try accelerators(value)
-            case "image_id": resources.imageID = value.string
-            case "infra": resources.infra = value.string
-            default: break
-            }
-        }
-        return resources
-    }
-
-    private func accelerators(_ node: Node) throws -> [String: Double] {
-        if let text = node.string {
-            let parts = text.split(separator: ":")
-            let count = parts.count > 1 ? Double(parts[1]) : 1
-            guard let count, parts.count <= 2 else { throw error(at: node, "accelerators must look like NAME or NAME:COUNT") }
-            return [String(parts[0]): count]
-        }
-        if node.mapping != nil {
-            var result: [String: Double] = [:]
-            for (name, count) in try pairs(node, field: "accelerators") {
-                result[name] = count.float ?? Double(count.int ?? 1)
-            }
-            return result
-        }
-        if let sequence = node.sequence, let first = sequence.first {
-            return try accelerators(first)
-        }
-        return [:]
-    }
-
     // MARK: Helpers
 
-    private func pairs(_ node: Node, field: String) throws -> [(String, Node)] {
+    func pairs(_ node: Node, field: String) throws -> [(String, Node)] {
         if node.null != nil { return [] }
         guard let mapping = node.mapping else { throw error(at: node, "\(field) must be a mapping") }
         return try mapping.map { key, value in
@@ -153,21 +127,23 @@ public struct TaskLoader {
         }
     }
 
-    private func optionalString(_ node: Node, field: String) throws -> String? {
+    func optionalString(_ node: Node, field: String) throws -> String? {
         if node.null != nil { return nil }
         guard case .scalar(let scalar) = node else { throw error(at: node, "\(field) must be a string") }
         return scalar.string
     }
 
-    /// A scalar as SkyPilot turns it into an env value (`true` -> `True`), or nil for null.
-    private func scalarString(_ node: Node, field: String) throws -> String? {
+    /// A scalar as SkyPilot (Python) turns it into a string: `true` -> `True`, `0.10` -> `0.1`,
+    /// `1_000` -> `1000`; nil for null.
+    func scalarString(_ node: Node, field: String, python: Bool = true) throws -> String? {
         guard case .scalar(let scalar) = node else { throw error(at: node, "\(field) must be a string, number or boolean") }
         if node.null != nil { return nil }
-        if scalar.style == .plain, let bool = node.bool { return bool ? "True" : "False" }
-        return scalar.string
+        guard scalar.style == .plain else { return scalar.string }
+        if let bool = node.bool { return bool ? "True" : "False" }
+        return PythonScalar.string(forPlain: scalar.string)
     }
 
-    private func error(at node: Node, _ message: String) -> TaskError {
+    func error(at node: Node, _ message: String) -> TaskError {
         let line = node.mark?.line ?? 0
         let column = node.mark?.column ?? 0
         return TaskError(file: file, line: line, column: column, message: message, sourceLine: source(line))
@@ -186,7 +162,7 @@ public struct TaskLoader {
         }
     }
 
-    private func suggestion(for key: String, among candidates: Set<String>) -> String {
+    func suggestion(for key: String, among candidates: Set<String>) -> String {
         let ranked: [(name: String, distance: Int)] = candidates.sorted().map { ($0, EditDistance.between(key, $0)) }
         guard let best = ranked.min(by: { $0.distance < $1.distance }), best.distance <= max(2, key.count / 3) else {
             return ""

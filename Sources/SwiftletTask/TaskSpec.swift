@@ -10,7 +10,13 @@ public struct TaskSpec: Sendable, Equatable {
     public var fileMounts: [String: String] = [:]
     public var setup: String?
     public var run: String?
-    public var resources = Resources()
+    /// The candidate resource sets (one, or one per `any_of`/`ordered`/accelerator choice).
+    public var resourceChoices: [Resources] = [Resources()]
+    /// The first candidate: what Swiftlet acts on.
+    public var resources: Resources {
+        get { resourceChoices.first ?? Resources() }
+        set { resourceChoices = [newValue] }
+    }
     /// Valid SkyPilot fields that Swiftlet accepts but does not act on.
     public var ignoredFields: [String] = []
 
@@ -30,7 +36,13 @@ public struct TaskSpec: Sendable, Equatable {
         /// Accelerator name to count per node, e.g. `["H100": 8]`.
         public var accelerators: [String: Double] = [:]
         public var imageID: String?
+        /// Per-region images (`image_id` given as a mapping), region to image.
+        public var imageIDsByRegion: [String: String] = [:]
         public var infra: String?
+        public var ports: [String] = []
+        public var cpus: String?
+        public var memory: String?
+        public var useSpot = false
 
         public init() {}
 

@@ -36,13 +36,13 @@ struct TaskOptions: ParsableArguments {
         return result
     }
 
-    func loadTask(_ path: String) throws -> TaskSpec {
+    func loadTask(_ path: String, quiet: Bool = false) throws -> TaskSpec {
         let task = try TaskLoader.load(
             path: path,
             envOverrides: overrides(envs, flag: "--env"),
             secretOverrides: overrides(secrets, flag: "--secret")
         )
-        if !task.ignoredFields.isEmpty {
+        if !task.ignoredFields.isEmpty && !quiet {
             Terminal.err("Note: \(path): fields not acted on by Swiftlet: \(task.ignoredFields.joined(separator: ", ")).\n")
         }
         return task
@@ -177,12 +177,19 @@ struct Validate: ParsableCommand {
     @Argument(help: "The task YAML file.")
     var task: String
 
+    @Flag(help: "Print the normalized task as JSON (SkyPilot's reading, field for field).")
+    var json = false
+
     @OptionGroup var options: TaskOptions
 
     func run() throws {
         do {
-            let spec = try options.loadTask(task)
-            Terminal.out("\(task): valid task '\(spec.name ?? "(unnamed)")', \(spec.numNodes) node(s)\n")
+            let spec = try options.loadTask(task, quiet: json)
+            if json {
+                Terminal.out(spec.normalized.text + "\n")
+            } else {
+                Terminal.out("\(task): valid task '\(spec.name ?? "(unnamed)")', \(spec.numNodes) node(s)\n")
+            }
         } catch let error as TaskError {
             Terminal.err("error: \(error)\n")
             throw ExitCode(2)
