@@ -11,7 +11,12 @@ extension TaskLoader {
         "_docker_login_config", "_is_image_managed", "_requires_fuse", "_cluster_config_overrides",
     ]
 
-    func resourceChoices(_ node: Node) throws -> [TaskSpec.Resources] {
+    /// Resource fields Swiftlet acts on; the others are accepted and reported as ignored.
+    static let resourceFieldsActedOn: Set<String> = [
+        "accelerators", "gpus", "image_id", "infra", "instance_type", "ports", "cpus", "memory", "any_of", "ordered",
+    ]
+
+    func resourceChoices(_ node: Node, ignored: inout [String]) throws -> [TaskSpec.Resources] {
         if node.null != nil { return [TaskSpec.Resources()] }
         guard node.mapping != nil else { throw error(at: node, "resources must be a mapping") }
         var base = TaskSpec.Resources()
@@ -19,6 +24,7 @@ extension TaskLoader {
         var alternatives: [Node] = []
         for (keyNode, value) in node.mapping! {
             guard let key = keyNode.string else { throw error(at: keyNode, "resources: keys must be strings") }
+            if !Self.resourceFieldsActedOn.contains(key), Self.resourceFields.contains(key) { ignored.append("resources.\(key)") }
             switch key {
             case "any_of", "ordered":
                 guard let items = value.sequence else { throw error(at: value, "resources.\(key) must be a list") }
@@ -58,7 +64,11 @@ extension TaskLoader {
             return (resources, choices)
         }
         return bases.flatMap { resources, choices -> [TaskSpec.Resources] in
-            guard !choices.isEmpty else { return [resources] }
+            guard !choices.isEmpty else {
+                var resources = resources
+                if let type = resources.instanceType, let gpus = InstanceTypeCatalog.accelerators[type] { resources.accelerators = gpus }
+                return [resources]
+            }
             return choices.map { accelerators in
                 var candidate = resources
                 candidate.accelerators = accelerators
@@ -86,6 +96,7 @@ extension TaskLoader {
                 for (region, image) in try pairs(value, field: "image_id") { resources.imageIDsByRegion[region] = image.string ?? "" }
             }
         case "infra": resources.infra = value.string
+        case "instance_type": resources.instanceType = value.string
         case "ports": resources.ports = try ports(value)
         case "cpus": resources.cpus = try scalarString(value, field: "resources.cpus", python: false)
         case "memory": resources.memory = try scalarString(value, field: "resources.memory", python: false)

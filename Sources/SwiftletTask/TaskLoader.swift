@@ -78,7 +78,7 @@ public struct TaskLoader {
             case "file_mounts":
                 fileMountNodes = try pairs(value, field: key)
             case "resources":
-                task.resourceChoices = try resourceChoices(value)
+                task.resourceChoices = try resourceChoices(value, ignored: &task.ignoredFields)
             default:
                 break
             }

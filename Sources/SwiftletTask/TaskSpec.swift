@@ -39,6 +39,7 @@ public struct TaskSpec: Sendable, Equatable {
         /// Per-region images (`image_id` given as a mapping), region to image.
         public var imageIDsByRegion: [String: String] = [:]
         public var infra: String?
+        public var instanceType: String?
         public var ports: [String] = []
         public var cpus: String?
         public var memory: String?
