@@ -43,7 +43,7 @@ public struct LinePrefixer: Sendable {
                     memcpy(out + written, prefixBytes.baseAddress!, prefixBytes.count)
                     written += prefixBytes.count
                     if start == 0 && !partial.isEmpty {
-                        partial.withUnsafeBytes { memcpy(out + written, $0.baseAddress!, $0.count) }
+                        _ = partial.withUnsafeBytes { memcpy(out + written, $0.baseAddress!, $0.count) }
                         written += partial.count
                     }
                     memcpy(out + written, base + start, end - start)
