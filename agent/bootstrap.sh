@@ -6,6 +6,8 @@ size=@SIZE@
 say() { printf '\211SWL:%s\n' "$*"; }
 fail() { say "error $1 $2"; exec cat >/dev/null; }
 [ -n "${HOME:-}" ] || HOME=$(cd ~ 2>/dev/null && pwd)
+[ -e /proc/self/exe ] || fail proc "/proc is not mounted; the agent needs it"
+
 root="$HOME/.swiftlet/agent"
 dir="$root/$sha"
 bin="$dir/swiftlet-agent"

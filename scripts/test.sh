@@ -11,4 +11,5 @@ else
     echo "not root: the SSH test bed cannot start; SSH tests will be skipped" >&2
 fi
 swift test --skip-build
+scripts/portability-check.sh
 scripts/fuzz.sh "${FUZZ_SECONDS:-30}"

@@ -12,6 +12,7 @@ public enum AgentMain {
     static let usage = """
         usage: swiftlet-agent serve --stdio   serve one controller connection on stdin/stdout
                swiftlet-agent version         print the version, protocol versions and build id
+               swiftlet-agent self-test       check what the agent needs on this machine
         """
 
     /// Runs the command in `arguments` (without the program name); returns the exit code.
@@ -25,6 +26,8 @@ public enum AgentMain {
         switch arguments.first {
         case "version":
             return printVersion()
+        case "self-test":
+            return SelfTest.run()
         case "serve" where arguments.dropFirst().first == "--stdio":
             ChildReaper.shared.reapsEveryChild = true
             return runBlocking { await AgentServer.serveStandardIO() }

@@ -9,11 +9,13 @@ public struct AgentBinary: Sendable {
     /// The architecture it was built for, as `uname -m` names it.
     public let architecture: String
 
-    /// `$SWIFTLET_AGENT_BINARY`, else `swiftlet-agent` beside the running executable.
-    public static func locate(home: SwiftletHome) throws -> AgentBinary {
+    /// `path`, else `$SWIFTLET_AGENT_BINARY`, else `swiftlet-agent` beside the running executable.
+    public static func locate(home: SwiftletHome, path given: String? = nil) throws -> AgentBinary {
         let environment = ProcessInfo.processInfo.environment
         let path: String
-        if let configured = environment["SWIFTLET_AGENT_BINARY"], !configured.isEmpty {
+        if let given {
+            path = given
+        } else if let configured = environment["SWIFTLET_AGENT_BINARY"], !configured.isEmpty {
             path = configured
         } else {
             path = FileSystem.parent(of: try SelfExecutable.path()) + "/swiftlet-agent"

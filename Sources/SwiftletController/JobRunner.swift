@@ -243,6 +243,7 @@ public struct JobRunner: Sendable {
         switch node {
         case .local: "node \(rank) (local)"
         case .ssh(let host): "node \(rank) (\(host.address))"
+        case .command(let argv, _): "node \(rank) (\(argv.first ?? "command"))"
         }
     }
 }

@@ -1,15 +1,20 @@
 import Foundation
 
-/// How to reach one node: a local agent process with its own home, or an SSH host.
+/// How to reach one node: a local agent process with its own home, an SSH host, or any
+/// command that runs a shell command line given as its last argument (`docker exec -i C sh -c`,
+/// `kubectl exec -i POD -- sh -c`, `chroot ROOT /bin/sh -c`).
 public enum NodeAddress: Codable, Hashable, Sendable, CustomStringConvertible {
     case local(home: String)
     case ssh(SSHHost)
+    /// `argv` + the bootstrap snippet as one more argument; `ip` is how other nodes reach it.
+    case command(argv: [String], ip: String)
 
     /// The address other nodes reach this one at (for `SKYPILOT_NODE_IPS`).
     public var ip: String {
         switch self {
         case .local: "127.0.0.1"
         case .ssh(let host): host.address
+        case .command(_, let ip): ip
         }
     }
 
@@ -24,6 +29,7 @@ public enum NodeAddress: Codable, Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .local(let home): "local node \(home)"
         case .ssh(let host): host.description
+        case .command(let argv, _): argv.joined(separator: " ")
         }
     }
 }

@@ -146,6 +146,10 @@ public struct NodeConnector: Sendable {
             try home.ensure(nodeHome)
             environment["HOME"] = nodeHome
             return (["/bin/sh", "-c", script], environment, nodeHome)
+        case .command(let argv, _):
+            guard let program = argv.first else { throw ControllerError("a command node needs a command") }
+            let path = program.hasPrefix("/") ? program : try Executables.find(program)
+            return ([path] + argv.dropFirst() + [script], environment, nil)
         case .ssh(let host):
             let ssh = try Executables.find("ssh")
             let command = BootstrapScript.remoteCommand(sha256: binary.sha256, size: binary.size)
