@@ -49,7 +49,9 @@ enum ProcessSession {
             group.addTask { await pump(pipes.stdout, as: .data, to: stream, log: log, connected: connected) }
             group.addTask { await pump(pipes.stderr, as: .stderr, to: stream, log: log, connected: connected) }
             let inbound = Task {
-                await forwardInbound(stream, stdin: pipes.stdin, pid: pid)
+                let lost = await forwardInbound(stream, stdin: pipes.stdin, pid: pid)
+                // The controller is gone: unless the job outlives its connection, stop its tree.
+                if lost && !request.survivesDisconnect { await terminate(group: pid) }
             }
             await group.waitForAll()
             let termination = await exit.value
@@ -62,11 +64,20 @@ enum ProcessSession {
                 try? await stream.send(.eof)
                 try? await stream.send(.exit, payload: status.payload)
             }
-            let lostConnection = await inbound.value
-            if lostConnection && !request.survivesDisconnect {
-                ProcessSpawner.signalGroup(pid, SIGKILL)
-            }
+            inbound.cancel()
         }
+    }
+
+    /// SIGTERM to the whole group; SIGKILL to what is left of it once the leader has gone or
+    /// after ``terminationGrace``.
+    private static func terminate(group pid: pid_t) async {
+        ProcessSpawner.signalGroup(pid, SIGTERM)
+        let deadline = ContinuousClock.now + terminationGrace
+        // The reaper collects the leader as soon as it exits; then kill(pid, 0) fails.
+        while kill(pid, 0) == 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        kill(-pid, SIGKILL)
     }
 
     /// Copies stdin frames to the process and carries out signals. Returns true when the

@@ -84,8 +84,9 @@ public final class ChildReaper: @unchecked Sendable {
             (status & 0x7f) == 0 ? .exited((status >> 8) & 0xff) : .signaled(status & 0x7f)
         lock.lock()
         let waiter = waiters.removeValue(forKey: pid)
-        if waiter == nil && !reapEverything { unclaimed[pid] = termination }
-        if waiter == nil && reapEverything && unclaimed.count < 4096 { unclaimed[pid] = termination }
+        // Kept for a registration that comes late; orphans reaped as PID 1 never claim theirs,
+        // so their number is bounded.
+        if waiter == nil && unclaimed.count < 4096 { unclaimed[pid] = termination }
         lock.unlock()
         waiter?(termination)
     }

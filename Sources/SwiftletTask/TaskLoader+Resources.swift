@@ -39,17 +39,12 @@ extension TaskLoader {
                 guard let mapping = item.mapping else { throw error(at: item, "each any_of/ordered entry must be a mapping") }
                 var merged = base
                 var choices = acceleratorChoices
-                var overridden = false
                 for (keyNode, value) in mapping {
                     guard let key = keyNode.string else { throw error(at: keyNode, "resources: keys must be strings") }
                     var local: [[String: Double]] = []
                     try apply(key, value, keyNode: keyNode, to: &merged, accelerators: &local)
-                    if key == "accelerators" || key == "gpus" {
-                        choices = local
-                        overridden = true
-                    }
+                    if key == "accelerators" || key == "gpus" { choices = local }
                 }
-                _ = overridden
                 return (merged, choices)
             }
         }

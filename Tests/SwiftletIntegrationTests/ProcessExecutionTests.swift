@@ -156,4 +156,28 @@ import Glibc
             #expect(outputs.sorted() == (0..<8).map { "\($0)\n" })
         }
     }
+
+    @Test(arguments: TransportKind.allCases.filter(\.usable))
+    func aLostConnectionStopsWhatShouldNotOutliveIt(_ kind: TransportKind) async throws {
+        let home = try TestSupport.makeHome()
+        let session = try await TestSupport.connector(home: home).connect(to: kind.address(home: home), name: "node")
+        let marker = "64.\(Int.random(in: 100...999))"
+        // One child ignores SIGTERM: after the grace period it still goes.
+        let process = try await RemoteProcess.start(
+            ExecRequest(command: "(trap '' TERM; exec sleep \(marker)) & sleep \(marker); wait"),
+            on: session
+        )
+        _ = try await process.waitForStart()
+        while try await TestSupport.shell("pgrep -cf '^sleep \(marker)'").output != "2\n" {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        await session.close()
+        let deadline = ContinuousClock.now + .seconds(10)
+        var left = "2"
+        while left != "0", ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+            left = try await TestSupport.shell("pgrep -cf '^sleep \(marker)' || true").output.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        #expect(left == "0")
+    }
 }
