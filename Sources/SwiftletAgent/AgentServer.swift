@@ -40,6 +40,8 @@ enum AgentServer {
                 let stream = connection.stream(accepting: frame, frames: frames)
                 if frame.kind == .sync {
                     group.addTask { await FileReceiver.run(frame: frame, stream: stream) }
+                } else if frame.kind == .follow {
+                    group.addTask { await LogFollower.run(frame: frame, stream: stream) }
                 } else {
                     group.addTask { await ProcessSession.run(frame: frame, stream: stream) }
                 }

@@ -13,7 +13,9 @@ final class LogFile: @unchecked Sendable {
 
     init(path: String) throws(SystemError) {
         try FileSystem.createDirectories(FileSystem.parent(of: path))
-        fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        // A job id is used once per cluster; a file left by a cluster of the same name that was torn
+        // down is replaced.
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw SystemError(errno: errno, "cannot open log file \(path)") }
     }
 

@@ -40,6 +40,12 @@ enum ProcessSession {
         }
         let pid = pipes.pid
         let exit = Task { await ChildReaper.shared.termination(of: pid) }
+        // Beside the log: who writes it, and (below) how it ended, for `swiftlet logs`.
+        if !request.logPath.isEmpty {
+            let path = CommandLine.expand(request.logPath, home: Environment.home)
+            unlink(path + ".exit")  // left by a torn-down cluster of the same name
+            try? AtomicFile.write(Array("\(pid)\n".utf8), to: path + ".pid")
+        }
         var started = ByteBuffer()
         started.writeInteger(UInt32(pid))
         try? await stream.send(.started, payload: started)
@@ -60,6 +66,10 @@ enum ProcessSession {
             case .signaled(let signal): .killed(by: signal)
             }
             log?.close()
+            if !request.logPath.isEmpty {
+                let path = CommandLine.expand(request.logPath, home: Environment.home) + ".exit"
+                try? AtomicFile.write(Array("\(status.code) \(status.signal)\n".utf8), to: path)
+            }
             if connected.value {
                 try? await stream.send(.eof)
                 try? await stream.send(.exit, payload: status.payload)

@@ -12,8 +12,10 @@ public struct ClusterRecord: Codable, Sendable, Equatable {
     public var created: String
     /// Id of the last job submitted (0 before the first).
     public var lastJobID: Int
-    /// Exit code of the last job the controller saw end, if any.
+    /// State of the last job as the controller saw it, if any.
     public var lastJobStatus: String?
+    /// Task names of jobs by id, for `swiftlet logs` prefixes.
+    public var jobNames: [String: String]?
 
     public init(name: String, infra: String, nodes: [NodeAddress], created: String = UTCTime.iso8601(secondsSinceEpoch: Int(time(nil))), lastJobID: Int = 0) {
         self.name = name

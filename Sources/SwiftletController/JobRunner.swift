@@ -79,6 +79,7 @@ public struct JobRunner: Sendable {
         let sessions = try await connectAll(nodes, progress: progress)
         record.lastJobID += 1
         let jobID = record.lastJobID
+        if let name = job.task.name { record.jobNames = (record.jobNames ?? [:]).merging([String(jobID): name]) { _, new in new } }
         try store.save(record)
         let environment = TaskEnvironment(
             cluster: record.name,
@@ -120,7 +121,7 @@ public struct JobRunner: Sendable {
                         workingDirectory: "~/sky_workdir",
                         environment: environment.setup(rank: rank, task: job.task),
                         sourceBashrc: true,
-                        logPath: ".swiftlet/jobs/\(jobID)/setup.log"
+                        logPath: Self.logDirectory(cluster: environment.cluster, job: jobID) + "/setup.log"
                     ),
                     prefix: Prefixes.setup(ip: sessions.count > 1 ? session.address.ip : nil)
                 )
@@ -144,7 +145,7 @@ public struct JobRunner: Sendable {
                     environment: environment.run(rank: rank, task: job.task),
                     sourceBashrc: true,
                     survivesDisconnect: true,
-                    logPath: ".swiftlet/jobs/\(jobID)/run.log"
+                    logPath: Self.logDirectory(cluster: environment.cluster, job: jobID) + "/run.log"
                 ),
                 prefix: Prefixes.run(task: job.task.name, rank: rank, ip: session.address.ip, multiNode: sessions.count > 1),
                 forwardStdin: job.forwardStdin && rank == 0
@@ -152,7 +153,7 @@ public struct JobRunner: Sendable {
         }
         if job.detach {
             try await startDetached(ranks)
-            notice("Job \(jobID) submitted on '\(environment.cluster)'; its output goes to ~/.swiftlet/jobs/\(jobID)/run.log on each node.")
+            notice("Job \(jobID) submitted on '\(environment.cluster)'; follow it with 'swiftlet logs \(environment.cluster) \(jobID)'.")
             return JobResult(state: "RUNNING", code: 0)
         }
         let gang = await GangRun(ranks: ranks).run()
@@ -237,6 +238,12 @@ public struct JobRunner: Sendable {
             }
             try await group.waitForAll()
         }
+    }
+
+    /// Where a job's logs live on each node, relative to its home: per cluster, since several
+    /// clusters may share a host and each counts its jobs from 1.
+    static func logDirectory(cluster: String, job: Int) -> String {
+        ".swiftlet/jobs/\(cluster)/\(job)"
     }
 
     static func nodeName(rank: Int, node: NodeAddress) -> String {

@@ -14,6 +14,13 @@ public struct LinePrefixer: Sendable {
         self.prefix = Array(prefix.utf8)
     }
 
+    /// The same partial line, with a new prefix for what follows.
+    public func withPrefix(_ prefix: String) -> LinePrefixer {
+        var copy = LinePrefixer(prefix: prefix)
+        copy.partial = partial
+        return copy
+    }
+
     /// The complete, prefixed lines in `bytes` (each ending in a newline), as one block.
     public mutating func feed<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> [UInt8] {
         if let result = bytes.withContiguousStorageIfAvailable({ feed(UnsafeRawBufferPointer($0)) }) {

@@ -72,6 +72,8 @@ public struct FrameKind: Hashable, Sendable, CustomStringConvertible {
     public static let reset = FrameKind(rawValue: 0x18)
     /// Opens a stream that copies files to the node: ``FileSyncRequest``.
     public static let sync = FrameKind(rawValue: 0x19)
+    /// Opens a stream that reads a job's log file on the node: ``FollowRequest``.
+    public static let follow = FrameKind(rawValue: 0x1A)
     /// Stream 0. A control request with a u32 request id: ``ControlRequest``.
     public static let request = FrameKind(rawValue: 0x20)
     /// Stream 0. The answer to a ``request``: ``ControlResponse``.
@@ -93,6 +95,7 @@ public struct FrameKind: Hashable, Sendable, CustomStringConvertible {
         case .exit: "exit"
         case .reset: "reset"
         case .sync: "sync"
+        case .follow: "follow"
         case .request: "request"
         case .response: "response"
         default: "kind(0x\(String(rawValue, radix: 16)))"

@@ -48,7 +48,7 @@ enum CommandEnvironment {
         signal(SIGINT, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
         source.setEventHandler {
-            Terminal.err("\nDetached. A running job keeps running on the cluster; its output is in ~/.swiftlet/jobs/<id>/run.log on each node.\n")
+            Terminal.err("\nDetached. A running job keeps running on the cluster; follow it with 'swiftlet logs CLUSTER'.\n")
             exit(130)
         }
         source.resume()

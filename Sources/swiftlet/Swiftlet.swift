@@ -7,7 +7,7 @@ struct Swiftlet: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "swiftlet",
         abstract: "Run SkyPilot tasks on machines you already have.",
-        subcommands: [Launch.self, Exec.self, Status.self, Down.self, Validate.self, Version.self, Keeper.self]
+        subcommands: [Launch.self, Exec.self, Logs.self, Status.self, Down.self, Validate.self, Version.self, Keeper.self]
     )
 }
 
@@ -123,6 +123,30 @@ extension Exec {
             spec.envs.append(.init(key: key, value: value))
         }
         return (spec, false)
+    }
+}
+
+struct Logs: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show a job's output from the nodes' log files (default: the last job), following it while it runs.",
+        discussion: "Exit codes: 0 succeeded, 100 failed, 101 not finished (--no-follow), 102 not found. Ctrl-C stops following; the job goes on."
+    )
+
+    @Argument(help: "The cluster.")
+    var cluster: String
+
+    @Argument(help: "The job id (default: the last job).")
+    var job: Int?
+
+    @Flag(help: "Print what is there and return instead of following.")
+    var noFollow = false
+
+    func run() async throws {
+        let code = try await CommandEnvironment.reportingErrors {
+            let runner = try CommandEnvironment.runner()
+            return try await JobLogs(connector: runner.connector).show(cluster: cluster, job: job, follow: !noFollow)
+        }
+        throw ExitCode(code)
     }
 }
 

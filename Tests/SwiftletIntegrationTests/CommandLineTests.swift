@@ -202,7 +202,7 @@ import Testing
         let deadline = Date().addingTimeInterval(20)
         while !FileManager.default.fileExists(atPath: marker) && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
         #expect((try? String(contentsOfFile: marker, encoding: .utf8)) == "finished\n")
-        let log = try String(contentsOfFile: node + "/.swiftlet/jobs/1/run.log", encoding: .utf8)
+        let log = try String(contentsOfFile: node + "/.swiftlet/jobs/bg/1/run.log", encoding: .utf8)
         #expect(log == "waiting\n")
     }
 
@@ -286,7 +286,7 @@ import Testing
         #expect(code == 130)
         let node = home.localNode(cluster: "ctrlc", index: 0)
         try "".write(toFile: node + "/go", atomically: true, encoding: .utf8)
-        let log = node + "/.swiftlet/jobs/1/run.log"
+        let log = node + "/.swiftlet/jobs/ctrlc/1/run.log"
         let deadline = Date().addingTimeInterval(20)
         while (try? String(contentsOfFile: log, encoding: .utf8)) != "started\nafter-detach\n" && Date() < deadline {
             try await Task.sleep(for: .milliseconds(50))

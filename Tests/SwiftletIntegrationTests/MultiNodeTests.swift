@@ -118,12 +118,12 @@ struct MultiNodeTests {
             num_nodes: 4
             workdir: \(workdir)
             file_mounts:
-              /tmp/swiftlet-mount-test/config.json: \(config)
-            run: echo "$(cat train.py) $(cat /tmp/swiftlet-mount-test/config.json)"
+              ~/mounted/config.json: \(config)
+            run: echo "$(cat train.py) $(cat ~/mounted/config.json)"
             """, home: home)
         let launch = try await cli.swiftlet(["launch", task, "-c", "fan", "--infra", "ssh/four"], home: home)
         #expect(launch.code == 0, "\(launch.stderr)")
-        #expect(lines(launch.stdout, from: "(").filter { $0 == "print('hi') {\"lr\": 0.1}" }.count == 4)
+        #expect(lines(launch.stdout, from: "(").filter { $0 == "print('hi') {\"lr\": 0.1}" }.count == 4, "\(launch.stdout)\(launch.stderr)")
         let all = try await cli.swiftlet(["exec", "fan", "--", "echo $SKYPILOT_NODE_RANK"], home: home)
         #expect(Set(lines(all.stdout, from: "(")) == ["0", "1", "2", "3"])
         let two = try await cli.swiftlet(["exec", "fan", "--num-nodes", "2", "--", "echo $SKYPILOT_NODE_RANK/$SKYPILOT_NUM_NODES"], home: home)

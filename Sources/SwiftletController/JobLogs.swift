@@ -1,0 +1,130 @@
+import Foundation
+import NIOCore
+import SwiftletProtocol
+
+/// `swiftlet logs`: a job's output, read back from each node's log file from a byte offset.
+/// When the connection is cut it reconnects and goes on from the last byte it got, so no line is
+/// lost and none repeated.
+public struct JobLogs: Sendable {
+    /// `swiftlet logs` exit codes.
+    public enum ExitCode {
+        public static let succeeded: Int32 = 0
+        public static let failed: Int32 = 100
+        public static let notFinished: Int32 = 101
+        public static let notFound: Int32 = 102
+    }
+
+    enum RankOutcome: Equatable {
+        case finished(ExitStatus)
+        case running
+        case driverDied
+        case notFound
+    }
+
+    public let connector: NodeConnector
+    public let store: ClusterStore
+    /// Reconnection attempts after a cut connection, half a second apart.
+    public var reconnectAttempts = 20
+
+    public init(connector: NodeConnector) {
+        self.connector = connector
+        self.store = ClusterStore(home: connector.home)
+    }
+
+    public func show(cluster name: String, job: Int?, follow: Bool) async throws -> Int32 {
+        guard let record = try store.load(name) else {
+            Terminal.err("error: no cluster '\(name)'; see 'swiftlet status'\n")
+            return ExitCode.notFound
+        }
+        let jobID = job ?? record.lastJobID
+        guard jobID > 0 else {
+            Terminal.err("error: cluster '\(name)' has no jobs yet\n")
+            return ExitCode.notFound
+        }
+        let multiNode = record.nodes.count > 1
+        let outcomes = try await withThrowingTaskGroup(of: (Int, RankOutcome).self) { group in
+            for (rank, node) in record.nodes.enumerated() {
+                let prefix = Prefixes.run(task: record.jobNames?[String(jobID)], rank: rank, ip: node.ip, multiNode: multiNode)
+                group.addTask {
+                    (rank, try await followRank(node: node, rank: rank, cluster: name, jobID: jobID, follow: follow, prefix: prefix))
+                }
+            }
+            var outcomes: [(Int, RankOutcome)] = []
+            for try await outcome in group { outcomes.append(outcome) }
+            return outcomes.sorted { $0.0 < $1.0 }.map(\.1)
+        }
+        let ran = outcomes.filter { $0 != .notFound }
+        if ran.isEmpty {
+            Terminal.err("error: no job \(jobID) on cluster '\(name)'\n")
+            return ExitCode.notFound
+        }
+        if ran.contains(.driverDied) {
+            Terminal.err("Job \(jobID): FAILED_DRIVER (a rank's process died without an exit record).\n")
+            return ExitCode.failed
+        }
+        if ran.contains(.running) {
+            Terminal.err("Job \(jobID) is still running.\n")
+            return ExitCode.notFinished
+        }
+        let failed = ran.contains { if case .finished(let status) = $0 { return !status.succeeded } else { return false } }
+        return failed ? ExitCode.failed : ExitCode.succeeded
+    }
+
+    private func followRank(
+        node: NodeAddress,
+        rank: Int,
+        cluster: String,
+        jobID: Int,
+        follow: Bool,
+        prefix: @escaping @Sendable (Int) -> String
+    ) async throws -> RankOutcome {
+        let name = JobRunner.nodeName(rank: rank, node: node)
+        var offset: UInt64 = 0
+        var stdout = LinePrefixer(prefix: "")
+        var attempt = 0
+        while true {
+            do {
+                let session = try await connector.connect(to: node, name: name)
+                let request = FollowRequest(path: JobRunner.logDirectory(cluster: cluster, job: jobID) + "/run.log", offset: offset, follow: follow)
+                let stream = try await session.connection.openStream(kind: .follow, payload: request.payload)
+                var outcome: RankOutcome?
+                for await frame in stream.inbound {
+                    switch frame.kind {
+                    case .started:
+                        let pid = frame.payload.getInteger(at: frame.payload.readerIndex, as: UInt32.self) ?? 0
+                        stdout = stdout.withPrefix(prefix(Int(pid)))
+                    case .data:
+                        offset += UInt64(frame.payload.readableBytes)
+                        Terminal.out(frame.payload.withUnsafeReadableBytes { stdout.feed($0) })
+                    case .exit:
+                        outcome = .finished((try? ExitStatus(payload: frame.payload)) ?? ExitStatus(code: -1))
+                    case .reset:
+                        let failure = try? StreamFailure(payload: frame.payload)
+                        switch failure?.code {
+                        case FollowRequest.notFoundCode: outcome = .notFound
+                        case FollowRequest.stillRunningCode: outcome = .running
+                        case FollowRequest.driverDiedCode: outcome = .driverDied
+                        default: throw NodeError(node: name, step: "logs", failure?.message ?? "failed")
+                        }
+                    default:
+                        break
+                    }
+                }
+                await session.close()
+                if let outcome {
+                    Terminal.out(stdout.finish())
+                    return outcome
+                }
+            } catch let error as NodeError where error.step == "logs" {
+                throw error
+            } catch {
+                // A cut connection or a node not answering yet: try again from `offset`.
+            }
+            attempt += 1
+            guard attempt <= reconnectAttempts else {
+                throw NodeError(node: name, step: "logs", "the connection keeps failing; \(offset) bytes read")
+            }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import SwiftletController
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `swiftlet logs`: output read back from the nodes' log files, exit codes, and resuming after a
+/// cut connection with no line lost or repeated.
+@Suite struct JobLogsTests {
+    let cli = CommandLineTests()
+
+    func lines(_ output: String) -> [String] {
+        output.split(separator: "\n").map { String($0[($0.range(of: ") ")?.upperBound ?? $0.startIndex)...]) }
+    }
+
+    @Test(arguments: TransportKind.allCases.filter(\.usable))
+    func exitCodesTellSucceededFailedRunningAndMissing(_ kind: TransportKind) async throws {
+        let home = try TestSupport.makeHome()
+        let good = try cli.writeTask("name: good\nrun: echo fine\n", home: home, name: "good.yaml")
+        let bad = try cli.writeTask("name: bad\nrun: |\n  echo trying\n  exit 3\n", home: home, name: "bad.yaml")
+        let slow = try cli.writeTask("name: slow\nrun: |\n  echo begun\n  while [ ! -f ~/go-\(kind) ]; do sleep 0.05; done\n", home: home, name: "slow.yaml")
+        _ = try await cli.swiftlet(["launch", good, "-c", "logs-\(kind)"] + cli.infraArguments(kind, home: home), home: home)
+        _ = try await cli.swiftlet(["exec", "logs-\(kind)", bad], home: home)
+        let submitted = try await cli.swiftlet(["exec", "logs-\(kind)", slow, "-d"], home: home)
+        #expect(submitted.code == 0, "\(submitted.stderr)")
+
+        let first = try await cli.swiftlet(["logs", "logs-\(kind)", "1"], home: home)
+        #expect(first.code == 0)
+        #expect(first.stdout.hasPrefix("(good, pid="))
+        #expect(lines(first.stdout) == ["fine"])
+        let second = try await cli.swiftlet(["logs", "logs-\(kind)", "2"], home: home)
+        #expect(second.code == 100)
+        #expect(lines(second.stdout) == ["trying"])
+        var running = try await cli.swiftlet(["logs", "logs-\(kind)", "--no-follow"], home: home)
+        for _ in 0..<50 where running.stdout.isEmpty {
+            try await Task.sleep(for: .milliseconds(100))
+            running = try await cli.swiftlet(["logs", "logs-\(kind)", "--no-follow"], home: home)
+        }
+        #expect(running.code == 101)
+        #expect(lines(running.stdout) == ["begun"])
+        let missing = try await cli.swiftlet(["logs", "logs-\(kind)", "9"], home: home)
+        #expect(missing.code == 102)
+        #expect(missing.stderr == "error: no job 9 on cluster 'logs-\(kind)'\n")
+        let go = kind == .ssh ? Testbed.state + "/h1/root/go-ssh" : home.localNode(cluster: "logs-local", index: 0) + "/go-local"
+        try "".write(toFile: go, atomically: true, encoding: .utf8)
+        let finished = try await cli.swiftlet(["logs", "logs-\(kind)"], home: home)
+        #expect(finished.code == 0)
+        unlink(go)
+        _ = try await cli.swiftlet(["down", "logs-\(kind)"], home: home)
+    }
+
+    @Test func followingResumesAfterACutConnectionWithNoLineLostOrRepeated() async throws {
+        let home = try TestSupport.makeHome()
+        let task = try cli.writeTask("run: |\n  for i in $(seq 1 40); do echo line $i; sleep 0.05; done\n", home: home)
+        let submitted = try await cli.swiftlet(["launch", task, "-c", "cut", "-d"], home: home)
+        #expect(submitted.code == 0)
+        // Cut the connection under `logs` twice while it follows: kill the keeper holding it.
+        let killer = Task {
+            for _ in 0..<2 {
+                try await Task.sleep(for: .milliseconds(600))
+                let pids = try await TestSupport.shell("cat '\(home.path)'/keep/*.pid 2>/dev/null").output
+                for pid in pids.split(separator: "\n") { kill(Int32(pid) ?? 0, SIGKILL) }
+            }
+        }
+        let followed = try await cli.swiftlet(["logs", "cut"], home: home)
+        try await killer.value
+        #expect(followed.code == 0, "\(followed.stderr)")
+        #expect(lines(followed.stdout) == (1...40).map { "line \($0)" })
+    }
+}
