@@ -1,0 +1,89 @@
+import ArgumentParser
+import Foundation
+import SwiftletController
+import SwiftletTask
+
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List clusters.")
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func run() throws {
+        let store = ClusterStore(home: .fromEnvironment())
+        let clusters = try store.all()
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            Terminal.out(String(decoding: try encoder.encode(clusters), as: UTF8.self) + "\n")
+            return
+        }
+        guard !clusters.isEmpty else {
+            Terminal.out("No clusters.\n")
+            return
+        }
+        var rows = [["NAME", "INFRA", "NODES", "LAST JOB", "CREATED"]]
+        for cluster in clusters {
+            let job = cluster.lastJobID == 0 ? "-" : "\(cluster.lastJobID) \(cluster.lastJobStatus ?? "")"
+            rows.append([cluster.name, cluster.infra, String(cluster.nodes.count), job, cluster.created])
+        }
+        Terminal.out(TextTable.render(rows))
+    }
+}
+
+struct Down: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Tear a cluster down and forget it.")
+
+    @Argument(help: "The cluster.")
+    var cluster: String
+
+    func run() async throws {
+        let home = SwiftletHome.fromEnvironment()
+        let code = try await CommandEnvironment.reportingErrors {
+            try await ClusterTeardown(home: home).down(cluster)
+            Terminal.err("Cluster '\(cluster)' is down.\n")
+            return 0
+        }
+        throw ExitCode(code)
+    }
+}
+
+struct Version: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the controller and agent versions.")
+
+    func run() throws {
+        let agent = try AgentBinary.locate(home: .fromEnvironment())
+        Terminal.out("swiftlet \(SwiftletVersion.current)\nagent \(agent.path) sha256 \(agent.sha256)\n")
+    }
+}
+
+/// The background process that keeps one node's agent connection for later commands.
+struct Keeper: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Keep a node's agent connection open for later commands (started by swiftlet itself).",
+        shouldDisplay: false
+    )
+
+    @Option(help: "The node address, as JSON.")
+    var address: String
+
+    @Option(help: "How errors name the node.")
+    var name: String
+
+    @Option(help: "Seconds without clients before exiting.")
+    var idle: Int = 300
+
+    func run() async throws {
+        let home = SwiftletHome.fromEnvironment()
+        let node = try JSONDecoder().decode(NodeAddress.self, from: Data(address.utf8))
+        let connector = NodeConnector(home: home, binary: try AgentBinary.locate(home: home))
+        let code = await ConnectionKeeper.run(connector: connector, address: node, name: name, idle: .seconds(idle)) { line in
+            Terminal.out(line + "\n")
+            // Nothing else may reach the starter, which reads exactly one line.
+            let null = open("/dev/null", O_WRONLY)
+            dup2(null, 1)
+            close(null)
+        }
+        throw ExitCode(code)
+    }
+}

@@ -1,0 +1,54 @@
+import ArgumentParser
+import Foundation
+import SwiftletController
+import SwiftletTask
+
+struct Logs: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show a job's output from the nodes' log files (default: the last job), following it while it runs.",
+        discussion: "Exit codes: 0 succeeded, 100 failed, 101 not finished (--no-follow), 102 not found. Ctrl-C stops following; the job goes on."
+    )
+
+    @Argument(help: "The cluster.")
+    var cluster: String
+
+    @Argument(help: "The job id (default: the last job).")
+    var job: Int?
+
+    @Flag(help: "Print what is there and return instead of following.")
+    var noFollow = false
+
+    func run() async throws {
+        let code = try await CommandEnvironment.reportingErrors {
+            let runner = try CommandEnvironment.runner()
+            return try await JobLogs(connector: runner.connector).show(cluster: cluster, job: job, follow: !noFollow)
+        }
+        throw ExitCode(code)
+    }
+}
+
+struct Validate: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Check a task file and print how Swiftlet reads it.")
+
+    @Argument(help: "The task YAML file.")
+    var task: String
+
+    @Flag(help: "Print the normalized task as JSON (SkyPilot's reading, field for field).")
+    var json = false
+
+    @OptionGroup var options: TaskOptions
+
+    func run() throws {
+        do {
+            let spec = try options.loadTask(task, quiet: json)
+            if json {
+                Terminal.out(spec.normalized.text + "\n")
+            } else {
+                Terminal.out("\(task): valid task '\(spec.name ?? "(unnamed)")', \(spec.numNodes) node(s)\n")
+            }
+        } catch let error as TaskError {
+            Terminal.err("error: \(error)\n")
+            throw ExitCode(2)
+        }
+    }
+}
