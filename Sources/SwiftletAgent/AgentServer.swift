@@ -42,6 +42,8 @@ enum AgentServer {
                     group.addTask { await FileReceiver.run(frame: frame, stream: stream) }
                 } else if frame.kind == .follow {
                     group.addTask { await LogFollower.run(frame: frame, stream: stream) }
+                } else if frame.kind == .cancel {
+                    group.addTask { await JobCanceller.run(frame: frame, stream: stream) }
                 } else {
                     group.addTask { await ProcessSession.run(frame: frame, stream: stream) }
                 }

@@ -22,12 +22,14 @@ enum LogFollower {
                 return
             }
             defer { close(fd) }
-            let pid = Int32(contents(of: path + ".pid").filter { !$0.isWhitespace }) ?? 0
+            let writer = ProcessIdentity(record: contents(of: path + ".pid"))
+            let pid = writer?.pid ?? 0
             var started = ByteBuffer()
             started.writeInteger(UInt32(max(pid, 0)))
             try await stream.send(.started, payload: started)
             var offset = off_t(request.offset)
             var chunk = [UInt8](repeating: 0, count: 256 * 1024)
+            var driverGoneSince: ContinuousClock.Instant?
             while true {
                 // Check for the exit record before reading, so nothing written before it is missed.
                 let exitRecord = contents(of: path + ".exit")
@@ -38,14 +40,22 @@ enum LogFollower {
                     continue
                 }
                 if !exitRecord.isEmpty {
-                    let fields = exitRecord.split(whereSeparator: \.isWhitespace).map(String.init)
-                    let status = ExitStatus(code: Int32(fields.first ?? "") ?? -1, signal: UInt32(fields.dropFirst().first ?? "") ?? 0)
-                    try await stream.send(.exit, payload: status.payload)
+                    if !contents(of: path + ".cancelled").isEmpty {
+                        try await fail(stream, FollowRequest.cancelledCode, "the job was cancelled")
+                        return
+                    }
+                    try await stream.send(.exit, payload: exitStatus(exitRecord).payload)
                     return
                 }
-                if pid <= 0 || kill(pid, 0) != 0 {
-                    try await fail(stream, FollowRequest.driverDiedCode, "the job's process is gone without an exit record")
-                    return
+                if !(writer?.isRunning ?? false) {
+                    // Its agent writes the exit record just after reaping it: give it a moment.
+                    if driverGoneSince == nil { driverGoneSince = .now }
+                    if driverGoneSince!.duration(to: .now) > .seconds(2) {
+                        try await fail(stream, FollowRequest.driverDiedCode, "the job's process is gone without an exit record")
+                        return
+                    }
+                    try await Task.sleep(for: pollInterval)
+                    continue
                 }
                 guard request.follow else {
                     try await fail(stream, FollowRequest.stillRunningCode, "the job is still running")
@@ -58,11 +68,17 @@ enum LogFollower {
         }
     }
 
-    private static func fail(_ stream: MuxStream, _ code: UInt32, _ message: String) async throws {
+    /// `"CODE SIGNAL"` as ``ProcessSession`` writes it.
+    static func exitStatus(_ record: String) -> ExitStatus {
+        let fields = record.split(whereSeparator: \.isWhitespace).map(String.init)
+        return ExitStatus(code: Int32(fields.first ?? "") ?? -1, signal: UInt32(fields.dropFirst().first ?? "") ?? 0)
+    }
+
+    static func fail(_ stream: MuxStream, _ code: UInt32, _ message: String) async throws {
         try await stream.send(.reset, payload: StreamFailure(code: code, message: message).payload)
     }
 
-    private static func contents(of path: String) -> String {
+    static func contents(of path: String) -> String {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return "" }
         defer { close(fd) }

@@ -44,7 +44,9 @@ enum ProcessSession {
         if !request.logPath.isEmpty {
             let path = CommandLine.expand(request.logPath, home: Environment.home)
             unlink(path + ".exit")  // left by a torn-down cluster of the same name
-            try? AtomicFile.write(Array("\(pid)\n".utf8), to: path + ".pid")
+            unlink(path + ".cancelled")
+            let identity = ProcessIdentity.of(pid) ?? ProcessIdentity(pid: pid, startTime: 0)
+            try? AtomicFile.write(Array(identity.record.utf8), to: path + ".pid")
         }
         var started = ByteBuffer()
         started.writeInteger(UInt32(pid))

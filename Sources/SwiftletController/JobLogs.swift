@@ -12,12 +12,14 @@ public struct JobLogs: Sendable {
         public static let failed: Int32 = 100
         public static let notFinished: Int32 = 101
         public static let notFound: Int32 = 102
+        public static let cancelled: Int32 = 103
     }
 
     enum RankOutcome: Equatable {
         case finished(ExitStatus)
         case running
         case driverDied
+        case cancelled
         case notFound
     }
 
@@ -58,6 +60,10 @@ public struct JobLogs: Sendable {
             Terminal.err("error: no job \(jobID) on cluster '\(name)'\n")
             return ExitCode.notFound
         }
+        if ran.contains(.cancelled) {
+            Terminal.err("Job \(jobID) was cancelled.\n")
+            return ExitCode.cancelled
+        }
         if ran.contains(.driverDied) {
             Terminal.err("Job \(jobID): FAILED_DRIVER (a rank's process died without an exit record).\n")
             return ExitCode.failed
@@ -68,6 +74,55 @@ public struct JobLogs: Sendable {
         }
         let failed = ran.contains { if case .finished(let status) = $0 { return !status.succeeded } else { return false } }
         return failed ? ExitCode.failed : ExitCode.succeeded
+    }
+
+    /// Cancels jobs on every node of the cluster: `jobs`, or the last one; with `all`, every
+    /// job not yet finished.
+    public func cancel(cluster name: String, jobs: [Int], all: Bool) async throws -> Int32 {
+        guard let record = try store.load(name) else {
+            throw ControllerError("no cluster '\(name)'; see 'swiftlet status'")
+        }
+        let targets = all ? Array(1...max(record.lastJobID, 1)) : (jobs.isEmpty ? [record.lastJobID] : jobs)
+        for jobID in targets where jobID > 0 {
+            let outcomes = try await withThrowingTaskGroup(of: RankOutcome.self) { group in
+                for (rank, node) in record.nodes.enumerated() {
+                    group.addTask { try await cancelRank(node: node, rank: rank, cluster: name, jobID: jobID) }
+                }
+                return try await group.reduce(into: [RankOutcome]()) { $0.append($1) }
+            }
+            if outcomes.contains(.cancelled) {
+                Terminal.err("Job \(jobID): CANCELLED.\n")
+            } else if !all {
+                let state = outcomes.allSatisfy { $0 == .notFound } ? "not found" : "not running"
+                Terminal.err("Job \(jobID): \(state); nothing to cancel.\n")
+            }
+        }
+        return 0
+    }
+
+    private func cancelRank(node: NodeAddress, rank: Int, cluster: String, jobID: Int) async throws -> RankOutcome {
+        let name = JobRunner.nodeName(rank: rank, node: node)
+        let session = try await connector.connect(to: node, name: name)
+        let request = FollowRequest(path: JobRunner.logDirectory(cluster: cluster, job: jobID) + "/run.log", offset: 0, follow: false)
+        let stream = try await session.connection.openStream(kind: .cancel, payload: request.payload)
+        var outcome = RankOutcome.notFound
+        for await frame in stream.inbound {
+            if frame.kind == .exit {
+                outcome = .finished((try? ExitStatus(payload: frame.payload)) ?? ExitStatus(code: -1))
+            } else if frame.kind == .reset {
+                let failure = try? StreamFailure(payload: frame.payload)
+                switch failure?.code {
+                case FollowRequest.cancelledCode: outcome = .cancelled
+                case FollowRequest.driverDiedCode: outcome = .driverDied
+                case FollowRequest.notFoundCode: outcome = .notFound
+                default:
+                    await session.close()
+                    throw NodeError(node: name, step: "cancel", failure?.message ?? "failed")
+                }
+            }
+        }
+        await session.close()
+        return outcome
     }
 
     private func followRank(
@@ -104,6 +159,7 @@ public struct JobLogs: Sendable {
                         case FollowRequest.notFoundCode: outcome = .notFound
                         case FollowRequest.stillRunningCode: outcome = .running
                         case FollowRequest.driverDiedCode: outcome = .driverDied
+                        case FollowRequest.cancelledCode: outcome = .cancelled
                         default: throw NodeError(node: name, step: "logs", failure?.message ?? "failed")
                         }
                     default:

@@ -163,7 +163,7 @@ public struct ConnectionStateMachine: Sendable {
             return .reply(Frame(kind: .pong, payload: frame.payload))
         case .pong:
             return .none
-        case .exec, .sync, .follow:
+        case .exec, .sync, .follow, .cancel:
             guard frame.stream != .control else { throw ProtocolError(.unexpectedFrame, "\(frame.kind) on stream 0") }
             guard streams[frame.stream] == nil else {
                 throw ProtocolError(.unexpectedFrame, "\(frame.kind) on \(frame.stream), which is already open")

@@ -10,12 +10,16 @@ import NIOCore
 /// The agent answers with `started` (the pid that writes the log, 0 if unknown), the bytes as
 /// `data` frames, then `exit` with the job's ``ExitStatus`` once `<path>.exit` exists, or
 /// `reset` with ``FollowRequest/stillRunningCode`` (not following and the job still runs),
-/// ``FollowRequest/driverDiedCode`` (its process is gone without an exit record) or
-/// ``FollowRequest/notFoundCode``.
+/// ``FollowRequest/driverDiedCode`` (its process is gone without an exit record),
+/// ``FollowRequest/cancelledCode`` or ``FollowRequest/notFoundCode``.
+///
+/// A ``FrameKind/cancel`` stream carries the same request (offset and follow unused): the agent
+/// stops the job's whole process group and answers like a follow without data.
 public struct FollowRequest: Hashable, Sendable {
     public static let notFoundCode: UInt32 = 10
     public static let stillRunningCode: UInt32 = 11
     public static let driverDiedCode: UInt32 = 12
+    public static let cancelledCode: UInt32 = 13
 
     /// Relative to the node's home, like ``ExecRequest/logPath``.
     public var path: String

@@ -74,6 +74,8 @@ public struct FrameKind: Hashable, Sendable, CustomStringConvertible {
     public static let sync = FrameKind(rawValue: 0x19)
     /// Opens a stream that reads a job's log file on the node: ``FollowRequest``.
     public static let follow = FrameKind(rawValue: 0x1A)
+    /// Opens a stream that cancels a job on the node: ``FollowRequest`` naming its log.
+    public static let cancel = FrameKind(rawValue: 0x1B)
     /// Stream 0. A control request with a u32 request id: ``ControlRequest``.
     public static let request = FrameKind(rawValue: 0x20)
     /// Stream 0. The answer to a ``request``: ``ControlResponse``.
@@ -96,6 +98,7 @@ public struct FrameKind: Hashable, Sendable, CustomStringConvertible {
         case .reset: "reset"
         case .sync: "sync"
         case .follow: "follow"
+        case .cancel: "cancel"
         case .request: "request"
         case .response: "response"
         default: "kind(0x\(String(rawValue, radix: 16)))"

@@ -169,7 +169,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         case .reply(let frame):
             write(frame)
         case .deliver(let frame):
-            if frame.kind == .exec || frame.kind == .sync || frame.kind == .follow {
+            if [.exec, .sync, .follow, .cancel].contains(frame.kind) {
                 let (stream, continuation) = AsyncStream.makeStream(of: Frame.self)
                 inbound[frame.stream] = continuation
                 acceptedStreams.yield((frame, stream))

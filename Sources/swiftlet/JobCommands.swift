@@ -27,6 +27,29 @@ struct Logs: AsyncParsableCommand {
     }
 }
 
+struct Cancel: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Cancel jobs (default: the last one): SIGTERM to their whole process trees on every node, SIGKILL after 3 s."
+    )
+
+    @Argument(help: "The cluster.")
+    var cluster: String
+
+    @Argument(help: "Job ids.")
+    var jobs: [Int] = []
+
+    @Flag(help: "Cancel every job that still runs.")
+    var all = false
+
+    func run() async throws {
+        let code = try await CommandEnvironment.reportingErrors {
+            let runner = try CommandEnvironment.runner()
+            return try await JobLogs(connector: runner.connector).cancel(cluster: cluster, jobs: jobs, all: all)
+        }
+        throw ExitCode(code)
+    }
+}
+
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Check a task file and print how Swiftlet reads it.")
 

@@ -69,4 +69,39 @@ import Glibc
         #expect(followed.code == 0, "\(followed.stderr)")
         #expect(lines(followed.stdout) == (1...40).map { "line \($0)" })
     }
+
+    @Test(arguments: TransportKind.allCases.filter(\.usable))
+    func cancelStopsEveryProcessTreeOnEveryNode(_ kind: TransportKind) async throws {
+        let home = try TestSupport.makeHome()
+        let marker = "66.\(Int.random(in: 100...999))"
+        // Each rank: a child that ignores SIGTERM, a background child, and a foreground wait.
+        let task = try cli.writeTask("""
+            num_nodes: 2
+            run: |
+              (trap '' TERM; exec sleep \(marker)) &
+              sleep \(marker) &
+              echo started
+              wait
+            """, home: home)
+        var infra = ["--infra", "local"]
+        if kind == .ssh {
+            try Testbed.installPool("pair", hosts: [3, 4], in: home)
+            infra = ["--infra", "ssh/pair"]
+        }
+        let submitted = try await cli.swiftlet(["launch", task, "-c", "stop-\(kind)", "-d"] + infra, home: home)
+        #expect(submitted.code == 0, "\(submitted.stderr)")
+        let deadline = ContinuousClock.now + .seconds(20)
+        while try await TestSupport.shell("pgrep -cf '^sleep \(marker)' || true").output != "4\n", ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let cancelled = try await cli.swiftlet(["cancel", "stop-\(kind)"], home: home)
+        #expect(cancelled.code == 0)
+        #expect(cancelled.stderr == "Job 1: CANCELLED.\n")
+        let left = try await TestSupport.shell("pgrep -cf '^sleep \(marker)' || true")
+        #expect(left.output == "0\n")
+        let logs = try await cli.swiftlet(["logs", "stop-\(kind)"], home: home)
+        #expect(logs.code == 103)
+        #expect(lines(logs.stdout) == ["started", "started"])
+        _ = try await cli.swiftlet(["down", "stop-\(kind)"], home: home)
+    }
 }
