@@ -76,6 +76,74 @@ public struct JobLogs: Sendable {
         return failed ? ExitCode.failed : ExitCode.succeeded
     }
 
+    /// One job's state, as `swiftlet queue` shows it.
+    public struct JobState: Codable, Sendable, Equatable {
+        public var id: Int
+        public var name: String?
+        /// SUCCEEDED, FAILED, RUNNING, CANCELLED, FAILED_DRIVER, or UNKNOWN (no node has it).
+        public var state: String
+        /// Exit codes in rank order (-1 where a rank has none).
+        public var exitCodes: [Int32]
+    }
+
+    /// The state of every job of the cluster, newest first, read from the nodes' job records.
+    public func queue(cluster name: String) async throws -> [JobState] {
+        guard let record = try store.load(name) else {
+            throw ControllerError("no cluster '\(name)'; see 'swiftlet status'")
+        }
+        guard record.lastJobID > 0 else { return [] }
+        return try await withThrowingTaskGroup(of: JobState.self) { group in
+            for jobID in 1...record.lastJobID {
+                group.addTask {
+                    var outcomes: [RankOutcome] = []
+                    for (rank, node) in record.nodes.enumerated() {
+                        outcomes.append(try await inspect(node: node, rank: rank, cluster: name, jobID: jobID))
+                    }
+                    return JobState(id: jobID, name: record.jobNames?[String(jobID)], state: Self.state(of: outcomes), exitCodes: outcomes.compactMap {
+                        switch $0 {
+                        case .finished(let status): status.code
+                        case .notFound: nil
+                        default: -1
+                        }
+                    })
+                }
+            }
+            return try await group.reduce(into: [JobState]()) { $0.append($1) }.sorted { $0.id > $1.id }
+        }
+    }
+
+    static func state(of outcomes: [RankOutcome]) -> String {
+        let ran = outcomes.filter { $0 != .notFound }
+        if ran.isEmpty { return "UNKNOWN" }
+        if ran.contains(.cancelled) { return "CANCELLED" }
+        if ran.contains(.driverDied) { return "FAILED_DRIVER" }
+        if ran.contains(.running) { return "RUNNING" }
+        return ran.allSatisfy { if case .finished(let status) = $0 { return status.succeeded } else { return false } } ? "SUCCEEDED" : "FAILED"
+    }
+
+    /// A job's state on one node without its output: a follow from past the end of the log.
+    private func inspect(node: NodeAddress, rank: Int, cluster: String, jobID: Int) async throws -> RankOutcome {
+        let name = JobRunner.nodeName(rank: rank, node: node)
+        let session = try await connector.connect(to: node, name: name)
+        let request = FollowRequest(path: JobRunner.logDirectory(cluster: cluster, job: jobID) + "/run.log", offset: UInt64(Int64.max), follow: false)
+        let stream = try await session.connection.openStream(kind: .follow, payload: request.payload)
+        var outcome = RankOutcome.notFound
+        for await frame in stream.inbound {
+            if frame.kind == .exit {
+                outcome = .finished((try? ExitStatus(payload: frame.payload)) ?? ExitStatus(code: -1))
+            } else if frame.kind == .reset {
+                switch (try? StreamFailure(payload: frame.payload))?.code {
+                case FollowRequest.cancelledCode: outcome = .cancelled
+                case FollowRequest.driverDiedCode: outcome = .driverDied
+                case FollowRequest.stillRunningCode: outcome = .running
+                default: outcome = .notFound
+                }
+            }
+        }
+        await session.close()
+        return outcome
+    }
+
     /// Cancels jobs on every node of the cluster: `jobs`, or the last one; with `all`, every
     /// job not yet finished.
     public func cancel(cluster name: String, jobs: [Int], all: Bool) async throws -> Int32 {

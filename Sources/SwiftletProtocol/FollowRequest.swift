@@ -13,6 +13,8 @@ import NIOCore
 /// ``FollowRequest/driverDiedCode`` (its process is gone without an exit record),
 /// ``FollowRequest/cancelledCode`` or ``FollowRequest/notFoundCode``.
 ///
+/// An offset past the end of the log asks for the job's state alone.
+///
 /// A ``FrameKind/cancel`` stream carries the same request (offset and follow unused): the agent
 /// stops the job's whole process group and answers like a follow without data.
 public struct FollowRequest: Hashable, Sendable {

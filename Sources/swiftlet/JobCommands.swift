@@ -27,6 +27,37 @@ struct Logs: AsyncParsableCommand {
     }
 }
 
+struct Queue: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List a cluster's jobs and their states, newest first.")
+
+    @Argument(help: "The cluster.")
+    var cluster: String
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func run() async throws {
+        let code = try await CommandEnvironment.reportingErrors {
+            let runner = try CommandEnvironment.runner()
+            let jobs = try await JobLogs(connector: runner.connector).queue(cluster: cluster)
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                Terminal.out(String(decoding: try encoder.encode(jobs), as: UTF8.self) + "\n")
+            } else if jobs.isEmpty {
+                Terminal.out("No jobs on '\(cluster)'.\n")
+            } else {
+                let rows = [["ID", "NAME", "STATE", "EXIT CODES"]] + jobs.map { job in
+                    [String(job.id), job.name ?? "-", job.state, job.exitCodes.map(String.init).joined(separator: ",")]
+                }
+                Terminal.out(TextTable.render(rows))
+            }
+            return 0
+        }
+        throw ExitCode(code)
+    }
+}
+
 struct Cancel: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Cancel jobs (default: the last one): SIGTERM to their whole process trees on every node, SIGKILL after 3 s."

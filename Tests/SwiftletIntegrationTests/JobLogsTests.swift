@@ -104,4 +104,25 @@ import Glibc
         #expect(lines(logs.stdout) == ["started", "started"])
         _ = try await cli.swiftlet(["down", "stop-\(kind)"], home: home)
     }
+
+    @Test func queueListsEveryJobWithItsState() async throws {
+        let home = try TestSupport.makeHome()
+        let task = try cli.writeTask("name: first\nrun: echo fine\n", home: home)
+        _ = try await cli.swiftlet(["launch", task, "-c", "q"], home: home)
+        _ = try await cli.swiftlet(["exec", "q", "--", "exit 2"], home: home)
+        _ = try await cli.swiftlet(["exec", "q", "-d", "--", "sleep 30"], home: home)
+        _ = try await cli.swiftlet(["exec", "q", "-d", "--", "sleep 30"], home: home)
+        _ = try await cli.swiftlet(["cancel", "q", "4"], home: home)
+        let queue = try await cli.swiftlet(["queue", "q", "--json"], home: home)
+        #expect(queue.code == 0, "\(queue.stderr)")
+        let jobs = try JSONDecoder().decode([JobLogs.JobState].self, from: Data(queue.stdout.utf8))
+        #expect(jobs.map(\.id) == [4, 3, 2, 1])
+        #expect(jobs.map(\.state) == ["CANCELLED", "RUNNING", "FAILED", "SUCCEEDED"])
+        #expect(jobs.last?.name == "first")
+        #expect(jobs[2].exitCodes == [2])
+        _ = try await cli.swiftlet(["cancel", "q", "--all"], home: home)
+        let after = try await cli.swiftlet(["queue", "q", "--json"], home: home)
+        #expect(try JSONDecoder().decode([JobLogs.JobState].self, from: Data(after.stdout.utf8))[1].state == "CANCELLED")
+        _ = try await cli.swiftlet(["down", "q"], home: home)
+    }
 }
