@@ -33,7 +33,9 @@ public struct JobLogs: Sendable {
         self.store = ClusterStore(home: connector.home)
     }
 
-    public func show(cluster name: String, job: Int?, follow: Bool) async throws -> Int32 {
+    /// Prints job `job`'s output (default: the last job), or with `statusOnly` just its state.
+    /// Returns the `logs` exit code.
+    public func show(cluster name: String, job: Int?, follow: Bool, tail: Int? = nil, statusOnly: Bool = false) async throws -> Int32 {
         guard let record = try store.load(name) else {
             Terminal.err("error: no cluster '\(name)'; see 'swiftlet status'\n")
             return ExitCode.notFound
@@ -48,7 +50,8 @@ public struct JobLogs: Sendable {
             for (rank, node) in record.nodes.enumerated() {
                 let prefix = Prefixes.run(task: record.jobNames?[String(jobID)], rank: rank, ip: node.ip, multiNode: multiNode)
                 group.addTask {
-                    (rank, try await followRank(node: node, rank: rank, cluster: name, jobID: jobID, follow: follow, prefix: prefix))
+                    if statusOnly { return (rank, try await inspect(node: node, rank: rank, cluster: name, jobID: jobID)) }
+                    return (rank, try await followRank(node: node, rank: rank, cluster: name, jobID: jobID, follow: follow, tail: tail, prefix: prefix))
                 }
             }
             var outcomes: [(Int, RankOutcome)] = []
@@ -60,6 +63,7 @@ public struct JobLogs: Sendable {
             Terminal.err("error: no job \(jobID) on cluster '\(name)'\n")
             return ExitCode.notFound
         }
+        if statusOnly { Terminal.out("Job \(jobID): \(Self.state(of: outcomes))\n") }
         if ran.contains(.cancelled) {
             Terminal.err("Job \(jobID) was cancelled.\n")
             return ExitCode.cancelled
@@ -199,16 +203,23 @@ public struct JobLogs: Sendable {
         cluster: String,
         jobID: Int,
         follow: Bool,
+        tail: Int?,
         prefix: @escaping @Sendable (Int) -> String
     ) async throws -> RankOutcome {
         let name = JobRunner.nodeName(rank: rank, node: node)
         var offset: UInt64 = 0
         var stdout = LinePrefixer(prefix: "")
+        // With --tail, what is already there is read first (kept to its last lines), then followed.
+        var lastLines = tail.map(LineTail.init(lines:))
         var attempt = 0
         while true {
             do {
                 let session = try await connector.connect(to: node, name: name)
-                let request = FollowRequest(path: JobRunner.logDirectory(cluster: cluster, job: jobID) + "/run.log", offset: offset, follow: follow)
+                let request = FollowRequest(
+                    path: JobRunner.logDirectory(cluster: cluster, job: jobID) + "/run.log",
+                    offset: offset,
+                    follow: follow && lastLines == nil
+                )
                 let stream = try await session.connection.openStream(kind: .follow, payload: request.payload)
                 var outcome: RankOutcome?
                 for await frame in stream.inbound {
@@ -218,7 +229,11 @@ public struct JobLogs: Sendable {
                         stdout = stdout.withPrefix(prefix(Int(pid)))
                     case .data:
                         offset += UInt64(frame.payload.readableBytes)
-                        Terminal.out(frame.payload.withUnsafeReadableBytes { stdout.feed($0) })
+                        if lastLines != nil {
+                            lastLines!.append(frame.payload.readableBytesView)
+                        } else {
+                            Terminal.out(frame.payload.withUnsafeReadableBytes { stdout.feed($0) })
+                        }
                     case .exit:
                         outcome = .finished((try? ExitStatus(payload: frame.payload)) ?? ExitStatus(code: -1))
                     case .reset:
@@ -235,6 +250,11 @@ public struct JobLogs: Sendable {
                     }
                 }
                 await session.close()
+                if let caughtUp = lastLines, let outcome {
+                    Terminal.out(stdout.feed(caughtUp.bytes))
+                    lastLines = nil
+                    if outcome == .running && follow { continue }
+                }
                 if let outcome {
                     Terminal.out(stdout.finish())
                     return outcome

@@ -18,10 +18,17 @@ struct Logs: AsyncParsableCommand {
     @Flag(help: "Print what is there and return instead of following.")
     var noFollow = false
 
+    @Option(help: "Start with the last N lines of each rank.")
+    var tail: Int?
+
+    @Flag(help: "Print the job's state only (exit code as above).")
+    var status = false
+
     func run() async throws {
         let code = try await CommandEnvironment.reportingErrors {
             let runner = try CommandEnvironment.runner()
-            return try await JobLogs(connector: runner.connector).show(cluster: cluster, job: job, follow: !noFollow)
+            let logs = JobLogs(connector: runner.connector)
+            return try await logs.show(cluster: cluster, job: job, follow: !noFollow, tail: tail, statusOnly: status)
         }
         throw ExitCode(code)
     }

@@ -125,4 +125,26 @@ import Glibc
         #expect(try JSONDecoder().decode([JobLogs.JobState].self, from: Data(after.stdout.utf8))[1].state == "CANCELLED")
         _ = try await cli.swiftlet(["down", "q"], home: home)
     }
+
+    @Test func tailStartsWithTheLastLinesAndStatusTellsTheState() async throws {
+        let home = try TestSupport.makeHome()
+        let task = try cli.writeTask("run: |\n  seq 1 20\n  while [ ! -f ~/go ]; do sleep 0.05; done\n  echo done\n", home: home)
+        _ = try await cli.swiftlet(["launch", task, "-c", "tail", "-d"], home: home)
+        var running = try await cli.swiftlet(["logs", "tail", "--status"], home: home)
+        #expect(running.code == 101)
+        #expect(running.stdout == "Job 1: RUNNING\n")
+        var tail = try await cli.swiftlet(["logs", "tail", "--no-follow", "--tail", "3"], home: home)
+        for _ in 0..<50 where lines(tail.stdout) != ["18", "19", "20"] {
+            try await Task.sleep(for: .milliseconds(100))
+            tail = try await cli.swiftlet(["logs", "tail", "--no-follow", "--tail", "3"], home: home)
+        }
+        #expect(lines(tail.stdout) == ["18", "19", "20"])
+        try "".write(toFile: home.localNode(cluster: "tail", index: 0) + "/go", atomically: true, encoding: .utf8)
+        let followed = try await cli.swiftlet(["logs", "tail", "--tail", "2"], home: home)
+        #expect(followed.code == 0)
+        #expect(lines(followed.stdout) == ["20", "done"])
+        running = try await cli.swiftlet(["logs", "tail", "--status"], home: home)
+        #expect(running.code == 0)
+        #expect(running.stdout == "Job 1: SUCCEEDED\n")
+    }
 }
