@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh --test
 swift build --build-tests -Xswiftc -warnings-as-errors
 if [ "$(id -u)" -eq 0 ]; then
-    scripts/testbed.sh up 6
+    scripts/testbed.sh up 7
 else
     echo "not root: the SSH test bed cannot start; SSH tests will be skipped" >&2
 fi

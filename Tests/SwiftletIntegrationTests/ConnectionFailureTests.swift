@@ -13,7 +13,11 @@ import Glibc
 /// A peer that misbehaves gets a clear error and a closed connection, never a crash or a hang.
 @Suite struct ConnectionFailureTests {
     let controllerHello = Hello(role: "controller", buildID: String(repeating: "c", count: 64), os: "linux", arch: "x86_64")
-    func connectController(to peer: RawPeer, timing: PeerConnection.Timing = .init()) async throws -> PeerConnection {
+    /// A silence timeout far above any stall of a loaded 2-core machine, so that the error under
+    /// test, not silence, ends the connection (the silence test sets its own).
+    static let patient = PeerConnection.Timing(heartbeatInterval: .seconds(2), silenceTimeout: .seconds(120))
+
+    func connectController(to peer: RawPeer, timing: PeerConnection.Timing = patient) async throws -> PeerConnection {
         try await PeerConnection.establish(
             input: peer.theirInput,
             output: peer.theirOutput,

@@ -147,4 +147,78 @@ import Glibc
         #expect(running.code == 0)
         #expect(running.stdout == "Job 1: SUCCEEDED\n")
     }
+
+    @Test func aControllerKilledMidRunLosesNothing() async throws {
+        let home = try TestSupport.makeHome()
+        let task = try cli.writeTask("run: |\n  for i in $(seq 1 30); do echo line $i; sleep 0.03; done\n", home: home)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestSupport.controllerPath)
+        process.arguments = ["launch", task, "-c", "killed"]
+        process.environment = ProcessInfo.processInfo.environment.merging([
+            "SWIFTLET_HOME": home.path, "SWIFTLET_AGENT_BINARY": TestSupport.agentPath, "SWIFTLET_KEEPALIVE": "20",
+        ]) { _, new in new }
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Once the job prints, the controller dies without a chance to clean up.
+        _ = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(returning: try? out.fileHandleForReading.read(upToCount: 1))
+            }
+        }
+        kill(process.processIdentifier, SIGKILL)
+        let logs = try await cli.swiftlet(["logs", "killed"], home: home)
+        #expect(logs.code == 0)
+        #expect(lines(logs.stdout) == (1...30).map { "line \($0)" })
+    }
+
+    @Test(.enabled(if: Testbed.available))
+    func aCutTransportDoesNotStopTheJobAndLogsCatchUp() async throws {
+        let home = try TestSupport.makeHome()
+        // Host 7 is this test's alone: every ssh session to it gets cut.
+        try Testbed.installPool("solo", hosts: [7], in: home)
+        let marker = "cut-\(Int.random(in: 1000...9999))"
+        let task = try cli.writeTask("run: |\n  for i in $(seq 1 30); do echo \(marker) $i; sleep 0.05; done\n", home: home)
+        let submitted = try await cli.swiftlet(["launch", task, "-c", "cut", "--infra", "ssh/solo", "-d"], home: home)
+        #expect(submitted.code == 0, "\(submitted.stderr)")
+        // Cut every ssh session to host 7 (its sshd listener stays): the agent loses its
+        // connection, the job goes on.
+        let cut = try await TestSupport.shell("""
+            n=0
+            for p in $(ip netns pids swl-h7); do
+              [ "$p" = "$(cat \(Testbed.state)/h7/sshd.pid)" ] && continue
+              case "$(tr '\\0' ' ' < /proc/$p/cmdline 2>/dev/null)" in sshd:*) kill -9 $p && n=$((n+1));; esac
+            done
+            echo $n
+            """)
+        #expect(cut.output != "0\n", "no ssh session to cut")
+        let logs = try await cli.swiftlet(["logs", "cut"], home: home)
+        #expect(logs.code == 0, "\(logs.stderr)")
+        #expect(lines(logs.stdout) == (1...30).map { "\(marker) \($0)" })
+    }
+
+    @Test func aKilledAgentLeavesItsJobFailedDriverNotRunning() async throws {
+        let home = try TestSupport.makeHome()
+        let task = try cli.writeTask("run: |\n  echo $PPID > ~/agent.pid\n  while :; do echo tick; sleep 0.05; done\n", home: home)
+        _ = try await cli.swiftlet(["launch", task, "-c", "orphan", "-d"], home: home)
+        let pidFile = home.localNode(cluster: "orphan", index: 0) + "/agent.pid"
+        var agent = ""
+        for _ in 0..<100 where agent.isEmpty {
+            agent = (try? String(contentsOfFile: pidFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        kill(Int32(agent) ?? 0, SIGKILL)
+        // The job dies with its agent (its output has nowhere to go); it must not stay RUNNING.
+        var state = ""
+        for _ in 0..<100 where state != "FAILED_DRIVER" {
+            try await Task.sleep(for: .milliseconds(100))
+            let queue = try await cli.swiftlet(["queue", "orphan", "--json"], home: home)
+            state = (try? JSONDecoder().decode([JobLogs.JobState].self, from: Data(queue.stdout.utf8)))?.first?.state ?? ""
+        }
+        #expect(state == "FAILED_DRIVER")
+        let logs = try await cli.swiftlet(["logs", "orphan"], home: home)
+        #expect(logs.code == 100)
+        #expect(logs.stderr.contains("FAILED_DRIVER"))
+    }
 }
