@@ -50,8 +50,14 @@ public enum ConnectionKeeper {
         let accepted = acceptLoop(listener)
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                // The node is gone: stop taking clients at once, so the next command starts afresh.
+                // The node is gone: stop taking clients at once, so the next command starts afresh,
+                // and give the relays a moment to tell their clients why.
                 await upstream.connection.closed()
+                unlink(socket)
+                let deadline = ContinuousClock.now + .seconds(2)
+                while clients.value > 0, ContinuousClock.now < deadline {
+                    try? await Task.sleep(for: .milliseconds(20))
+                }
                 retire(socket: socket, listener: listener)
             }
             group.addTask {
