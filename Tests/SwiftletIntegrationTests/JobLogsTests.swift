@@ -90,15 +90,11 @@ import Glibc
         }
         let submitted = try await cli.swiftlet(["launch", task, "-c", "stop-\(kind)", "-d"] + infra, home: home)
         #expect(submitted.code == 0, "\(submitted.stderr)")
-        let deadline = ContinuousClock.now + .seconds(20)
-        while try await TestSupport.shell("pgrep -cf '^sleep \(marker)' || true").output != "4\n", ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(50))
-        }
+        try await TestSupport.waitForProcesses(matching: "^sleep \(marker)", count: 4)
         let cancelled = try await cli.swiftlet(["cancel", "stop-\(kind)"], home: home)
         #expect(cancelled.code == 0)
         #expect(cancelled.stderr == "Job 1: CANCELLED.\n")
-        let left = try await TestSupport.shell("pgrep -cf '^sleep \(marker)' || true")
-        #expect(left.output == "0\n")
+        #expect(try await TestSupport.processesLeft(matching: "^sleep \(marker)") == 0)
         let logs = try await cli.swiftlet(["logs", "stop-\(kind)"], home: home)
         #expect(logs.code == 103)
         #expect(lines(logs.stdout) == ["started", "started"])

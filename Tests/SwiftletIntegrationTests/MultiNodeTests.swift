@@ -61,8 +61,7 @@ struct MultiNodeTests {
         #expect(run.code == 3)
         #expect(run.stderr.contains("rank 2 on node 2 (10.213.0.13) exited with return code 3 (FAILED). Return codes in rank order: [137, 137, 3, 137]."))
         // Not one `sleep` of the other ranks is left (the hosts share this machine's process table).
-        let left = try await TestSupport.shell("pgrep -f '\(pattern)' || true")
-        #expect(left.output.isEmpty)
+        #expect(try await TestSupport.processesLeft(matching: pattern) == 0)
     }
 
     @Test func aSetupFailureOnOneNodeStopsTheOthersAndTheRun() async throws {
@@ -90,10 +89,7 @@ struct MultiNodeTests {
         let task = try cli.writeTask("num_nodes: 3\nrun: |\n  echo running\n  sleep \(marker)\n", home: home)
         let launch = Task { try await cli.swiftlet(["launch", task, "-c", "dies", "--infra", "ssh/doomed"], home: home) }
         // Once every rank runs, host 6 dies.
-        let deadline = Date().addingTimeInterval(20)
-        while try await TestSupport.shell("pgrep -f '\(pattern)' | wc -l").output.trimmingCharacters(in: .whitespacesAndNewlines) != "3", Date() < deadline {
-            try await Task.sleep(for: .milliseconds(100))
-        }
+        try await TestSupport.waitForProcesses(matching: pattern, count: 3)
         let killedAt = Date()
         // Every process of host 6 but its sshd listener (kept for later runs) dies at once.
         try await TestSupport.shell("ip netns pids swl-h6 | grep -vx \"$(cat \(Testbed.state)/h6/sshd.pid)\" | xargs -r kill -9")
@@ -102,8 +98,7 @@ struct MultiNodeTests {
         #expect(run.code == 255)
         #expect(run.stderr.contains("node 2 (10.213.0.16)"))
         #expect(run.stderr.contains("lost"))
-        let left = try await TestSupport.shell("pgrep -f '\(pattern)' || true")
-        #expect(left.output.isEmpty)
+        #expect(try await TestSupport.processesLeft(matching: pattern) == 0)
     }
 
     @Test func execRunsOnEveryNodeOrOnTheFirstK() async throws {

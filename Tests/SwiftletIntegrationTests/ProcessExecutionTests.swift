@@ -168,16 +168,8 @@ import Glibc
             on: session
         )
         _ = try await process.waitForStart()
-        while try await TestSupport.shell("pgrep -cf '^sleep \(marker)'").output != "2\n" {
-            try await Task.sleep(for: .milliseconds(50))
-        }
+        try await TestSupport.waitForProcesses(matching: "^sleep \(marker)", count: 2)
         await session.close()
-        let deadline = ContinuousClock.now + .seconds(10)
-        var left = "2"
-        while left != "0", ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(100))
-            left = try await TestSupport.shell("pgrep -cf '^sleep \(marker)' || true").output.trimmingCharacters(in: .whitespacesAndNewlines)
-        }
-        #expect(left == "0")
+        #expect(try await TestSupport.processesLeft(matching: "^sleep \(marker)", patience: .seconds(10)) == 0)
     }
 }

@@ -39,6 +39,27 @@ enum TestSupport {
         NodeConnector(home: home, binary: try agentBinary(home: home), timing: timing, handshakeTimeout: .seconds(60))
     }
 
+    /// How many processes whose command line matches `pattern` (a `pgrep -f` regex) are left
+    /// after up to `patience`: killed processes take a moment to go.
+    static func processesLeft(matching pattern: String, patience: Duration = .seconds(3)) async throws -> Int {
+        let deadline = ContinuousClock.now + patience
+        while true {
+            let count = Int(try await shell("pgrep -cf '\(pattern)' || true").output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+            if count == 0 || ContinuousClock.now >= deadline { return count }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    /// Waits until exactly `count` processes match `pattern` (or `patience` runs out).
+    static func waitForProcesses(matching pattern: String, count: Int, patience: Duration = .seconds(20)) async throws {
+        let deadline = ContinuousClock.now + patience
+        while ContinuousClock.now < deadline {
+            let now = Int(try await shell("pgrep -cf '\(pattern)' || true").output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+            if now == count { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
     /// Runs a shell command on this machine, off the cooperative pool.
     @discardableResult
     static func shell(_ command: String) async throws -> (code: Int32, output: String) {
