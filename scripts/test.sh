@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The whole test suite: unit tests, the real agent over pipes, the SSH test bed (network
-# namespaces with their own sshd), and a bounded fuzzing run of the protocol decoder.
+# The whole test suite: the format lint, unit tests, the real agent over pipes, the SSH test bed
+# (network namespaces with their own sshd), the static agent in hostile root file systems, and a
+# bounded fuzzing run of the protocol decoder.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --test
+swift format lint --strict --recursive Sources Tests Package.swift
 swift build --build-tests -Xswiftc -warnings-as-errors
 if [ "$(id -u)" -eq 0 ]; then
     scripts/testbed.sh up 7

@@ -3,7 +3,7 @@ import SwiftletPOSIX
 import SwiftletProtocol
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The `swiftlet-agent` command line: a synchronous entry point (an async `@main` costs about

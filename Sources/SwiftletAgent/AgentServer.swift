@@ -5,7 +5,7 @@ import SwiftletProtocol
 import SwiftletTransport
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Serves one controller connection on the agent's stdin and stdout.

@@ -2,7 +2,7 @@ import SwiftletPOSIX
 import SwiftletProtocol
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// How an ``ExecRequest`` becomes a process: the shell, its script, environment and directory.

@@ -4,7 +4,7 @@ import SwiftletProtocol
 import SwiftletTransport
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The agent's side of a ``FileSyncRequest``: says which files it needs, then writes the bytes

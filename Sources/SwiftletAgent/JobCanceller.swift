@@ -4,7 +4,7 @@ import SwiftletProtocol
 import SwiftletTransport
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The agent's side of a ``FrameKind/cancel`` stream: marks the job cancelled, then SIGTERM to

@@ -2,7 +2,7 @@ import NIOCore
 import SwiftletPOSIX
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// An append-only file that receives a process's output on the node, so it can be read back

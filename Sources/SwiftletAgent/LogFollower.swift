@@ -4,7 +4,7 @@ import SwiftletProtocol
 import SwiftletTransport
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The agent's side of a ``FollowRequest``: sends a log file from an offset, then what the job

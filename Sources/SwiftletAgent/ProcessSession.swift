@@ -5,7 +5,7 @@ import SwiftletProtocol
 import SwiftletTransport
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Runs one ``ExecRequest`` on its stream: spawns the command in its own session, forwards
@@ -63,10 +63,11 @@ enum ProcessSession {
             }
             await group.waitForAll()
             let termination = await exit.value
-            let status: ExitStatus = switch termination {
-            case .exited(let code): ExitStatus(code: code)
-            case .signaled(let signal): .killed(by: signal)
-            }
+            let status: ExitStatus =
+                switch termination {
+                case .exited(let code): ExitStatus(code: code)
+                case .signaled(let signal): .killed(by: signal)
+                }
             log?.close()
             if !request.logPath.isEmpty {
                 let path = CommandLine.expand(request.logPath, home: Environment.home) + ".exit"

@@ -1,7 +1,7 @@
 import SwiftletPOSIX
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `swiftlet-agent self-test`: checks, on the node itself, what the agent relies on, and says

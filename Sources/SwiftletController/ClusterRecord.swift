@@ -17,7 +17,13 @@ public struct ClusterRecord: Codable, Sendable, Equatable {
     /// Task names of jobs by id, for `swiftlet logs` prefixes.
     public var jobNames: [String: String]?
 
-    public init(name: String, infra: String, nodes: [NodeAddress], created: String = UTCTime.iso8601(secondsSinceEpoch: Int(time(nil))), lastJobID: Int = 0) {
+    public init(
+        name: String,
+        infra: String,
+        nodes: [NodeAddress],
+        created: String = UTCTime.iso8601(secondsSinceEpoch: Int(time(nil))),
+        lastJobID: Int = 0
+    ) {
         self.name = name
         self.infra = infra
         self.nodes = nodes

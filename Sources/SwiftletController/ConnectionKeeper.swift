@@ -29,7 +29,9 @@ public enum ConnectionKeeper {
 
     /// The body of `swiftlet keeper`: connects to the node, reports `ready` (or the error) as one
     /// line through `report`, then serves clients until idle or the node connection is lost.
-    public static func run(connector: NodeConnector, address: NodeAddress, name: String, idle: Duration, report: (String) -> Void) async -> Int32 {
+    public static func run(connector: NodeConnector, address: NodeAddress, name: String, idle: Duration, report: (String) -> Void) async
+        -> Int32
+    {
         let socket = socketPath(home: connector.home, address: address)
         let upstream: NodeSession
         let listener: Int32
@@ -77,11 +79,13 @@ public enum ConnectionKeeper {
                         close(fd)  // the client sees the keeper gone and starts a new one
                         return
                     }
-                    guard let client = try? await PeerConnection.establish(
-                        input: fd,
-                        output: dup(fd),
-                        hello: upstream.connection.peer
-                    ) else { return }
+                    guard
+                        let client = try? await PeerConnection.establish(
+                            input: fd,
+                            output: dup(fd),
+                            hello: upstream.connection.peer
+                        )
+                    else { return }
                     _ = await ConnectionRelay.serve(client, upstream: upstream.connection)
                 }
             }
@@ -123,7 +127,10 @@ enum KeeperReport {
     var line: String {
         switch self {
         case .ready: "ready"
-        case .failed(let error): ["error", error.node, error.step, error.message].map { $0.replacingOccurrences(of: "\t", with: " ").replacingOccurrences(of: "\n", with: " ") }.joined(separator: "\t")
+        case .failed(let error):
+            ["error", error.node, error.step, error.message].map {
+                $0.replacingOccurrences(of: "\t", with: " ").replacingOccurrences(of: "\n", with: " ")
+            }.joined(separator: "\t")
         }
     }
 

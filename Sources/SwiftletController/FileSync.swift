@@ -105,12 +105,14 @@ public enum FileSync {
         while let relative = walker.nextObject() as? String {
             var info = stat()
             guard stat(root + "/" + relative, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }
-            entries.append(FileSyncRequest.Entry(
-                path: relative,
-                size: UInt64(info.st_size),
-                modifiedNanoseconds: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec),
-                mode: UInt32(info.st_mode & 0o7777)
-            ))
+            entries.append(
+                FileSyncRequest.Entry(
+                    path: relative,
+                    size: UInt64(info.st_size),
+                    modifiedNanoseconds: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec),
+                    mode: UInt32(info.st_mode & 0o7777)
+                )
+            )
         }
         return entries.sorted { $0.path < $1.path }
     }

@@ -3,7 +3,7 @@ import SwiftletPOSIX
 import SwiftletProtocol
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Runs one phase of a job on several nodes at once with gang semantics (see

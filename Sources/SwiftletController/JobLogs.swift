@@ -51,7 +51,18 @@ public struct JobLogs: Sendable {
                 let prefix = Prefixes.run(task: record.jobNames?[String(jobID)], rank: rank, ip: node.ip, multiNode: multiNode)
                 group.addTask {
                     if statusOnly { return (rank, try await inspect(node: node, rank: rank, cluster: name, jobID: jobID)) }
-                    return (rank, try await followRank(node: node, rank: rank, cluster: name, jobID: jobID, follow: follow, tail: tail, prefix: prefix))
+                    return (
+                        rank,
+                        try await followRank(
+                            node: node,
+                            rank: rank,
+                            cluster: name,
+                            jobID: jobID,
+                            follow: follow,
+                            tail: tail,
+                            prefix: prefix
+                        )
+                    )
                 }
             }
             var outcomes: [(Int, RankOutcome)] = []
@@ -103,13 +114,18 @@ public struct JobLogs: Sendable {
                     for (rank, node) in record.nodes.enumerated() {
                         outcomes.append(try await inspect(node: node, rank: rank, cluster: name, jobID: jobID))
                     }
-                    return JobState(id: jobID, name: record.jobNames?[String(jobID)], state: Self.state(of: outcomes), exitCodes: outcomes.compactMap {
-                        switch $0 {
-                        case .finished(let status): status.code
-                        case .notFound: nil
-                        default: -1
+                    return JobState(
+                        id: jobID,
+                        name: record.jobNames?[String(jobID)],
+                        state: Self.state(of: outcomes),
+                        exitCodes: outcomes.compactMap {
+                            switch $0 {
+                            case .finished(let status): status.code
+                            case .notFound: nil
+                            default: -1
+                            }
                         }
-                    })
+                    )
                 }
             }
             return try await group.reduce(into: [JobState]()) { $0.append($1) }.sorted { $0.id > $1.id }
@@ -122,14 +138,19 @@ public struct JobLogs: Sendable {
         if ran.contains(.cancelled) { return "CANCELLED" }
         if ran.contains(.driverDied) { return "FAILED_DRIVER" }
         if ran.contains(.running) { return "RUNNING" }
-        return ran.allSatisfy { if case .finished(let status) = $0 { return status.succeeded } else { return false } } ? "SUCCEEDED" : "FAILED"
+        return ran.allSatisfy { if case .finished(let status) = $0 { return status.succeeded } else { return false } }
+            ? "SUCCEEDED" : "FAILED"
     }
 
     /// A job's state on one node without its output: a follow from past the end of the log.
     private func inspect(node: NodeAddress, rank: Int, cluster: String, jobID: Int) async throws -> RankOutcome {
         let name = JobRunner.nodeName(rank: rank, node: node)
         let session = try await connector.connect(to: node, name: name)
-        let request = FollowRequest(path: JobRunner.logDirectory(cluster: cluster, job: jobID) + "/run.log", offset: UInt64(Int64.max), follow: false)
+        let request = FollowRequest(
+            path: JobRunner.logDirectory(cluster: cluster, job: jobID) + "/run.log",
+            offset: UInt64(Int64.max),
+            follow: false
+        )
         let stream = try await session.connection.openStream(kind: .follow, payload: request.payload)
         var outcome = RankOutcome.notFound
         for await frame in stream.inbound {

@@ -71,7 +71,9 @@ public struct JobRunner: Sendable {
 
     private func run(_ job: Job, nodeCount: Int, on record: inout ClusterRecord) async throws -> Int32 {
         guard nodeCount >= 1, nodeCount <= record.nodes.count else {
-            throw ControllerError("cluster '\(record.name)' has \(record.nodes.count) node\(record.nodes.count == 1 ? "" : "s"); the job needs \(nodeCount)")
+            throw ControllerError(
+                "cluster '\(record.name)' has \(record.nodes.count) node\(record.nodes.count == 1 ? "" : "s"); the job needs \(nodeCount)"
+            )
         }
         let nodes = Array(record.nodes.prefix(nodeCount))
         // Bringing several nodes up is worth narrating; a warm exec is not.
@@ -220,7 +222,9 @@ public struct JobRunner: Sendable {
     private func syncFiles(_ task: TaskSpec, to sessions: [NodeSession], progress: Progress) async throws {
         let mounts = task.fileMounts.sorted { $0.key < $1.key }
         if let unsupported = mounts.first(where: { $0.value.contains("://") }) {
-            throw ControllerError("file_mounts: \(unsupported.key): cloud storage (\(unsupported.value)) is not supported; use a local path")
+            throw ControllerError(
+                "file_mounts: \(unsupported.key): cloud storage (\(unsupported.value)) is not supported; use a local path"
+            )
         }
         guard task.workdir != nil || !mounts.isEmpty else { return }
         try await withThrowingTaskGroup(of: Void.self) { group in

@@ -70,8 +70,15 @@ public struct NodeConnector: Sendable {
     private func startKeeper(_ executable: String, keepAlive: Duration, address: NodeAddress, name: String) async throws {
         let socket = ConnectionKeeper.socketPath(home: home, address: address)
         try home.ensure(FileSystem.parent(of: socket))
-        let arguments = [executable, "keeper", "--address", address.canonicalJSON, "--name", name, "--idle", String(keepAlive.components.seconds)]
-        let pipes = try ProcessSpawner.spawn(arguments, environment: ProcessInfo.processInfo.environment, workingDirectory: nil, stderrFile: socket + ".log")
+        let arguments = [
+            executable, "keeper", "--address", address.canonicalJSON, "--name", name, "--idle", String(keepAlive.components.seconds),
+        ]
+        let pipes = try ProcessSpawner.spawn(
+            arguments,
+            environment: ProcessInfo.processInfo.environment,
+            workingDirectory: nil,
+            stderrFile: socket + ".log"
+        )
         close(pipes.stdin)
         _ = TransportExit(pid: pipes.pid)
         let line = await KeeperLine.read(from: pipes.stdout)
@@ -83,23 +90,40 @@ public struct NodeConnector: Sendable {
             throw error
         case nil:
             let log = (try? String(contentsOfFile: socket + ".log", encoding: .utf8)) ?? ""
-            throw NodeError(node: name, step: "connect", "the connection keeper did not start: \(log.trimmingCharacters(in: .whitespacesAndNewlines))")
+            throw NodeError(
+                node: name,
+                step: "connect",
+                "the connection keeper did not start: \(log.trimmingCharacters(in: .whitespacesAndNewlines))"
+            )
         }
     }
 
     private var controllerHello: Hello {
-        Hello(role: "controller", buildID: binary.sha256, os: SelfExecutable.operatingSystem, arch: SelfExecutable.machine, capabilities: [])
+        Hello(
+            role: "controller",
+            buildID: binary.sha256,
+            os: SelfExecutable.operatingSystem,
+            arch: SelfExecutable.machine,
+            capabilities: []
+        )
     }
 
     /// Connects through the transport itself, without a keeper.
-    public func connectDirectly(to address: NodeAddress, name: String, uploaded: @escaping @Sendable () -> Void = {}) async throws -> NodeSession {
+    public func connectDirectly(to address: NodeAddress, name: String, uploaded: @escaping @Sendable () -> Void = {}) async throws
+        -> NodeSession
+    {
         try home.ensure(home.sshControl)
         let stderrFile = home.sshControl + "/stderr-\(getpid())-\(UUID().uuidString.prefix(8))"
         defer { unlink(stderrFile) }
         let (arguments, environment, workingDirectory) = try transportCommand(for: address)
         let pipes: ProcessSpawner.Pipes
         do {
-            pipes = try ProcessSpawner.spawn(arguments, environment: environment, workingDirectory: workingDirectory, stderrFile: stderrFile)
+            pipes = try ProcessSpawner.spawn(
+                arguments,
+                environment: environment,
+                workingDirectory: workingDirectory,
+                stderrFile: stderrFile
+            )
         } catch {
             throw NodeError(node: name, step: "connect", "\(error)")
         }

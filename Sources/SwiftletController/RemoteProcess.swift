@@ -4,7 +4,7 @@ import SwiftletProtocol
 import SwiftletTransport
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A process running on a node, seen from the controller.

@@ -26,6 +26,10 @@ public struct SwiftletHome: Sendable {
     public func localCluster(_ cluster: String) -> String { path + "/local/\(cluster)" }
 
     func ensure(_ directory: String) throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(
+            atPath: directory,
+            withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700]
+        )
     }
 }

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The controller's own stdout and stderr, written with one `write` per block so that lines

@@ -10,7 +10,9 @@ enum TransportFailure {
         stderr: String,
         underlying: any Error
     ) -> NodeError {
-        let detail = stderr.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.suffix(3).joined(separator: "; ")
+        let detail = stderr.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.suffix(3).joined(
+            separator: "; "
+        )
         let said = detail.isEmpty ? "" : ": \(detail)"
         if underlying is TimeoutError {
             return NodeError(node: node, step: "bootstrap", "no answer from the node's agent in time\(said)")
@@ -20,7 +22,10 @@ enum TransportFailure {
             if lower.contains("permission denied") || lower.contains("too many authentication failures") {
                 return NodeError(node: node, step: "connect", "authentication refused\(said)")
             }
-            if ["connection refused", "no route to host", "timed out", "could not resolve", "network is unreachable", "connection closed", "connection reset"].contains(where: lower.contains) {
+            if [
+                "connection refused", "no route to host", "timed out", "could not resolve", "network is unreachable", "connection closed",
+                "connection reset",
+            ].contains(where: lower.contains) {
                 return NodeError(node: node, step: "connect", "host unreachable\(said)")
             }
             return NodeError(node: node, step: "connect", "ssh failed\(said)")

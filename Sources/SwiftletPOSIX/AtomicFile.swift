@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Replaces a file's contents all at once: readers see the old file or the new one, never a
@@ -36,7 +36,8 @@ public enum UTCTime {
     /// `2026-11-22T18:06:41Z`.
     public static func iso8601(secondsSinceEpoch: Int) -> String {
         let parts = components(secondsSinceEpoch)
-        return "\(pad(parts.year, 4))-\(pad(parts.month, 2))-\(pad(parts.day, 2))T\(pad(parts.hour, 2)):\(pad(parts.minute, 2)):\(pad(parts.second, 2))Z"
+        return
+            "\(pad(parts.year, 4))-\(pad(parts.month, 2))-\(pad(parts.day, 2))T\(pad(parts.hour, 2)):\(pad(parts.minute, 2)):\(pad(parts.second, 2))Z"
     }
 
     /// Calendar fields of a UTC time.
@@ -44,7 +45,10 @@ public enum UTCTime {
         var time = time_t(secondsSinceEpoch)
         var fields = tm()
         gmtime_r(&time, &fields)
-        return (Int(fields.tm_year) + 1900, Int(fields.tm_mon) + 1, Int(fields.tm_mday), Int(fields.tm_hour), Int(fields.tm_min), Int(fields.tm_sec))
+        return (
+            Int(fields.tm_year) + 1900, Int(fields.tm_mon) + 1, Int(fields.tm_mday), Int(fields.tm_hour), Int(fields.tm_min),
+            Int(fields.tm_sec)
+        )
     }
 
     public static func pad(_ value: Int, _ width: Int) -> String {

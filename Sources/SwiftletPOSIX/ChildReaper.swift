@@ -1,7 +1,7 @@
 import Dispatch
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Collects the exit status of child processes on `SIGCHLD` and hands it to whoever waits.

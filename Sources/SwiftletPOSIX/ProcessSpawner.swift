@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Starts processes with `posix_spawn`, each in a new session (so its own process group), with

@@ -1,7 +1,7 @@
 import CLibCrypto
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// SHA-256 through the system's libcrypto.

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Unix-domain stream sockets for local hand-offs (the controller's connection keeper).

@@ -175,7 +175,8 @@ public struct ConnectionStateMachine: Sendable {
             try streams[frame.stream]!.received(frame.payload.readableBytes)
             return .deliver(frame)
         case .credit:
-            guard frame.payload.readableBytes == 4, let increment = frame.payload.getInteger(at: frame.payload.readerIndex, as: UInt32.self) else {
+            guard frame.payload.readableBytes == 4, let increment = frame.payload.getInteger(at: frame.payload.readerIndex, as: UInt32.self)
+            else {
                 throw ProtocolError(.malformedFrame, "credit must carry a u32")
             }
             guard streams[frame.stream] != nil else { return .none }
@@ -196,7 +197,8 @@ public struct ConnectionStateMachine: Sendable {
     }
 
     private mutating func peerWentAway(_ frame: Frame) -> ReceiveAction {
-        let error = (try? ProtocolError(payload: frame.payload))
+        let error =
+            (try? ProtocolError(payload: frame.payload))
             ?? ProtocolError(.malformedFrame, "peer closed the connection with an unreadable reason")
         state = .closed(error)
         return .close(error, notifyPeer: false)

@@ -54,7 +54,9 @@ extension FileSyncRequest: WireMessage {
             guard !path.isEmpty, !path.hasPrefix("/"), !path.split(separator: "/").contains("..") else {
                 throw ProtocolError(.malformedFrame, "sync: path '\(path)' leaves the destination")
             }
-            entries.append(Entry(path: path, size: try reader.integer(), modifiedNanoseconds: try reader.integer(), mode: try reader.integer()))
+            entries.append(
+                Entry(path: path, size: try reader.integer(), modifiedNanoseconds: try reader.integer(), mode: try reader.integer())
+            )
         }
         self.entries = entries
         try reader.finish()

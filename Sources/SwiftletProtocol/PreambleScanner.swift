@@ -43,10 +43,14 @@ public struct PreambleScanner: Sendable {
                 let line = String(decoding: afterMarker[(afterMarker.startIndex + 1)..<newline], as: UTF8.self)
                 buffer.moveReaderIndex(forwardBy: newline - candidate.startIndex + 1)
                 let parts = line.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)
-                events.append(.bootstrapLine(BootstrapLine(
-                    verb: String(parts[0]),
-                    text: parts.count > 1 ? String(parts[1]) : ""
-                )))
+                events.append(
+                    .bootstrapLine(
+                        BootstrapLine(
+                            verb: String(parts[0]),
+                            text: parts.count > 1 ? String(parts[1]) : ""
+                        )
+                    )
+                )
                 continue
             }
             guard candidate.count >= Preamble.bytes.count else { return events }

@@ -15,8 +15,10 @@ enum InstanceTypeCatalog {
             table["a2-highgpu-\(count)g"] = ["A100": Double(count)]
             table["a2-ultragpu-\(count)g"] = ["A100-80GB": Double(count)]
         }
-        for (type, count) in [("g2-standard-4", 1), ("g2-standard-8", 1), ("g2-standard-12", 1), ("g2-standard-16", 1),
-                              ("g2-standard-24", 2), ("g2-standard-32", 1), ("g2-standard-48", 4), ("g2-standard-96", 8)] {
+        for (type, count) in [
+            ("g2-standard-4", 1), ("g2-standard-8", 1), ("g2-standard-12", 1), ("g2-standard-16", 1),
+            ("g2-standard-24", 2), ("g2-standard-32", 1), ("g2-standard-48", 4), ("g2-standard-96", 8),
+        ] {
             table[type] = ["L4": Double(count)]
         }
         return table

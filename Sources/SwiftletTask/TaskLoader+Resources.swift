@@ -80,7 +80,10 @@ extension TaskLoader {
         accelerators: inout [[String: Double]]
     ) throws {
         guard Self.resourceFields.contains(key) else {
-            throw error(at: keyNode, "unknown resources field '\(key)'" + suggestion(for: key, among: Self.resourceFields.union(["job_recovery"])))
+            throw error(
+                at: keyNode,
+                "unknown resources field '\(key)'" + suggestion(for: key, among: Self.resourceFields.union(["job_recovery"]))
+            )
         }
         switch key {
         case "accelerators", "gpus": accelerators = try acceleratorChoices(value)
@@ -125,7 +128,9 @@ extension TaskLoader {
 
     private func accelerator(_ text: String, at node: Node) throws -> [String: Double] {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count <= 2, !parts[0].isEmpty else { throw error(at: node, "accelerators: '\(text)' must look like NAME or NAME:COUNT") }
+        guard parts.count <= 2, !parts[0].isEmpty else {
+            throw error(at: node, "accelerators: '\(text)' must look like NAME or NAME:COUNT")
+        }
         guard parts.count == 2 else { return [String(parts[0]): 1] }
         guard let count = Double(parts[1]), count > 0 else {
             throw error(at: node, "accelerators: the count in '\(text)' must be a positive number")
@@ -139,9 +144,12 @@ extension TaskLoader {
         if node.null != nil { return [] }
         var ports = Set<Int>()
         for item in node.sequence ?? [node] {
-            guard case .scalar(let scalar) = item, item.null == nil else { throw error(at: item, "ports: each port must be a number or a range") }
+            guard case .scalar(let scalar) = item, item.null == nil else {
+                throw error(at: item, "ports: each port must be a number or a range")
+            }
             let bounds = scalar.string.split(separator: "-", maxSplits: 1).map { Int($0.trimmingCharacters(in: .whitespaces)) }
-            guard let low = bounds.first ?? nil, let high = bounds.last ?? nil, (1...65535).contains(low), (low...65535).contains(high) else {
+            guard let low = bounds.first ?? nil, let high = bounds.last ?? nil, (1...65535).contains(low), (low...65535).contains(high)
+            else {
                 throw error(at: item, "ports: '\(scalar.string)' is not a port (1-65535) or a range LOW-HIGH")
             }
             ports.formUnion(low...high)

@@ -14,7 +14,8 @@ public struct TaskLoader {
     let lines: [Substring]
 
     /// Loads `path`, applying `--env` and `--secret` values.
-    public static func load(path: String, envOverrides: [String: String] = [:], secretOverrides: [String: String] = [:]) throws -> TaskSpec {
+    public static func load(path: String, envOverrides: [String: String] = [:], secretOverrides: [String: String] = [:]) throws -> TaskSpec
+    {
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
             throw TaskError(file: path, line: 0, column: 0, message: "cannot read the task file")
         }
@@ -26,7 +27,9 @@ public struct TaskLoader {
         self.lines = text.split(separator: "\n", omittingEmptySubsequences: false)
     }
 
-    public static func parse(_ text: String, file: String, envOverrides: [String: String] = [:], secretOverrides: [String: String] = [:]) throws -> TaskSpec {
+    public static func parse(_ text: String, file: String, envOverrides: [String: String] = [:], secretOverrides: [String: String] = [:])
+        throws -> TaskSpec
+    {
         try TaskLoader(file: file, text: text).parse(text, envOverrides: envOverrides, secretOverrides: secretOverrides)
     }
 
@@ -94,14 +97,18 @@ public struct TaskLoader {
         return task
     }
 
-    private func finish(_ task: TaskSpec, envOverrides: [String: String], secretOverrides: [String: String], envNodes: [String: Node]) throws -> TaskSpec {
+    private func finish(_ task: TaskSpec, envOverrides: [String: String], secretOverrides: [String: String], envNodes: [String: Node])
+        throws -> TaskSpec
+    {
         var task = task
         task.envs = try apply(envOverrides, to: task.envs, flag: "--env", envNodes: envNodes)
         task.secrets = try apply(secretOverrides, to: task.secrets, flag: "--secret", envNodes: envNodes)
         return task
     }
 
-    private func apply(_ overrides: [String: String], to vars: [TaskSpec.EnvVar], flag: String, envNodes: [String: Node]) throws -> [TaskSpec.EnvVar] {
+    private func apply(_ overrides: [String: String], to vars: [TaskSpec.EnvVar], flag: String, envNodes: [String: Node]) throws
+        -> [TaskSpec.EnvVar]
+    {
         var result = vars.map { variable in
             TaskSpec.EnvVar(key: variable.key, value: overrides[variable.key] ?? variable.value)
         }
@@ -156,7 +163,13 @@ public struct TaskLoader {
     private func syntaxError(_ error: YamlError) -> TaskError {
         switch error {
         case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _):
-            return TaskError(file: file, line: mark.line, column: mark.column, message: "YAML syntax error: \(problem)", sourceLine: source(mark.line))
+            return TaskError(
+                file: file,
+                line: mark.line,
+                column: mark.column,
+                message: "YAML syntax error: \(problem)",
+                sourceLine: source(mark.line)
+            )
         default:
             return TaskError(file: file, line: 0, column: 0, message: "YAML error: \(error)")
         }

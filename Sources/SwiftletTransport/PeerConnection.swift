@@ -48,8 +48,10 @@ public struct PeerConnection: Sendable {
             heartbeatTimeout: timing.silenceTimeout,
             now: .now
         )
-        let tick = TimeAmount.nanoseconds(Int64(timing.heartbeatInterval.components.seconds) * 500_000_000
-            + Int64(timing.heartbeatInterval.components.attoseconds / 2_000_000_000))
+        let tick = TimeAmount.nanoseconds(
+            Int64(timing.heartbeatInterval.components.seconds) * 500_000_000
+                + Int64(timing.heartbeatInterval.components.attoseconds / 2_000_000_000)
+        )
         let (channel, handler) = try await NIOPipeBootstrap(group: eventLoop)
             .takingOwnershipOfDescriptors(input: input, output: output) { channel in
                 channel.eventLoop.makeCompletedFuture {

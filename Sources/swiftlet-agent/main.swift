@@ -1,7 +1,7 @@
 import SwiftletAgent
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 exit(AgentMain.run(Array(CommandLine.arguments.dropFirst())))

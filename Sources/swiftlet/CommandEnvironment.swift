@@ -6,7 +6,7 @@ import SwiftletPOSIX
 import SwiftletTask
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What every command that talks to nodes sets up.

@@ -6,7 +6,8 @@ import SwiftletTask
 struct Logs: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show a job's output from the nodes' log files (default: the last job), following it while it runs.",
-        discussion: "Exit codes: 0 succeeded, 100 failed, 101 not finished (--no-follow), 102 not found. Ctrl-C stops following; the job goes on."
+        discussion:
+            "Exit codes: 0 succeeded, 100 failed, 101 not finished (--no-follow), 102 not found. Ctrl-C stops following; the job goes on."
     )
 
     @Argument(help: "The cluster.")
@@ -54,9 +55,11 @@ struct Queue: AsyncParsableCommand {
             } else if jobs.isEmpty {
                 Terminal.out("No jobs on '\(cluster)'.\n")
             } else {
-                let rows = [["ID", "NAME", "STATE", "EXIT CODES"]] + jobs.map { job in
-                    [String(job.id), job.name ?? "-", job.state, job.exitCodes.map(String.init).joined(separator: ",")]
-                }
+                let rows =
+                    [["ID", "NAME", "STATE", "EXIT CODES"]]
+                    + jobs.map { job in
+                        [String(job.id), job.name ?? "-", job.state, job.exitCodes.map(String.init).joined(separator: ",")]
+                    }
                 Terminal.out(TextTable.render(rows))
             }
             return 0

@@ -7,7 +7,9 @@ struct Swiftlet: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "swiftlet",
         abstract: "Run SkyPilot tasks on machines you already have.",
-        subcommands: [Launch.self, Exec.self, Logs.self, Queue.self, Cancel.self, Status.self, Down.self, Validate.self, Version.self, Keeper.self]
+        subcommands: [
+            Launch.self, Exec.self, Logs.self, Queue.self, Cancel.self, Status.self, Down.self, Validate.self, Version.self, Keeper.self,
+        ]
     )
 }
 

@@ -3,7 +3,7 @@ import Dispatch
 import SwiftletPOSIX
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 // A synchronous entry point that bridges to async only for the commands that need it: an

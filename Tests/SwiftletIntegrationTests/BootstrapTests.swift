@@ -6,7 +6,7 @@ import SwiftletProtocol
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Bringing an agent up on a node: install once, reuse after, and clear errors when it can't.
@@ -31,7 +31,9 @@ import Glibc
         }
         let uploads = Counter()
         let first = try await connector.connect(to: address, name: "node", uploaded: { uploads.increment() })
-        let installed = try await first.run("ls ~/.swiftlet/agent/\(connector.binary.sha256)/; ls -a ~/.swiftlet/agent/\(connector.binary.sha256) | grep -c upload || true")
+        let installed = try await first.run(
+            "ls ~/.swiftlet/agent/\(connector.binary.sha256)/; ls -a ~/.swiftlet/agent/\(connector.binary.sha256) | grep -c upload || true"
+        )
         await first.close()
         let second = try await connector.connect(to: address, name: "node", uploaded: { uploads.increment() })
         await second.close()
@@ -45,7 +47,10 @@ import Glibc
         let agents = nodeHome + "/.swiftlet/agent"
         for (index, name) in ["old1", "old2", "old3", "old4"].enumerated() {
             try FileManager.default.createDirectory(atPath: agents + "/" + name, withIntermediateDirectories: true)
-            try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: Double(-1000 + index))], ofItemAtPath: agents + "/" + name)
+            try FileManager.default.setAttributes(
+                [.modificationDate: Date(timeIntervalSinceNow: Double(-1000 + index))],
+                ofItemAtPath: agents + "/" + name
+            )
         }
         let connector = try TestSupport.connector(home: home)
         let session = try await connector.connect(to: .local(home: nodeHome), name: "node")
@@ -111,7 +116,10 @@ import Glibc
         let home = try TestSupport.makeHome()
         let connector = try TestSupport.connector(home: home)
         await #expect {
-            _ = try await connector.connect(to: .ssh(SSHHost(address: "10.213.0.250", user: "root", identityFile: Testbed.state + "/client_key")), name: "node 1 (10.213.0.250)")
+            _ = try await connector.connect(
+                to: .ssh(SSHHost(address: "10.213.0.250", user: "root", identityFile: Testbed.state + "/client_key")),
+                name: "node 1 (10.213.0.250)"
+            )
         } throws: { error in
             "\(error)".hasPrefix("node 1 (10.213.0.250): connect: host unreachable")
         }
@@ -124,7 +132,10 @@ import Glibc
         try await TestSupport.shell("ssh-keygen -q -t ed25519 -N '' -f '\(key)'")
         let connector = try TestSupport.connector(home: home)
         await #expect {
-            _ = try await connector.connect(to: .ssh(SSHHost(address: Testbed.host(1).address, user: "root", identityFile: key)), name: "node 0 (10.213.0.11)")
+            _ = try await connector.connect(
+                to: .ssh(SSHHost(address: Testbed.host(1).address, user: "root", identityFile: key)),
+                name: "node 0 (10.213.0.11)"
+            )
         } throws: { error in
             "\(error)".hasPrefix("node 0 (10.213.0.11): connect: authentication refused")
         }
@@ -134,7 +145,11 @@ import Glibc
     func loginNoiseFromRcFilesIsIgnored() async throws {
         // Host 5 is this test's alone: its noisy ~/.bashrc would show in other tests' output.
         let bashrc = Testbed.state + "/h5/root/.bashrc"
-        try "echo 'Welcome to host 5!'; printf '\\211SWL garbage\\n'; echo noise >&2\n".write(toFile: bashrc, atomically: true, encoding: .utf8)
+        try "echo 'Welcome to host 5!'; printf '\\211SWL garbage\\n'; echo noise >&2\n".write(
+            toFile: bashrc,
+            atomically: true,
+            encoding: .utf8
+        )
         defer { unlink(bashrc) }
         let home = try TestSupport.makeHome()
         let session = try await TestSupport.connector(home: home).connect(to: .ssh(Testbed.host(5)), name: "node")

@@ -50,7 +50,11 @@ import Testing
         let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
         group.wait()
         process.waitUntilExit()
-        return Run(code: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self), stderr: String(decoding: stderrData, as: UTF8.self))
+        return Run(
+            code: process.terminationStatus,
+            stdout: String(decoding: stdoutData, as: UTF8.self),
+            stderr: String(decoding: stderrData, as: UTF8.self)
+        )
     }
 
     func writeTask(_ text: String, home: SwiftletHome, name: String = "task.yaml") throws -> String {
@@ -77,7 +81,8 @@ import Testing
     @Test(arguments: TransportKind.allCases.filter(\.usable))
     func tasksSeeSkyPilotsEnvironment(_ kind: TransportKind) async throws {
         let home = try TestSupport.makeHome()
-        let task = try writeTask("""
+        let task = try writeTask(
+            """
             name: envcheck
             envs:
               MODEL: llama
@@ -92,7 +97,9 @@ import Testing
               echo "envs=$MODEL/$EPOCHS/$DEBUG unbuffered=$PYTHONUNBUFFERED user=$SKYPILOT_USER"
               echo "info=$SKYPILOT_CLUSTER_INFO"
               echo "pwd=$(pwd)"
-            """, home: home)
+            """,
+            home: home
+        )
         let run = try await swiftlet(["launch", task, "-c", "envs"] + infraArguments(kind, home: home), home: home)
         #expect(run.code == 0, "\(run.stderr)")
         let ip = kind == .ssh ? "10.213.0.11" : "127.0.0.1"
@@ -163,7 +170,10 @@ import Testing
         #expect(first.code == 0, "\(first.stderr)")
         #expect(first.stdout.contains("print('train')") && first.stdout.contains("v1") && first.stdout.contains("tool"))
         // Mark the node's copy of train.py: a relaunch must leave unchanged files alone.
-        _ = try await swiftlet(["exec", cluster, "--", "echo '# node copy' >> train.py && touch -r src/version.txt train.py && touch -d @0 train.py"], home: home)
+        _ = try await swiftlet(
+            ["exec", cluster, "--", "echo '# node copy' >> train.py && touch -r src/version.txt train.py && touch -d @0 train.py"],
+            home: home
+        )
         try "v2\n".write(toFile: workdir + "/src/version.txt", atomically: true, encoding: .utf8)
         let second = try await swiftlet(["launch", task, "-c", cluster], home: home)
         #expect(second.stdout.contains("v2"))
@@ -192,7 +202,10 @@ import Testing
     @Test func detachedJobsKeepRunningAfterTheControllerLeaves() async throws {
         let home = try TestSupport.makeHome()
         // The job cannot finish before the test says so, so the controller must have let go of it.
-        let task = try writeTask("run: |\n  echo waiting\n  while [ ! -f ~/go ]; do sleep 0.05; done\n  echo finished > ~/done.txt\n", home: home)
+        let task = try writeTask(
+            "run: |\n  echo waiting\n  while [ ! -f ~/go ]; do sleep 0.05; done\n  echo finished > ~/done.txt\n",
+            home: home
+        )
         let run = try await swiftlet(["launch", task, "-c", "bg", "-d"], home: home)
         #expect(run.code == 0, "\(run.stderr)")
         #expect(run.stderr.contains("Job 1 submitted"))

@@ -7,7 +7,7 @@ import SwiftletTransport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A peer that misbehaves gets a clear error and a closed connection, never a crash or a hang.

@@ -3,7 +3,7 @@ import SwiftletController
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `swiftlet logs`: output read back from the nodes' log files, exit codes, and resuming after a
@@ -20,7 +20,11 @@ import Glibc
         let home = try TestSupport.makeHome()
         let good = try cli.writeTask("name: good\nrun: echo fine\n", home: home, name: "good.yaml")
         let bad = try cli.writeTask("name: bad\nrun: |\n  echo trying\n  exit 3\n", home: home, name: "bad.yaml")
-        let slow = try cli.writeTask("name: slow\nrun: |\n  echo begun\n  while [ ! -f ~/go-\(kind) ]; do sleep 0.05; done\n", home: home, name: "slow.yaml")
+        let slow = try cli.writeTask(
+            "name: slow\nrun: |\n  echo begun\n  while [ ! -f ~/go-\(kind) ]; do sleep 0.05; done\n",
+            home: home,
+            name: "slow.yaml"
+        )
         _ = try await cli.swiftlet(["launch", good, "-c", "logs-\(kind)"] + cli.infraArguments(kind, home: home), home: home)
         _ = try await cli.swiftlet(["exec", "logs-\(kind)", bad], home: home)
         let submitted = try await cli.swiftlet(["exec", "logs-\(kind)", slow, "-d"], home: home)
@@ -75,14 +79,17 @@ import Glibc
         let home = try TestSupport.makeHome()
         let marker = "66.\(Int.random(in: 100...999))"
         // Each rank: a child that ignores SIGTERM, a background child, and a foreground wait.
-        let task = try cli.writeTask("""
+        let task = try cli.writeTask(
+            """
             num_nodes: 2
             run: |
               (trap '' TERM; exec sleep \(marker)) &
               sleep \(marker) &
               echo started
               wait
-            """, home: home)
+            """,
+            home: home
+        )
         var infra = ["--infra", "local"]
         if kind == .ssh {
             try Testbed.installPool("pair", hosts: [3, 4], in: home)
@@ -180,14 +187,16 @@ import Glibc
         #expect(submitted.code == 0, "\(submitted.stderr)")
         // Cut every ssh session to host 7 (its sshd listener stays): the agent loses its
         // connection, the job goes on.
-        let cut = try await TestSupport.shell("""
+        let cut = try await TestSupport.shell(
+            """
             n=0
             for p in $(ip netns pids swl-h7); do
               [ "$p" = "$(cat \(Testbed.state)/h7/sshd.pid)" ] && continue
               case "$(tr '\\0' ' ' < /proc/$p/cmdline 2>/dev/null)" in sshd:*) kill -9 $p && n=$((n+1));; esac
             done
             echo $n
-            """)
+            """
+        )
         #expect(cut.output != "0\n", "no ssh session to cut")
         let logs = try await cli.swiftlet(["logs", "cut"], home: home)
         #expect(logs.code == 0, "\(logs.stderr)")

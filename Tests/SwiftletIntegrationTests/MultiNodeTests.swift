@@ -17,14 +17,17 @@ struct MultiNodeTests {
     @Test func fourRanksSeeTheirRankTheHeadAndOneTaskID() async throws {
         let home = try TestSupport.makeHome()
         try Testbed.installPool("four", hosts: [1, 2, 3, 4], in: home)
-        let task = try cli.writeTask("""
+        let task = try cli.writeTask(
+            """
             name: ddp
             num_nodes: 4
             setup: echo "setup $SKYPILOT_SETUP_NODE_RANK of $(echo "$SKYPILOT_SETUP_NODE_IPS" | wc -l)"
             run: |
               MASTER_ADDR=$(echo "$SKYPILOT_NODE_IPS" | head -n1)
               echo "rank=$SKYPILOT_NODE_RANK nodes=$SKYPILOT_NUM_NODES master=$MASTER_ADDR task=$SKYPILOT_TASK_ID"
-            """, home: home)
+            """,
+            home: home
+        )
         let run = try await cli.swiftlet(["launch", task, "-c", "ddp", "--infra", "ssh/four"], home: home)
         #expect(run.code == 0, "\(run.stderr)")
         for rank in 1...3 {
@@ -49,17 +52,24 @@ struct MultiNodeTests {
         try Testbed.installPool("four", hosts: [1, 2, 3, 4], in: home)
         let marker = "61.\(Int.random(in: 100...999))"
         let pattern = "^sleep \(marker)"  // anchored: not the shells whose scripts mention it
-        let task = try cli.writeTask("""
+        let task = try cli.writeTask(
+            """
             num_nodes: 4
             run: |
               if [ "$SKYPILOT_NODE_RANK" = 2 ]; then sleep 0.5; exit 3; fi
               sleep \(marker) & sleep \(marker) & wait
-            """, home: home)
+            """,
+            home: home
+        )
         let started = Date()
         let run = try await cli.swiftlet(["launch", task, "-c", "gang", "--infra", "ssh/four"], home: home)
         #expect(Date().timeIntervalSince(started) < 30)
         #expect(run.code == 3)
-        #expect(run.stderr.contains("rank 2 on node 2 (10.213.0.13) exited with return code 3 (FAILED). Return codes in rank order: [137, 137, 3, 137]."))
+        #expect(
+            run.stderr.contains(
+                "rank 2 on node 2 (10.213.0.13) exited with return code 3 (FAILED). Return codes in rank order: [137, 137, 3, 137]."
+            )
+        )
         // Not one `sleep` of the other ranks is left (the hosts share this machine's process table).
         #expect(try await TestSupport.processesLeft(matching: pattern) == 0)
     }
@@ -67,13 +77,16 @@ struct MultiNodeTests {
     @Test func aSetupFailureOnOneNodeStopsTheOthersAndTheRun() async throws {
         let home = try TestSupport.makeHome()
         try Testbed.installPool("three", hosts: [1, 2, 3], in: home)
-        let task = try cli.writeTask("""
+        let task = try cli.writeTask(
+            """
             num_nodes: 3
             setup: |
               if [ "$SKYPILOT_SETUP_NODE_RANK" = 1 ]; then exit 7; fi
               sleep 30
             run: echo should-not-run
-            """, home: home)
+            """,
+            home: home
+        )
         let run = try await cli.swiftlet(["launch", task, "-c", "setupfail", "--infra", "ssh/three"], home: home)
         #expect(run.code == 7)
         #expect(run.stderr.contains("setup failed: rank 1 on node 1 (10.213.0.12) exited with return code 7 (FAILED_SETUP)."))
@@ -109,19 +122,25 @@ struct MultiNodeTests {
         try "print('hi')\n".write(toFile: workdir + "/train.py", atomically: true, encoding: .utf8)
         let config = home.path + "/config.json"
         try "{\"lr\": 0.1}\n".write(toFile: config, atomically: true, encoding: .utf8)
-        let task = try cli.writeTask("""
+        let task = try cli.writeTask(
+            """
             num_nodes: 4
             workdir: \(workdir)
             file_mounts:
               ~/mounted/config.json: \(config)
             run: echo "$(cat train.py) $(cat ~/mounted/config.json)"
-            """, home: home)
+            """,
+            home: home
+        )
         let launch = try await cli.swiftlet(["launch", task, "-c", "fan", "--infra", "ssh/four"], home: home)
         #expect(launch.code == 0, "\(launch.stderr)")
         #expect(lines(launch.stdout, from: "(").filter { $0 == "print('hi') {\"lr\": 0.1}" }.count == 4, "\(launch.stdout)\(launch.stderr)")
         let all = try await cli.swiftlet(["exec", "fan", "--", "echo $SKYPILOT_NODE_RANK"], home: home)
         #expect(Set(lines(all.stdout, from: "(")) == ["0", "1", "2", "3"])
-        let two = try await cli.swiftlet(["exec", "fan", "--num-nodes", "2", "--", "echo $SKYPILOT_NODE_RANK/$SKYPILOT_NUM_NODES"], home: home)
+        let two = try await cli.swiftlet(
+            ["exec", "fan", "--num-nodes", "2", "--", "echo $SKYPILOT_NODE_RANK/$SKYPILOT_NUM_NODES"],
+            home: home
+        )
         #expect(Set(lines(two.stdout, from: "(")) == ["0/2", "1/2"])
         let failing = try await cli.swiftlet(["exec", "fan", "--", "exit $SKYPILOT_NODE_RANK"], home: home)
         #expect(failing.code != 0)

@@ -8,7 +8,8 @@ import Testing
 /// and libgcc_s, a busybox-only one; both with a hostile nsswitch.conf) and names them in
 /// `$SWIFTLET_PORTABILITY_ROOTFS`. Without it the test says so and does nothing.
 @Suite struct PortabilityTests {
-    static let roots = ProcessInfo.processInfo.environment["SWIFTLET_PORTABILITY_ROOTFS"]?
+    static let roots =
+        ProcessInfo.processInfo.environment["SWIFTLET_PORTABILITY_ROOTFS"]?
         .split(separator: ":").map(String.init) ?? []
 
     static var prepared: Bool {
@@ -19,7 +20,8 @@ import Testing
     /// A node inside `root`: new mount and pid namespaces, /proc and /dev mounted, then
     /// `chroot --userspec=4242:4242` running the bootstrap snippet.
     static func node(in root: String, withProc: Bool = true) -> NodeAddress {
-        let enter = (withProc ? "mount -t proc proc '\(root)/proc' && " : "") + "mount --rbind /dev '\(root)/dev' && "
+        let enter =
+            (withProc ? "mount -t proc proc '\(root)/proc' && " : "") + "mount --rbind /dev '\(root)/dev' && "
             + "exec chroot --userspec=4242:4242 '\(root)' env HOME=/home/u /bin/sh -c \"$0\""
         return .command(argv: ["unshare", "--mount", "--pid", "--fork", "/bin/sh", "-c", enter], ip: "127.0.0.1")
     }
@@ -31,7 +33,9 @@ import Testing
         let binary = try AgentBinary.locate(home: home, path: agent)
         let connector = NodeConnector(home: home, binary: binary, handshakeTimeout: .seconds(60))
         let session = try await connector.connect(to: Self.node(in: root), name: "node 0 (\(root))")
-        let result = try await session.run(ExecRequest(command: "echo hello from $(id -u); cat /etc/nsswitch.conf | head -n1", workingDirectory: "~"))
+        let result = try await session.run(
+            ExecRequest(command: "echo hello from $(id -u); cat /etc/nsswitch.conf | head -n1", workingDirectory: "~")
+        )
         let selfTest = try await session.run(ExecRequest(command: "~/.swiftlet/agent/*/swiftlet-agent self-test", workingDirectory: "~"))
         await session.close()
         #expect(result.status.code == 0, "\(result.stderr)")

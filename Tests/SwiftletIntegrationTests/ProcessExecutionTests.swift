@@ -5,7 +5,7 @@ import SwiftletProtocol
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A command on a node, over a real agent, through each transport.
@@ -101,14 +101,16 @@ import Glibc
             #expect(!childPID.isEmpty)
             // The background `sleep` was in the group too, so it is gone as well.
             // (An orphan that died may linger as a zombie until init reaps it; that counts as gone.)
-            let probe = try await node.run("""
+            let probe = try await node.run(
+                """
                 for i in $(seq 50); do
                   state=$(awk '{print $3}' /proc/\(childPID)/stat 2>/dev/null)
                   if [ -z "$state" ] || [ "$state" = Z ]; then echo gone; exit; fi
                   sleep 0.05
                 done
                 echo alive
-                """)
+                """
+            )
             #expect(probe.stdout == "gone\n")
         }
     }

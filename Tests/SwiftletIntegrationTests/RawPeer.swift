@@ -5,7 +5,7 @@ import SwiftletProtocol
 import SwiftletTransport
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The far end of a pipe pair, driven byte by byte by a test: it can send anything, well
@@ -54,7 +54,9 @@ final class RawPeer: @unchecked Sendable {
 
     func sendPreambleAndHello(role: String = "agent") {
         send(Preamble.bytes)
-        send(Frame(kind: .hello, payload: Hello(role: role, buildID: String(repeating: "0", count: 64), os: "linux", arch: "x86_64").payload))
+        send(
+            Frame(kind: .hello, payload: Hello(role: role, buildID: String(repeating: "0", count: 64), os: "linux", arch: "x86_64").payload)
+        )
     }
 
     func closeOurWriteEnd() { close(ourWrite) }

@@ -123,7 +123,8 @@ enum Testbed {
     /// A node-pool file with one pool, `name`, of the given test-bed hosts.
     static func installPool(_ name: String, hosts: [Int], in home: SwiftletHome) throws {
         try FileManager.default.createDirectory(atPath: home.path, withIntermediateDirectories: true)
-        let lines = ["\(name):", "  user: root", "  identity_file: \(state)/client_key", "  hosts:"]
+        let lines =
+            ["\(name):", "  user: root", "  identity_file: \(state)/client_key", "  hosts:"]
             + hosts.map { "    - \(host($0).address)" }
         try (lines.joined(separator: "\n") + "\n").write(toFile: home.nodePools, atomically: true, encoding: .utf8)
     }

@@ -20,24 +20,36 @@ import Testing
     }
 
     @Test func aNodeWithoutBinShIsNamed() {
-        #expect(explain(host, .exited(127), "bash: /bin/sh: No such file or directory\n")
-            == "node 3 (10.0.0.9): bootstrap: the node has no /bin/sh: bash: /bin/sh: No such file or directory")
-        #expect(explain(.local(home: "/x"), .exited(127), "sh: 1: exec: /bin/sh: not found\n")
-            .hasPrefix("node 3 (10.0.0.9): bootstrap: the node has no /bin/sh"))
+        #expect(
+            explain(host, .exited(127), "bash: /bin/sh: No such file or directory\n")
+                == "node 3 (10.0.0.9): bootstrap: the node has no /bin/sh: bash: /bin/sh: No such file or directory"
+        )
+        #expect(
+            explain(.local(home: "/x"), .exited(127), "sh: 1: exec: /bin/sh: not found\n")
+                .hasPrefix("node 3 (10.0.0.9): bootstrap: the node has no /bin/sh")
+        )
     }
 
     @Test func sshsOwnFailuresAreTold() {
-        #expect(explain(host, .exited(255), "ssh: connect to host 10.0.0.9 port 22: Connection refused\n")
-            == "node 3 (10.0.0.9): connect: host unreachable: ssh: connect to host 10.0.0.9 port 22: Connection refused")
-        #expect(explain(host, .exited(255), "root@10.0.0.9: Permission denied (publickey).\n")
-            == "node 3 (10.0.0.9): connect: authentication refused: root@10.0.0.9: Permission denied (publickey).")
-        #expect(explain(host, .exited(255), "ssh: Could not resolve hostname gpu-7: Name or service not known\n")
-            .contains("host unreachable"))
+        #expect(
+            explain(host, .exited(255), "ssh: connect to host 10.0.0.9 port 22: Connection refused\n")
+                == "node 3 (10.0.0.9): connect: host unreachable: ssh: connect to host 10.0.0.9 port 22: Connection refused"
+        )
+        #expect(
+            explain(host, .exited(255), "root@10.0.0.9: Permission denied (publickey).\n")
+                == "node 3 (10.0.0.9): connect: authentication refused: root@10.0.0.9: Permission denied (publickey)."
+        )
+        #expect(
+            explain(host, .exited(255), "ssh: Could not resolve hostname gpu-7: Name or service not known\n")
+                .contains("host unreachable")
+        )
     }
 
     @Test func aNoexecHomeIsSuspectedFromExitCode126() {
-        #expect(explain(host, .exited(126), "sh: 12: /root/.swiftlet/agent/ab/swiftlet-agent: Permission denied\n")
-            .hasPrefix("node 3 (10.0.0.9): bootstrap: cannot execute the agent (is the home directory mounted noexec?)"))
+        #expect(
+            explain(host, .exited(126), "sh: 12: /root/.swiftlet/agent/ab/swiftlet-agent: Permission denied\n")
+                .hasPrefix("node 3 (10.0.0.9): bootstrap: cannot execute the agent (is the home directory mounted noexec?)")
+        )
     }
 }
 

@@ -25,7 +25,12 @@ import Testing
 
     @Test func establishesAfterTheHelloAndAnswersPings() {
         var machine = ConnectionStateMachine(local: hello("agent", 1...1), now: start)
-        guard case .established(let version, let peer) = machine.received(Frame(kind: .hello, payload: hello("controller", 1...1).payload), at: start) else {
+        guard
+            case .established(let version, let peer) = machine.received(
+                Frame(kind: .hello, payload: hello("controller", 1...1).payload),
+                at: start
+            )
+        else {
             Issue.record("no handshake")
             return
         }
@@ -49,7 +54,12 @@ import Testing
     }
 
     @Test func silentPeerIsDetectedAfterTheTimeout() {
-        var machine = ConnectionStateMachine(local: hello("agent", 1...1), heartbeatInterval: .seconds(2), heartbeatTimeout: .seconds(10), now: start)
+        var machine = ConnectionStateMachine(
+            local: hello("agent", 1...1),
+            heartbeatInterval: .seconds(2),
+            heartbeatTimeout: .seconds(10),
+            now: start
+        )
         _ = machine.received(Frame(kind: .hello, payload: hello("controller", 1...1).payload), at: start)
         guard case .reply(let ping) = machine.tick(at: start + .seconds(2)) else {
             Issue.record("no ping after an idle interval")
@@ -69,11 +79,17 @@ import Testing
         var machine = ConnectionStateMachine(local: hello("agent", 1...1), window: 8, now: start)
         _ = machine.received(Frame(kind: .hello, payload: hello("controller", 1...1).payload), at: start)
         _ = machine.received(Frame(kind: .exec, stream: StreamID(1), payload: ExecRequest(command: "cat").payload), at: start)
-        guard case .deliver = machine.received(Frame(kind: .data, stream: StreamID(1), payload: ByteBuffer(string: "12345678")), at: start) else {
+        guard case .deliver = machine.received(Frame(kind: .data, stream: StreamID(1), payload: ByteBuffer(string: "12345678")), at: start)
+        else {
             Issue.record("in-window data refused")
             return
         }
-        guard case .close(let error, _) = machine.received(Frame(kind: .data, stream: StreamID(1), payload: ByteBuffer(string: "9")), at: start) else {
+        guard
+            case .close(let error, _) = machine.received(
+                Frame(kind: .data, stream: StreamID(1), payload: ByteBuffer(string: "9")),
+                at: start
+            )
+        else {
             Issue.record("over-window data accepted")
             return
         }

@@ -10,7 +10,6 @@ import Testing
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("shared/fixtures/skypilot-tasks").path
 
-
     @Test func readsEveryTaskTheWaySkyPilotDoes() throws {
         let expectedPath = Self.corpus + "/expected.json"
         guard let data = FileManager.default.contents(atPath: expectedPath) else {

@@ -14,20 +14,30 @@ import Testing
     }
 
     @Test func aMisspelledFieldPointsAtItAndSuggestsTheKey() {
-        #expect(error("name: x\nresources:\n  acclerators: A100:8\n") == """
-            train.yaml:3:3: unknown resources field 'acclerators'; did you mean 'accelerators'?
-                  acclerators: A100:8
-                  ^
-            """)
+        #expect(
+            error("name: x\nresources:\n  acclerators: A100:8\n") == """
+                train.yaml:3:3: unknown resources field 'acclerators'; did you mean 'accelerators'?
+                      acclerators: A100:8
+                      ^
+                """
+        )
         #expect(error("setpu: pip install torch\n").hasPrefix("train.yaml:1:1: unknown field 'setpu'; did you mean 'setup'?"))
     }
 
     @Test func aRenamedFieldNamesItsSuccessor() {
-        #expect(error("resources:\n  spot_recovery: failover\n").hasPrefix("train.yaml:2:3: unknown resources field 'spot_recovery'; did you mean 'job_recovery'?"))
+        #expect(
+            error("resources:\n  spot_recovery: failover\n").hasPrefix(
+                "train.yaml:2:3: unknown resources field 'spot_recovery'; did you mean 'job_recovery'?"
+            )
+        )
     }
 
     @Test func aNullEnvSaysHowToGiveIt() {
-        #expect(error("envs:\n  HF_TOKEN:\nrun: echo\n").hasPrefix("train.yaml:2:12: HF_TOKEN is null and must be given: add --env HF_TOKEN=VALUE"))
+        #expect(
+            error("envs:\n  HF_TOKEN:\nrun: echo\n").hasPrefix(
+                "train.yaml:2:12: HF_TOKEN is null and must be given: add --env HF_TOKEN=VALUE"
+            )
+        )
         #expect(error("envs:\n  HF_TOKEN:\n", env: ["HF_TOKEN": "x"]) == "accepted")
     }
 
@@ -39,7 +49,11 @@ import Testing
 
     @Test func badValuesAreNamed() {
         #expect(error("num_nodes: two\n").hasPrefix("train.yaml:1:12: num_nodes must be a positive integer"))
-        #expect(error("resources:\n  accelerators: A100:lots\n").hasPrefix("train.yaml:2:17: accelerators: the count in 'A100:lots' must be a positive number"))
+        #expect(
+            error("resources:\n  accelerators: A100:lots\n").hasPrefix(
+                "train.yaml:2:17: accelerators: the count in 'A100:lots' must be a positive number"
+            )
+        )
         #expect(error("resources:\n  ports: 70000\n").hasPrefix("train.yaml:2:10: ports: '70000' is not a port"))
         #expect(error("- run: echo\n").hasPrefix("train.yaml:1:1: a task must be a mapping of fields"))
     }
@@ -50,7 +64,10 @@ import Testing
     }
 
     @Test func fieldsSwiftletDoesNotActOnAreListed() throws {
-        let task = try TaskLoader.parse("service:\n  replicas: 2\nresources:\n  use_spot: true\n  disk_size: 100\n  cpus: 4+\nrun: echo\n", file: "t.yaml")
+        let task = try TaskLoader.parse(
+            "service:\n  replicas: 2\nresources:\n  use_spot: true\n  disk_size: 100\n  cpus: 4+\nrun: echo\n",
+            file: "t.yaml"
+        )
         #expect(task.ignoredFields.sorted() == ["resources.disk_size", "resources.use_spot", "service"])
     }
 }
