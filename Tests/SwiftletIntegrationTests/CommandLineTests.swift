@@ -57,6 +57,21 @@ import Testing
         )
     }
 
+    /// Starts `swiftlet` in the background, its stdout on a pipe, for tests that signal it.
+    func startSwiftlet(_ arguments: [String], home: SwiftletHome) throws -> (Process, Pipe) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestSupport.controllerPath)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging([
+            "SWIFTLET_HOME": home.path, "SWIFTLET_AGENT_BINARY": TestSupport.agentPath, "SWIFTLET_KEEPALIVE": "20",
+        ]) { _, new in new }
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return (process, out)
+    }
+
     func writeTask(_ text: String, home: SwiftletHome, name: String = "task.yaml") throws -> String {
         let path = home.path + "/" + name
         try text.write(toFile: path, atomically: true, encoding: .utf8)
@@ -271,16 +286,7 @@ import Testing
     @Test func ctrlCDetachesAndTheJobGoesOn() async throws {
         let home = try TestSupport.makeHome()
         let task = try writeTask("run: |\n  echo started\n  while [ ! -f ~/go ]; do sleep 0.05; done\n  echo after-detach\n", home: home)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestSupport.controllerPath)
-        process.arguments = ["launch", task, "-c", "ctrlc"]
-        process.environment = ProcessInfo.processInfo.environment.merging([
-            "SWIFTLET_HOME": home.path, "SWIFTLET_AGENT_BINARY": TestSupport.agentPath, "SWIFTLET_KEEPALIVE": "20",
-        ]) { _, new in new }
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let (process, out) = try startSwiftlet(["launch", task, "-c", "ctrlc"], home: home)
         // Wait for the job's first line, then press Ctrl-C.
         let firstLine = await withCheckedContinuation { continuation in
             DispatchQueue.global().async {

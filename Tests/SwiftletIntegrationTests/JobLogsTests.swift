@@ -154,16 +154,7 @@ import Testing
     @Test func aControllerKilledMidRunLosesNothing() async throws {
         let home = try TestSupport.makeHome()
         let task = try cli.writeTask("run: |\n  for i in $(seq 1 30); do echo line $i; sleep 0.03; done\n", home: home)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestSupport.controllerPath)
-        process.arguments = ["launch", task, "-c", "killed"]
-        process.environment = ProcessInfo.processInfo.environment.merging([
-            "SWIFTLET_HOME": home.path, "SWIFTLET_AGENT_BINARY": TestSupport.agentPath, "SWIFTLET_KEEPALIVE": "20",
-        ]) { _, new in new }
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let (process, out) = try cli.startSwiftlet(["launch", task, "-c", "killed"], home: home)
         // Once the job prints, the controller dies without a chance to clean up.
         _ = await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
