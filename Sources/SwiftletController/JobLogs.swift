@@ -21,6 +21,25 @@ public struct JobLogs: Sendable {
         case driverDied
         case cancelled
         case notFound
+
+        /// What the last frame of a follow or cancel stream reports; nil for the other frames.
+        init?(ending frame: Frame, node: String, step: String) throws {
+            switch frame.kind {
+            case .exit:
+                self = .finished((try? ExitStatus(payload: frame.payload)) ?? ExitStatus(code: -1))
+            case .reset:
+                let failure = try? StreamFailure(payload: frame.payload)
+                switch failure?.code {
+                case FollowRequest.notFoundCode: self = .notFound
+                case FollowRequest.stillRunningCode: self = .running
+                case FollowRequest.driverDiedCode: self = .driverDied
+                case FollowRequest.cancelledCode: self = .cancelled
+                default: throw NodeError(node: node, step: step, failure?.message ?? "failed")
+                }
+            default:
+                return nil
+            }
+        }
     }
 
     public let connector: NodeConnector
@@ -144,29 +163,35 @@ public struct JobLogs: Sendable {
 
     /// A job's state on one node without its output: a follow from past the end of the log.
     private func inspect(node: NodeAddress, rank: Int, cluster: String, jobID: Int) async throws -> RankOutcome {
+        try await ask(.follow, offset: UInt64(Int64.max), node: node, rank: rank, cluster: cluster, jobID: jobID, step: "queue")
+    }
+
+    /// Opens a `kind` stream (follow or cancel) about one job on one node and returns the
+    /// outcome its last frame reports.
+    private func ask(
+        _ kind: FrameKind,
+        offset: UInt64,
+        node: NodeAddress,
+        rank: Int,
+        cluster: String,
+        jobID: Int,
+        step: String
+    ) async throws -> RankOutcome {
         let name = JobRunner.nodeName(rank: rank, node: node)
         let session = try await connector.connect(to: node, name: name)
-        let request = FollowRequest(
-            path: JobRunner.logDirectory(cluster: cluster, job: jobID) + "/run.log",
-            offset: UInt64(Int64.max),
-            follow: false
-        )
-        let stream = try await session.connection.openStream(kind: .follow, payload: request.payload)
-        var outcome = RankOutcome.notFound
-        for await frame in stream.inbound {
-            if frame.kind == .exit {
-                outcome = .finished((try? ExitStatus(payload: frame.payload)) ?? ExitStatus(code: -1))
-            } else if frame.kind == .reset {
-                switch (try? StreamFailure(payload: frame.payload))?.code {
-                case FollowRequest.cancelledCode: outcome = .cancelled
-                case FollowRequest.driverDiedCode: outcome = .driverDied
-                case FollowRequest.stillRunningCode: outcome = .running
-                default: outcome = .notFound
-                }
+        let request = FollowRequest(path: JobRunner.logDirectory(cluster: cluster, job: jobID) + "/run.log", offset: offset, follow: false)
+        do {
+            let stream = try await session.connection.openStream(kind: kind, payload: request.payload)
+            var outcome = RankOutcome.notFound
+            for await frame in stream.inbound {
+                if let ending = try RankOutcome(ending: frame, node: name, step: step) { outcome = ending }
             }
+            await session.close()
+            return outcome
+        } catch {
+            await session.close()
+            throw error
         }
-        await session.close()
-        return outcome
     }
 
     /// Cancels jobs on every node of the cluster: `jobs`, or the last one; with `all`, every
@@ -179,7 +204,9 @@ public struct JobLogs: Sendable {
         for jobID in targets where jobID > 0 {
             let outcomes = try await withThrowingTaskGroup(of: RankOutcome.self) { group in
                 for (rank, node) in record.nodes.enumerated() {
-                    group.addTask { try await cancelRank(node: node, rank: rank, cluster: name, jobID: jobID) }
+                    group.addTask {
+                        try await ask(.cancel, offset: 0, node: node, rank: rank, cluster: name, jobID: jobID, step: "cancel")
+                    }
                 }
                 return try await group.reduce(into: [RankOutcome]()) { $0.append($1) }
             }
@@ -191,31 +218,6 @@ public struct JobLogs: Sendable {
             }
         }
         return 0
-    }
-
-    private func cancelRank(node: NodeAddress, rank: Int, cluster: String, jobID: Int) async throws -> RankOutcome {
-        let name = JobRunner.nodeName(rank: rank, node: node)
-        let session = try await connector.connect(to: node, name: name)
-        let request = FollowRequest(path: JobRunner.logDirectory(cluster: cluster, job: jobID) + "/run.log", offset: 0, follow: false)
-        let stream = try await session.connection.openStream(kind: .cancel, payload: request.payload)
-        var outcome = RankOutcome.notFound
-        for await frame in stream.inbound {
-            if frame.kind == .exit {
-                outcome = .finished((try? ExitStatus(payload: frame.payload)) ?? ExitStatus(code: -1))
-            } else if frame.kind == .reset {
-                let failure = try? StreamFailure(payload: frame.payload)
-                switch failure?.code {
-                case FollowRequest.cancelledCode: outcome = .cancelled
-                case FollowRequest.driverDiedCode: outcome = .driverDied
-                case FollowRequest.notFoundCode: outcome = .notFound
-                default:
-                    await session.close()
-                    throw NodeError(node: name, step: "cancel", failure?.message ?? "failed")
-                }
-            }
-        }
-        await session.close()
-        return outcome
     }
 
     private func followRank(
@@ -255,19 +257,8 @@ public struct JobLogs: Sendable {
                         } else {
                             Terminal.out(frame.payload.withUnsafeReadableBytes { stdout.feed($0) })
                         }
-                    case .exit:
-                        outcome = .finished((try? ExitStatus(payload: frame.payload)) ?? ExitStatus(code: -1))
-                    case .reset:
-                        let failure = try? StreamFailure(payload: frame.payload)
-                        switch failure?.code {
-                        case FollowRequest.notFoundCode: outcome = .notFound
-                        case FollowRequest.stillRunningCode: outcome = .running
-                        case FollowRequest.driverDiedCode: outcome = .driverDied
-                        case FollowRequest.cancelledCode: outcome = .cancelled
-                        default: throw NodeError(node: name, step: "logs", failure?.message ?? "failed")
-                        }
                     default:
-                        break
+                        if let ending = try RankOutcome(ending: frame, node: name, step: "logs") { outcome = ending }
                     }
                 }
                 await session.close()

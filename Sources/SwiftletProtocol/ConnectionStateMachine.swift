@@ -66,8 +66,6 @@ public struct ConnectionStateMachine: Sendable {
         streams[id] = nil
     }
 
-    public func isOpen(_ id: StreamID) -> Bool { streams[id] != nil }
-
     /// Takes send credit on `stream`: up to `wanted` bytes, 0 if it must wait, nil if the stream is gone.
     public mutating func reserveSend(on stream: StreamID, upTo wanted: Int) -> Int? {
         guard streams[stream] != nil else { return nil }

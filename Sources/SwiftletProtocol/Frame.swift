@@ -76,10 +76,6 @@ public struct FrameKind: Hashable, Sendable, CustomStringConvertible {
     public static let follow = FrameKind(rawValue: 0x1A)
     /// Opens a stream that cancels a job on the node: ``FollowRequest`` naming its log.
     public static let cancel = FrameKind(rawValue: 0x1B)
-    /// Stream 0. A control request with a u32 request id: ``ControlRequest``.
-    public static let request = FrameKind(rawValue: 0x20)
-    /// Stream 0. The answer to a ``request``: ``ControlResponse``.
-    public static let response = FrameKind(rawValue: 0x21)
 
     public var description: String {
         switch self {
@@ -99,8 +95,6 @@ public struct FrameKind: Hashable, Sendable, CustomStringConvertible {
         case .sync: "sync"
         case .follow: "follow"
         case .cancel: "cancel"
-        case .request: "request"
-        case .response: "response"
         default: "kind(0x\(String(rawValue, radix: 16)))"
         }
     }

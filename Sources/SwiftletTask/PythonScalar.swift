@@ -9,15 +9,10 @@ enum PythonScalar {
             text.contains(where: \.isNumber),
             let value = Double(text.replacingOccurrences(of: "_", with: ""))
         {
-            return pythonRepr(value)
+            // Swift's shortest round-trip form is Python's repr(float): 0.1, 1e-05, 1e+16.
+            return value.description
         }
         return text
-    }
-
-    /// Python's `repr(float)`: shortest round-trip digits, `1e-05` and `1e+16` exponents,
-    /// which Swift's `description` shares.
-    static func pythonRepr(_ value: Double) -> String {
-        value.description
     }
 }
 

@@ -120,15 +120,6 @@ final class ConnectionHandler: ChannelInboundHandler {
         return remaining
     }
 
-    /// Takes up to `wanted` bytes of credit; 0 means wait with ``waitForCredit``.
-    func reserveSend(on stream: StreamID, upTo wanted: Int) throws -> Int {
-        if let failure { throw failure }
-        guard let granted = stateMachine.reserveSend(on: stream, upTo: wanted) else {
-            throw ProtocolError(.unexpectedFrame, "\(stream) is closed")
-        }
-        return granted
-    }
-
     func waitForCredit(on stream: StreamID, _ continuation: CheckedContinuation<Void, any Error>) {
         if let failure {
             continuation.resume(throwing: failure)

@@ -134,11 +134,6 @@ public struct PeerConnection: Sendable {
         }.get()
     }
 
-    func reserveSend(on stream: StreamID, upTo wanted: Int) async throws -> Int {
-        let handler = self.handler
-        return try await channel.eventLoop.submit { try handler.value.reserveSend(on: stream, upTo: wanted) }.get()
-    }
-
     func waitForCredit(on stream: StreamID) async throws {
         let handler = self.handler
         let eventLoop = channel.eventLoop
