@@ -28,7 +28,7 @@ struct Logs: AsyncParsableCommand {
     func run() async throws {
         let code = try await CommandEnvironment.reportingErrors {
             let runner = try CommandEnvironment.runner()
-            let logs = JobLogs(connector: runner.connector)
+            let logs = JobControl(connector: runner.connector)
             return try await logs.show(cluster: cluster, job: job, follow: !noFollow, tail: tail, statusOnly: status)
         }
         throw ExitCode(code)
@@ -47,7 +47,7 @@ struct Queue: AsyncParsableCommand {
     func run() async throws {
         let code = try await CommandEnvironment.reportingErrors {
             let runner = try CommandEnvironment.runner()
-            let jobs = try await JobLogs(connector: runner.connector).queue(cluster: cluster)
+            let jobs = try await JobControl(connector: runner.connector).queue(cluster: cluster)
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -85,7 +85,7 @@ struct Cancel: AsyncParsableCommand {
     func run() async throws {
         let code = try await CommandEnvironment.reportingErrors {
             let runner = try CommandEnvironment.runner()
-            return try await JobLogs(connector: runner.connector).cancel(cluster: cluster, jobs: jobs, all: all)
+            return try await JobControl(connector: runner.connector).cancel(cluster: cluster, jobs: jobs, all: all)
         }
         throw ExitCode(code)
     }

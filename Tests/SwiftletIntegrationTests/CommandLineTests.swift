@@ -242,6 +242,18 @@ import Testing
         #expect(run.stderr.contains("\(task):4:1: unknown field 'setpu'; did you mean 'setup'?"))
     }
 
+    @Test func fieldsSwiftletDoesNotActOnAreNotedOnceAtLaunch() async throws {
+        let home = try TestSupport.makeHome()
+        let task = try writeTask(
+            "service:\n  replicas: 2\nresources:\n  use_spot: true\n  disk_size: 100\nrun: echo hi\n",
+            home: home
+        )
+        let run = try await swiftlet(["launch", task, "-c", "noted"], home: home)
+        #expect(run.code == 0)
+        let notes = run.stderr.split(separator: "\n").filter { $0.hasPrefix("Note:") }
+        #expect(notes == ["Note: \(task): fields not acted on by Swiftlet: service, resources.use_spot, resources.disk_size."])
+    }
+
     @Test func aNullEnvMustBeGiven() async throws {
         let home = try TestSupport.makeHome()
         let task = try writeTask("envs:\n  HF_TOKEN:\nrun: echo \"token=$HF_TOKEN\"\n", home: home)

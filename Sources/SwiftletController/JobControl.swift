@@ -2,10 +2,11 @@ import Foundation
 import NIOCore
 import SwiftletProtocol
 
-/// `swiftlet logs`: a job's output, read back from each node's log file from a byte offset.
+/// `swiftlet logs`, `queue` and `cancel`: a job's output read back from each node's log file
+/// from a byte offset, its state, and stopping it.
 /// When the connection is cut it reconnects and goes on from the last byte it got, so no line is
 /// lost and none repeated.
-public struct JobLogs: Sendable {
+public struct JobControl: Sendable {
     /// `swiftlet logs` exit codes.
     public enum ExitCode {
         public static let succeeded: Int32 = 0
