@@ -19,14 +19,18 @@ public enum AgentBuild {
         return try SHA256Digest.hex(ofFile: path)
     }
 
-    /// The agent's ``Hello``.
-    public static func hello() throws(SystemError) -> Hello {
+    /// The capability a daemon run by systemd announces: the controller then talks to it even
+    /// when it is another build than the agent it uploaded.
+    public static let managedCapability = "managed-daemon"
+
+    /// The agent's ``Hello``; `managed` when systemd runs it.
+    public static func hello(managed: Bool = false) throws(SystemError) -> Hello {
         Hello(
             role: "agent",
             buildID: try buildID(),
             os: SelfExecutable.operatingSystem,
             arch: SelfExecutable.machine,
-            capabilities: ["exec", "log-file"]
+            capabilities: ["exec", "log-file", "jobs"] + (managed ? [managedCapability] : [])
         )
     }
 }

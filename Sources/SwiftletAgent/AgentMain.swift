@@ -10,7 +10,11 @@ import SwiftletProtocol
 /// 25 ms per start in a static binary) that bridges to async only where it serves.
 public enum AgentMain {
     static let usage = """
-        usage: swiftlet-agent serve --stdio   serve one controller connection on stdin/stdout
+        usage: swiftlet-agent serve --stdio   relay one controller connection on stdin/stdout to the
+                                              daemon (starting it if needed)
+               swiftlet-agent daemon [--idle-exit SECONDS|never]
+                                              the node runtime that owns jobs (default: exits after
+                                              600 s with no job and no connection; never under systemd)
                swiftlet-agent version         print the version, protocol versions and build id
                swiftlet-agent self-test       check what the agent needs on this machine
         """
@@ -29,8 +33,23 @@ public enum AgentMain {
         case "self-test":
             return SelfTest.run()
         case "serve" where arguments.dropFirst().first == "--stdio":
+            if Environment.get("SWIFTLET_AGENT_NO_DAEMON") != "1" {
+                switch DaemonRelay.run() {
+                case .relayed(let code):
+                    return code
+                case .unavailable(let reason):
+                    writeError("swiftlet-agent: no daemon (\(reason)); jobs on this connection end with it")
+                }
+            }
             ChildReaper.shared.reapsEveryChild = true
             return runBlocking { await AgentServer.serveStandardIO() }
+        case "daemon":
+            guard let options = daemonOptions(arguments.dropFirst()) else {
+                writeError(usage)
+                return 64
+            }
+            ChildReaper.shared.reapsEveryChild = true
+            return runBlocking { await Daemon.run(options) }
         case "--help", "-h", "help":
             writeOutput(usage + "\n")
             return 0
@@ -38,6 +57,20 @@ public enum AgentMain {
             writeError(usage)
             return 64
         }
+    }
+
+    private static func daemonOptions(_ arguments: ArraySlice<String>) -> Daemon.Options? {
+        var options = Daemon.Options()
+        if let seconds = Environment.get("SWIFTLET_AGENT_IDLE_EXIT").flatMap({ Int($0) }) { options.idle = .seconds(seconds) }
+        var rest = arguments
+        while let argument = rest.popFirst() {
+            switch (argument, rest.popFirst()) {
+            case ("--idle-exit", "never"): options.idle = nil
+            case ("--idle-exit", let value?) where Int(value) != nil: options.idle = .seconds(Int(value)!)
+            default: return nil
+            }
+        }
+        return options
     }
 
     private static func printVersion() -> Int32 {

@@ -35,25 +35,32 @@ enum AgentServer {
             writeError("swiftlet-agent: handshake failed: \(error)")
             return 76
         }
+        await serve(connection)
+        return 0
+    }
+
+    /// Serves the streams the controller opens on `connection` until it closes. Processes that
+    /// outlive their connection (a job's run) go on; the caller decides how long to wait for them.
+    static func serve(_ connection: PeerConnection, waitForSessions: Bool = true) async {
+        let runtime = NodeRuntime.shared
+        await runtime.connectionOpened()
         await withTaskGroup(of: Void.self) { group in
             for await (frame, frames) in connection.acceptedStreams {
                 let stream = connection.stream(accepting: frame, frames: frames)
-                if frame.kind == .sync {
-                    group.addTask { await FileReceiver.run(frame: frame, stream: stream) }
-                } else if frame.kind == .follow {
-                    group.addTask { await LogFollower.run(frame: frame, stream: stream) }
-                } else if frame.kind == .cancel {
-                    group.addTask { await JobCanceller.run(frame: frame, stream: stream) }
-                } else {
-                    group.addTask { await ProcessSession.run(frame: frame, stream: stream) }
+                switch frame.kind {
+                case .sync: group.addTask { await FileReceiver.run(frame: frame, stream: stream) }
+                case .follow: group.addTask { await LogFollower.run(frame: frame, stream: stream) }
+                case .cancel: group.addTask { await JobCanceller.run(frame: frame, stream: stream) }
+                case .jobs: group.addTask { await RuntimeQueries.listJobs(frame: frame, stream: stream) }
+                case .nodeState: group.addTask { await RuntimeQueries.nodeState(stream: stream) }
+                default: group.addTask { await ProcessSession.run(frame: frame, stream: stream) }
                 }
             }
-            // The connection is gone (or going: let its last frame, maybe a goAway, go out);
-            // sessions that survive it finish on their own.
+            // The connection is gone (or going: let its last frame, maybe a goAway, go out).
             connection.close()
             await connection.closed()
-            await group.waitForAll()
+            await runtime.connectionClosed()
+            if waitForSessions { await group.waitForAll() }
         }
-        return 0
     }
 }

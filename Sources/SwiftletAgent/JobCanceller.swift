@@ -7,40 +7,40 @@ import SwiftletTransport
     import Glibc
 #endif
 
-/// The agent's side of a ``FrameKind/cancel`` stream: marks the job cancelled, then SIGTERM to
-/// its whole process group, SIGKILL to what is left after the grace period, and answers once
-/// the job's exit record is written.
+/// The agent's side of a ``FrameKind/cancel`` stream: records the job CANCELLED, takes it out of
+/// the queue if it waits, else SIGTERM to its whole process group and SIGKILL to what is left
+/// after the grace period; answers once no process of the job is left.
 enum JobCanceller {
     static let grace: Duration = .seconds(3)
 
     static func run(frame: Frame, stream: MuxStream) async {
         do {
             let request = try FollowRequest(payload: frame.payload)
-            let path = CommandLine.expand(request.path, home: Environment.home)
-            guard let writer = ProcessIdentity(record: LogFollower.contents(of: path + ".pid")) else {
-                try await LogFollower.fail(stream, FollowRequest.notFoundCode, "no job at ~/\(request.path)")
+            let directory = FileSystem.parent(of: request.path)
+            let runtime = NodeRuntime.shared
+            guard let record = runtime.store.load(directory: directory) else {
+                try await LogFollower.fail(stream, FollowRequest.notFoundCode, "no job at ~/\(directory)")
                 return
             }
-            let exitRecord = LogFollower.contents(of: path + ".exit")
-            if !exitRecord.isEmpty {
-                try await stream.send(.exit, payload: LogFollower.exitStatus(exitRecord).payload)
+            if record.state.isFinal {
+                try await LogFollower.end(stream, record)
                 return
             }
-            guard writer.isRunning else {
-                try await LogFollower.fail(stream, FollowRequest.driverDiedCode, "the job's process is gone without an exit record")
-                return
-            }
-            try AtomicFile.write(Array("cancelled\n".utf8), to: path + ".cancelled")
-            ProcessSpawner.signalGroup(writer.pid, SIGTERM)
-            let deadline = ContinuousClock.now + grace
-            while writer.isRunning, ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(50))
-            }
-            // Children that ignore SIGTERM, or outlive their leader, go now.
-            kill(-writer.pid, SIGKILL)
-            let recorded = ContinuousClock.now + .seconds(5)
-            while LogFollower.contents(of: path + ".exit").isEmpty, ContinuousClock.now < recorded {
-                try await Task.sleep(for: .milliseconds(50))
+            runtime.store.update(directory: directory) { $0.moved(to: .cancelled, at: UTCTime.now) }
+            await runtime.withdraw(NodeRuntime.key(cluster: record.cluster, id: record.id))
+            let process = ProcessIdentity(pid: record.pid, startTime: record.pidStartTime)
+            if record.pid > 0 && process.isRunning {
+                ProcessSpawner.signalGroup(process.pid, SIGTERM)
+                let deadline = ContinuousClock.now + grace
+                while process.isRunning, ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                // Children that ignore SIGTERM, or outlive their leader, go now.
+                kill(-process.pid, SIGKILL)
+                let gone = ContinuousClock.now + .seconds(5)
+                while process.isRunning, ContinuousClock.now < gone {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
             }
             try await LogFollower.fail(stream, FollowRequest.cancelledCode, "cancelled")
         } catch {

@@ -8,58 +8,60 @@ import SwiftletTransport
 #endif
 
 /// The agent's side of a ``FollowRequest``: sends a log file from an offset, then what the job
-/// appends, until the job's exit record appears.
+/// appends, until the job's record says it ended.
 enum LogFollower {
     static let pollInterval: Duration = .milliseconds(100)
+    /// How long a job's process may be gone before its record says it ended, before the job is
+    /// declared FAILED_DRIVER (its agent records the end just after reaping it).
+    static let driverGrace: Duration = .seconds(2)
 
     static func run(frame: Frame, stream: MuxStream) async {
         do {
             let request = try FollowRequest(payload: frame.payload)
             let path = CommandLine.expand(request.path, home: Environment.home)
+            let directory = FileSystem.parent(of: request.path)
+            let store = NodeRuntime.shared.store
             let fd = open(path, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else {
-                try await fail(stream, FollowRequest.notFoundCode, "no log at ~/\(request.path)")
+            guard fd >= 0, let first = store.load(directory: directory) else {
+                if fd >= 0 { close(fd) }
+                try await fail(stream, FollowRequest.notFoundCode, "no job at ~/\(directory)")
                 return
             }
             defer { close(fd) }
-            let writer = ProcessIdentity(record: contents(of: path + ".pid"))
-            let pid = writer?.pid ?? 0
             var started = ByteBuffer()
-            started.writeInteger(UInt32(max(pid, 0)))
+            started.writeInteger(UInt32(max(first.pid, 0)))
             try await stream.send(.started, payload: started)
             var offset = off_t(request.offset)
             var chunk = [UInt8](repeating: 0, count: 256 * 1024)
             var driverGoneSince: ContinuousClock.Instant?
             while true {
-                // Check for the exit record before reading, so nothing written before it is missed.
-                let exitRecord = contents(of: path + ".exit")
+                // Read the record before the log, so nothing written before the job ended is missed.
+                guard let record = store.load(directory: directory) else {
+                    try await fail(stream, FollowRequest.notFoundCode, "the job's record is gone")
+                    return
+                }
                 let count = pread(fd, &chunk, chunk.count, offset)
                 if count > 0 {
                     try await stream.send(.data, ByteBuffer(bytes: chunk[0..<count]))
                     offset += off_t(count)
                     continue
                 }
-                if !exitRecord.isEmpty {
-                    if !contents(of: path + ".cancelled").isEmpty {
-                        try await fail(stream, FollowRequest.cancelledCode, "the job was cancelled")
-                        return
-                    }
-                    try await stream.send(.exit, payload: exitStatus(exitRecord).payload)
+                if record.state.isFinal {
+                    try await end(stream, record)
                     return
                 }
-                if !(writer?.isRunning ?? false) {
-                    // Its agent writes the exit record just after reaping it: give it a moment.
+                if Self.driverIsGone(record) {
                     if driverGoneSince == nil { driverGoneSince = .now }
-                    if driverGoneSince!.duration(to: .now) > .seconds(2) {
-                        try await fail(stream, FollowRequest.driverDiedCode, "the job's process is gone without an exit record")
+                    if driverGoneSince!.duration(to: .now) > driverGrace {
+                        markDriverDead(directory: directory)
+                        continue
+                    }
+                } else {
+                    driverGoneSince = nil
+                    guard request.follow else {
+                        try await fail(stream, FollowRequest.stillRunningCode, "the job is \(record.state.rawValue)")
                         return
                     }
-                    try await Task.sleep(for: pollInterval)
-                    continue
-                }
-                guard request.follow else {
-                    try await fail(stream, FollowRequest.stillRunningCode, "the job is still running")
-                    return
                 }
                 try await Task.sleep(for: pollInterval)
             }
@@ -68,22 +70,34 @@ enum LogFollower {
         }
     }
 
-    /// `"CODE SIGNAL"` as ``ProcessSession`` writes it.
-    static func exitStatus(_ record: String) -> ExitStatus {
-        let fields = record.split(whereSeparator: \.isWhitespace).map(String.init)
-        return ExitStatus(code: Int32(fields.first ?? "") ?? -1, signal: UInt32(fields.dropFirst().first ?? "") ?? 0)
+    /// The last frame for a job that ended: its exit status, or why there is none.
+    static func end(_ stream: MuxStream, _ record: JobRecord) async throws {
+        switch record.state {
+        case .cancelled:
+            try await fail(stream, FollowRequest.cancelledCode, "the job was cancelled")
+        case .failedDriver:
+            try await fail(stream, FollowRequest.driverDiedCode, "the job's process died without an exit record (FAILED_DRIVER)")
+        default:
+            try await stream.send(.exit, payload: (record.exit ?? ExitStatus(code: record.state == .succeeded ? 0 : 1)).payload)
+        }
+    }
+
+    /// Whether a job that has not ended has lost its process: a waiting (PENDING) job has none yet.
+    static func driverIsGone(_ record: JobRecord) -> Bool {
+        switch record.state {
+        case .running, .settingUp:
+            guard record.pid > 0 else { return false }
+            return !ProcessIdentity(pid: record.pid, startTime: record.pidStartTime).isRunning
+        default:
+            return false
+        }
+    }
+
+    static func markDriverDead(directory: String) {
+        NodeRuntime.shared.store.update(directory: directory) { $0.moved(to: .failedDriver, at: UTCTime.now) }
     }
 
     static func fail(_ stream: MuxStream, _ code: UInt32, _ message: String) async throws {
         try await stream.send(.reset, payload: StreamFailure(code: code, message: message).payload)
-    }
-
-    static func contents(of path: String) -> String {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return "" }
-        defer { close(fd) }
-        var bytes = [UInt8](repeating: 0, count: 256)
-        let count = read(fd, &bytes, bytes.count)
-        return count > 0 ? String(decoding: bytes[0..<count], as: UTF8.self) : ""
     }
 }

@@ -23,31 +23,49 @@ enum ProcessSession {
             await reset(stream, StreamFailure(code: StreamFailure.badRequestCode, message: "bad exec request: \(error)"))
             return
         }
-        let pipes: ProcessSpawner.Pipes
+        var job: JobStep?
+        if let ticket = request.job {
+            guard let step = JobStep(ticket: ticket, logPath: request.logPath) else {
+                await reset(stream, StreamFailure(code: StreamFailure.badRequestCode, message: "bad cluster name '\(ticket.cluster)'"))
+                return
+            }
+            job = step
+        }
+        let command = CommandLine(request: request)
         let log: LogFile?
         do {
-            let command = CommandLine(request: request)
-            try command.prepareWorkingDirectory()
+            // Opened before the job waits in the queue, so `swiftlet logs` finds it meanwhile.
             log = try request.logPath.isEmpty ? nil : LogFile(path: command.expand(request.logPath))
-            pipes = try ProcessSpawner.spawn(
-                command.arguments,
-                environment: command.environment,
-                workingDirectory: command.workingDirectory
-            )
         } catch {
+            await reset(stream, StreamFailure(code: StreamFailure.spawnFailedCode, message: "\(error)"))
+            return
+        }
+        var environment = command.environment
+        var gpuIDs: [Int] = []
+        if let job {
+            switch await job.admit(stream: stream) {
+            case .refused(let failure):
+                log?.close()
+                await reset(stream, failure)
+                return
+            case .proceed(let allocated):
+                gpuIDs = allocated
+                if !gpuIDs.isEmpty { environment["CUDA_VISIBLE_DEVICES"] = gpuIDs.map(String.init).joined(separator: ",") }
+            }
+        }
+        let pipes: ProcessSpawner.Pipes
+        do {
+            try command.prepareWorkingDirectory()
+            pipes = try ProcessSpawner.spawn(command.arguments, environment: environment, workingDirectory: command.workingDirectory)
+        } catch {
+            log?.close()
+            await job?.failedToStart()
             await reset(stream, StreamFailure(code: StreamFailure.spawnFailedCode, message: "\(error)"))
             return
         }
         let pid = pipes.pid
         let exit = Task { await ChildReaper.shared.termination(of: pid) }
-        // Beside the log: who writes it, and (below) how it ended, for `swiftlet logs`.
-        if !request.logPath.isEmpty {
-            let path = CommandLine.expand(request.logPath, home: Environment.home)
-            unlink(path + ".exit")  // left by a torn-down cluster of the same name
-            unlink(path + ".cancelled")
-            let identity = ProcessIdentity.of(pid) ?? ProcessIdentity(pid: pid, startTime: 0)
-            try? AtomicFile.write(Array(identity.record.utf8), to: path + ".pid")
-        }
+        job?.started(pid: pid, gpuIDs: gpuIDs)
         var started = ByteBuffer()
         started.writeInteger(UInt32(pid))
         try? await stream.send(.started, payload: started)
@@ -69,10 +87,7 @@ enum ProcessSession {
                 case .signaled(let signal): .killed(by: signal)
                 }
             log?.close()
-            if !request.logPath.isEmpty {
-                let path = CommandLine.expand(request.logPath, home: Environment.home) + ".exit"
-                try? AtomicFile.write(Array("\(status.code) \(status.signal)\n".utf8), to: path)
-            }
+            await job?.ended(status)
             if connected.value {
                 try? await stream.send(.eof)
                 try? await stream.send(.exit, payload: status.payload)

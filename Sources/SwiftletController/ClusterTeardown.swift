@@ -1,4 +1,6 @@
 import Foundation
+import SwiftletPOSIX
+import SwiftletProtocol
 
 /// `swiftlet down`: forgets a cluster and removes what it left on this machine.
 public struct ClusterTeardown: Sendable {
@@ -15,9 +17,31 @@ public struct ClusterTeardown: Sendable {
         }
         for node in record.nodes { ConnectionKeeper.stop(home: home, address: node) }
         if record.infra == Infra.local.description {
-            // A local node is only a directory; its agent exits with its last connection.
+            // A local node is a directory with its own daemon: its jobs and the daemon stop first.
+            for node in record.nodes {
+                if case .local(let nodeHome) = node { Self.stopLocalNode(home: nodeHome, cluster: name) }
+            }
             try? FileManager.default.removeItem(atPath: home.localCluster(name))
         }
         try store.remove(name)
+    }
+
+    /// Kills the process trees of the node's unfinished jobs and stops its daemon (each checked
+    /// against its recorded start time, so a reused pid is never hit).
+    static func stopLocalNode(home nodeHome: String, cluster: String) {
+        let jobs = nodeHome + "/.swiftlet/jobs/" + cluster
+        for id in (try? FileManager.default.contentsOfDirectory(atPath: jobs)) ?? [] {
+            guard let record = JobRecord(text: FileSystem.contents(of: "\(jobs)/\(id)/job")), !record.state.isFinal, record.pid > 0 else {
+                continue
+            }
+            if ProcessIdentity(pid: record.pid, startTime: record.pidStartTime).isRunning { kill(-record.pid, SIGKILL) }
+        }
+        // `pid start-time managed binary`, as the daemon writes it.
+        let owner = FileSystem.contents(of: nodeHome + "/.swiftlet/run/daemon.pid").split(separator: " ")
+        if owner.count >= 2, let pid = Int32(owner[0]), let start = UInt64(owner[1]),
+            ProcessIdentity(pid: pid, startTime: start).isRunning
+        {
+            kill(pid, SIGTERM)
+        }
     }
 }

@@ -74,6 +74,8 @@ struct GangRun {
                 case .started(let pid):
                     stdout = LinePrefixer(prefix: rank.prefix(pid))
                     stderr = LinePrefixer(prefix: rank.prefix(pid))
+                case .pending(let reason):
+                    Terminal.err("\(rank.session.name): the job is PENDING, \(reason).\n")
                 case .stdout(let bytes):
                     Terminal.out(bytes.withUnsafeReadableBytes { stdout.feed($0) })
                 case .stderr(let bytes):

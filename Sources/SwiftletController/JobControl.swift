@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import SwiftletPOSIX
 import SwiftletProtocol
 
 /// `swiftlet logs`, `queue` and `cancel`: a job's output read back from each node's log file
@@ -111,45 +112,87 @@ public struct JobControl: Sendable {
         return failed ? ExitCode.failed : ExitCode.succeeded
     }
 
-    /// One job's state, as `swiftlet queue` shows it.
-    public struct JobState: Codable, Sendable, Equatable {
+    /// One job as `swiftlet queue` shows it: its ranks' records from the nodes, merged.
+    public struct JobSummary: Codable, Sendable, Equatable {
         public var id: Int
         public var name: String?
-        /// SUCCEEDED, FAILED, RUNNING, CANCELLED, FAILED_DRIVER, or UNKNOWN (no node has it).
+        /// INIT, PENDING, SETTING_UP, RUNNING, SUCCEEDED, FAILED, FAILED_SETUP, FAILED_DRIVER,
+        /// CANCELLED, or UNKNOWN (no node has it).
         public var state: String
         /// Exit codes in rank order (-1 where a rank has none).
         public var exitCodes: [Int32]
+        /// ISO 8601 UTC; nil when not reached.
+        public var submitted: String?
+        public var started: String?
+        public var ended: String?
+        /// GPUs and CPUs it holds (or waits for) on each node.
+        public var gpus: Int
+        public var cpus: Double
+
+        init(id: Int, name: String?, ranks: [JobRecord?]) {
+            let records = ranks.compactMap { $0 }
+            self.id = id
+            self.name = name ?? records.first.map(\.name).flatMap { $0.isEmpty ? nil : $0 }
+            self.state = JobSummary.state(of: records.map(\.state))
+            self.exitCodes = ranks.map { $0?.exit?.code ?? -1 }
+            func time(_ seconds: Int?) -> String? { seconds.flatMap { $0 > 0 ? UTCTime.iso8601(secondsSinceEpoch: $0) : nil } }
+            self.submitted = time(records.map(\.submitted).filter { $0 > 0 }.min())
+            self.started = time(records.map(\.started).filter { $0 > 0 }.min())
+            self.ended = records.allSatisfy(\.state.isFinal) ? time(records.map(\.ended).max()) : nil
+            self.gpus = Int(records.first?.gpus ?? 0)
+            self.cpus = Double(records.first?.milliCPUs ?? 0) / 1000
+        }
+
+        /// The job's state from its ranks': the first rank to fail decides how it failed.
+        static func state(of ranks: [SwiftletProtocol.JobState]) -> String {
+            guard !ranks.isEmpty else { return "UNKNOWN" }
+            for decisive in [JobState.cancelled, .failedDriver, .failedSetup, .failed] where ranks.contains(decisive) {
+                return decisive.rawValue
+            }
+            for active in [JobState.settingUp, .running, .pending, .initializing] where ranks.contains(active) {
+                return active.rawValue
+            }
+            return JobState.succeeded.rawValue
+        }
     }
 
-    /// The state of every job of the cluster, newest first, read from the nodes' job records.
-    public func queue(cluster name: String) async throws -> [JobState] {
+    /// The cluster's jobs, newest first, from the job stores of its nodes (one request per node).
+    public func queue(cluster name: String) async throws -> [JobSummary] {
         guard let record = try store.load(name) else {
             throw ControllerError("no cluster '\(name)'; see 'swiftlet status'")
         }
-        guard record.lastJobID > 0 else { return [] }
-        return try await withThrowingTaskGroup(of: JobState.self) { group in
-            for jobID in 1...record.lastJobID {
-                group.addTask {
-                    var outcomes: [RankOutcome] = []
-                    for (rank, node) in record.nodes.enumerated() {
-                        outcomes.append(try await inspect(node: node, rank: rank, cluster: name, jobID: jobID))
-                    }
-                    return JobState(
-                        id: jobID,
-                        name: record.jobNames?[String(jobID)],
-                        state: Self.state(of: outcomes),
-                        exitCodes: outcomes.compactMap {
-                            switch $0 {
-                            case .finished(let status): status.code
-                            case .notFound: nil
-                            default: -1
-                            }
-                        }
-                    )
-                }
+        let perNode = try await withThrowingTaskGroup(of: (Int, [UInt32: JobRecord]).self) { group in
+            for (rank, node) in record.nodes.enumerated() {
+                group.addTask { (rank, try await listJobs(node: node, rank: rank, cluster: name)) }
             }
-            return try await group.reduce(into: [JobState]()) { $0.append($1) }.sorted { $0.id > $1.id }
+            return try await group.reduce(into: [Int: [UInt32: JobRecord]]()) { $0[$1.0] = $1.1 }
         }
+        let ids = Set(perNode.values.flatMap(\.keys)).sorted(by: >)
+        return ids.map { id in
+            // Rank r of a job ran on node r: the records come in rank order.
+            let ranks = (0..<record.nodes.count).map { perNode[$0]?[id] }
+            let lastRank = ranks.lastIndex { $0 != nil } ?? 0
+            return JobSummary(id: Int(id), name: record.jobNames?[String(id)], ranks: Array(ranks[...lastRank]))
+        }
+    }
+
+    private func listJobs(node: NodeAddress, rank: Int, cluster: String) async throws -> [UInt32: JobRecord] {
+        let name = JobRunner.nodeName(rank: rank, node: node)
+        let session = try await connector.connect(to: node, name: name)
+        defer { Task { await session.close() } }
+        let stream = try await session.connection.openStream(kind: .jobs, payload: ByteBuffer(string: cluster))
+        var records: [UInt32: JobRecord] = [:]
+        for await frame in stream.inbound {
+            switch frame.kind {
+            case .data:
+                if let job = JobRecord(text: String(buffer: frame.payload)) { records[job.id] = job }
+            case .reset:
+                throw NodeError(node: name, step: "queue", (try? StreamFailure(payload: frame.payload))?.message ?? "failed")
+            default:
+                continue
+            }
+        }
+        return records
     }
 
     static func state(of outcomes: [RankOutcome]) -> String {

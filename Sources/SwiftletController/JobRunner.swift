@@ -29,13 +29,36 @@ public struct JobRunner: Sendable {
         public var forwardStdin: Bool
         /// How many of the cluster's nodes run the job; nil: the task's `num_nodes`.
         public var nodeCount: Int?
+        /// CPUs the run needs on each node, in thousandths: it waits in the node's queue until
+        /// they are free (GPUs come from the task's accelerators).
+        public var milliCPUs: Int
 
-        public init(task: TaskSpec, runSetup: Bool, detach: Bool = false, forwardStdin: Bool = false, nodeCount: Int? = nil) {
+        public init(
+            task: TaskSpec,
+            runSetup: Bool,
+            detach: Bool = false,
+            forwardStdin: Bool = false,
+            nodeCount: Int? = nil,
+            milliCPUs: Int = 0
+        ) {
             self.task = task
             self.runSetup = runSetup
             self.detach = detach
             self.forwardStdin = forwardStdin
             self.nodeCount = nodeCount
+            self.milliCPUs = milliCPUs
+        }
+
+        func ticket(id: Int, cluster: String, rank: Int, step: JobTicket.Step) -> JobTicket {
+            JobTicket(
+                id: UInt32(id),
+                cluster: cluster,
+                name: task.name ?? "",
+                rank: UInt32(rank),
+                step: step,
+                gpus: UInt32(task.resources.gpusPerNode),
+                milliCPUs: UInt32(milliCPUs)
+            )
         }
     }
 
@@ -123,7 +146,8 @@ public struct JobRunner: Sendable {
                         workingDirectory: "~/sky_workdir",
                         environment: environment.setup(rank: rank, task: job.task),
                         sourceBashrc: true,
-                        logPath: Self.logDirectory(cluster: environment.cluster, job: jobID) + "/setup.log"
+                        logPath: Self.logDirectory(cluster: environment.cluster, job: jobID) + "/setup.log",
+                        job: job.ticket(id: jobID, cluster: environment.cluster, rank: rank, step: .setup)
                     ),
                     prefix: Prefixes.setup(ip: sessions.count > 1 ? session.address.ip : nil)
                 )
@@ -147,7 +171,8 @@ public struct JobRunner: Sendable {
                     environment: environment.run(rank: rank, task: job.task),
                     sourceBashrc: true,
                     survivesDisconnect: true,
-                    logPath: Self.logDirectory(cluster: environment.cluster, job: jobID) + "/run.log"
+                    logPath: Self.logDirectory(cluster: environment.cluster, job: jobID) + "/run.log",
+                    job: job.ticket(id: jobID, cluster: environment.cluster, rank: rank, step: .run)
                 ),
                 prefix: Prefixes.run(task: job.task.name, rank: rank, ip: session.address.ip, multiNode: sessions.count > 1),
                 forwardStdin: job.forwardStdin && rank == 0
@@ -186,7 +211,10 @@ public struct JobRunner: Sendable {
             for rank in ranks {
                 group.addTask {
                     do {
-                        _ = try await RemoteProcess.start(rank.request, on: rank.session).waitForStart()
+                        let start = try await RemoteProcess.start(rank.request, on: rank.session).waitForStart()
+                        if case .pending(let reason) = start {
+                            notice("\(rank.session.name): the job is PENDING, \(reason).")
+                        }
                     } catch let failure as StreamFailure {
                         throw NodeError(node: rank.session.name, step: "run", failure.message)
                     }

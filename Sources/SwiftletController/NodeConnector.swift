@@ -142,7 +142,9 @@ public struct NodeConnector: Sendable {
                     timing: timing
                 )
             }
-            guard connection.peer.buildID == binary.sha256 else {
+            // A daemon systemd runs on the node may be another build; the agreed protocol version
+            // bridges the two. An agent this controller started must be the one it uploaded.
+            guard connection.peer.buildID == binary.sha256 || connection.peer.capabilities.contains("managed-daemon") else {
                 connection.close()
                 throw NodeError(
                     node: name,

@@ -12,6 +12,8 @@ public struct RemoteProcess: Sendable {
     /// What arrives from the process.
     public enum Event: Sendable {
         case started(pid: Int)
+        /// The job waits in the node's queue (the reason, as the node gives it).
+        case pending(String)
         case stdout(ByteBuffer)
         case stderr(ByteBuffer)
     }
@@ -46,6 +48,8 @@ public struct RemoteProcess: Sendable {
             case .started:
                 let pid = frame.payload.getInteger(at: frame.payload.readerIndex, as: UInt32.self) ?? 0
                 await handle(.started(pid: Int(pid)))
+            case .pending:
+                await handle(.pending(String(buffer: frame.payload)))
             case .data:
                 await handle(.stdout(frame.payload))
             case .stderr:
@@ -61,12 +65,20 @@ public struct RemoteProcess: Sendable {
         throw await stream.connectionFailure() ?? ProtocolError(.connectionClosed, "the stream ended without an exit status")
     }
 
-    /// Waits for the agent to report the process started; returns its pid on the node.
-    public func waitForStart() async throws -> Int {
+    /// How a job's process began on the node.
+    public enum Start: Sendable, Equatable {
+        case started(pid: Int)
+        /// It waits in the node's queue.
+        case pending(String)
+    }
+
+    /// Waits for the agent to report the process started, or queued.
+    public func waitForStart() async throws -> Start {
         for await frame in stream.inbound {
             if frame.kind == .started {
-                return Int(frame.payload.getInteger(at: frame.payload.readerIndex, as: UInt32.self) ?? 0)
+                return .started(pid: Int(frame.payload.getInteger(at: frame.payload.readerIndex, as: UInt32.self) ?? 0))
             }
+            if frame.kind == .pending { return .pending(String(buffer: frame.payload)) }
             if frame.kind == .reset { throw try StreamFailure(payload: frame.payload) }
         }
         throw await stream.connectionFailure() ?? ProtocolError(.connectionClosed, "the stream ended before the process started")

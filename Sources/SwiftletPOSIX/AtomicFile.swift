@@ -5,8 +5,11 @@
 /// Replaces a file's contents all at once: readers see the old file or the new one, never a
 /// half-written one, even if the writer dies midway.
 public enum AtomicFile {
-    public static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o600) throws(SystemError) {
-        let temporary = path + ".tmp-\(getpid())"
+    /// Writes `bytes` to `path` through a temporary file and a rename. With `durable`, the data
+    /// and the rename reach the disk (fsync of the file, then of its directory) before it returns,
+    /// so a crash or power loss right after leaves the new contents, not an empty file.
+    public static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o600, durable: Bool = false) throws(SystemError) {
+        let temporary = path + ".tmp-\(getpid())-\(counter.next())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard fd >= 0 else { throw SystemError(errno: errno, "cannot create \(temporary)") }
         var offset = 0
@@ -21,11 +24,36 @@ public enum AtomicFile {
             }
             offset += written
         }
+        if durable && fsync(fd) != 0 {
+            let code = errno
+            close(fd)
+            unlink(temporary)
+            throw SystemError(errno: code, "cannot sync \(temporary)")
+        }
         close(fd)
         guard rename(temporary, path) == 0 else {
             let code = errno
             unlink(temporary)
             throw SystemError(errno: code, "cannot replace \(path)")
+        }
+        if durable {
+            let directory = open(FileSystem.parent(of: path), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            if directory >= 0 {
+                fsync(directory)
+                close(directory)
+            }
+        }
+    }
+
+    private static let counter = Counter()
+
+    private final class Counter: @unchecked Sendable {
+        private let lock = Lock()
+        private var value = 0
+        func next() -> Int {
+            lock.withLock {
+                value += 1; return value
+            }
         }
     }
 }
@@ -34,6 +62,9 @@ public enum AtomicFile {
 /// set up, a noticeable share of a warm command).
 public enum UTCTime {
     /// `2026-11-22T18:06:41Z`.
+    /// Seconds since the epoch.
+    public static var now: Int { Int(time(nil)) }
+
     public static func iso8601(secondsSinceEpoch: Int) -> String {
         let parts = components(secondsSinceEpoch)
         return

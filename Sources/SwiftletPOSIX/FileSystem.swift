@@ -24,4 +24,34 @@ public enum FileSystem {
         if slash == path.startIndex { return "/" }
         return String(path[..<slash])
     }
+
+    /// The names in directory `path` (without `.` and `..`); empty when it cannot be read.
+    public static func entries(of path: String) -> [String] {
+        guard let directory = opendir(path) else { return [] }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: &entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// A small file's contents as text ("" when it cannot be read).
+    public static func contents(of path: String, limit: Int = 64 * 1024) -> String {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return "" }
+        defer { close(fd) }
+        var bytes = [UInt8](repeating: 0, count: limit)
+        var total = 0
+        while total < limit {
+            let count = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + total, limit - total) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { break }
+            total += count
+        }
+        return String(decoding: bytes[0..<total], as: UTF8.self)
+    }
 }

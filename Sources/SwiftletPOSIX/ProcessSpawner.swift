@@ -102,6 +102,36 @@ public enum ProcessSpawner {
         return Pipes(stdin: stdinPipe[1], stdout: stdoutPipe[0], stderr: stderrPipe[0], pid: pid)
     }
 
+    /// Starts a background process in its own session with stdin from `/dev/null` and stdout
+    /// and stderr appended to `logFile`; nobody waits for it (it outlives its parent).
+    public static func spawnDetached(_ arguments: [String], environment: [String: String], logFile: String) throws(SystemError) -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, logFile, O_WRONLY | O_CREAT | O_APPEND, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        _ = gnuAddCloseFrom(&actions, 3)
+        _ = gnuAddChdir(&actions, "/")
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var emptyMask = sigset_t()
+        sigemptyset(&emptyMask)
+        posix_spawnattr_setsigmask(&attributes, &emptyMask)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | 0x80))  // 0x80: POSIX_SPAWN_SETSID
+        let argv = arguments.map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            for pointer in argv { free(pointer) }
+            for pointer in envp { free(pointer) }
+        }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, envp)
+        guard result == 0 else { throw SystemError(errno: result, "cannot start \(arguments[0])") }
+        return pid
+    }
+
     /// Sends `signal` to the whole process group led by `pid`.
     public static func signalGroup(_ pid: pid_t, _ signal: Int32) {
         if kill(-pid, signal) != 0 {

@@ -161,7 +161,7 @@ public struct ConnectionStateMachine: Sendable {
             return .reply(Frame(kind: .pong, payload: frame.payload))
         case .pong:
             return .none
-        case .exec, .sync, .follow, .cancel:
+        case let kind where kind.opensStream:
             guard frame.stream != .control else { throw ProtocolError(.unexpectedFrame, "\(frame.kind) on stream 0") }
             guard streams[frame.stream] == nil else {
                 throw ProtocolError(.unexpectedFrame, "\(frame.kind) on \(frame.stream), which is already open")
@@ -184,7 +184,7 @@ public struct ConnectionStateMachine: Sendable {
             guard streams[frame.stream] != nil else { return .none }
             streams[frame.stream] = nil
             return .deliver(frame)
-        case .started, .eof, .signal:
+        case .started, .pending, .eof, .signal:
             guard streams[frame.stream] != nil else { return .none }
             return .deliver(frame)
         default:

@@ -4,9 +4,10 @@ import NIOCore
 ///
 /// ```
 /// +---------+-------------------+---------------------+----------+-----------+
-/// | command | working directory | env: u32 n + n pairs | flags u8 | log path  |
+/// | command | working directory | env: u32 n + n pairs | flags u8 | log path  | ...
 /// | string  | string            | of (key, value)      |          | string    |
 /// +---------+-------------------+---------------------+----------+-----------+
+///   ... | has ticket u8 | ``JobTicket`` (when 1) |
 /// ```
 /// flags: bit 0 = source `~/.bashrc` first, bit 1 = keep running when the connection drops.
 /// An empty working directory means the home directory; an empty log path means no log file.
@@ -18,6 +19,8 @@ public struct ExecRequest: Hashable, Sendable {
     public var survivesDisconnect: Bool
     /// Where the agent also writes the process's output, relative to the node's home.
     public var logPath: String
+    /// Set when the process is a step of a job: the node records it and queues its run.
+    public var job: JobTicket?
 
     public init(
         command: String,
@@ -25,7 +28,8 @@ public struct ExecRequest: Hashable, Sendable {
         environment: [String: String] = [:],
         sourceBashrc: Bool = false,
         survivesDisconnect: Bool = false,
-        logPath: String = ""
+        logPath: String = "",
+        job: JobTicket? = nil
     ) {
         self.command = command
         self.workingDirectory = workingDirectory
@@ -33,6 +37,7 @@ public struct ExecRequest: Hashable, Sendable {
         self.sourceBashrc = sourceBashrc
         self.survivesDisconnect = survivesDisconnect
         self.logPath = logPath
+        self.job = job
     }
 }
 
@@ -47,6 +52,7 @@ extension ExecRequest: WireMessage {
         self.sourceBashrc = flags & 1 != 0
         self.survivesDisconnect = flags & 2 != 0
         self.logPath = try reader.string()
+        self.job = try reader.integer(UInt8.self) == 0 ? nil : try JobTicket(reading: &reader)
         try reader.finish()
     }
 
@@ -56,5 +62,7 @@ extension ExecRequest: WireMessage {
         buffer.writeWirePairs(environment.sorted { $0.key < $1.key })
         buffer.writeInteger(UInt8((sourceBashrc ? 1 : 0) | (survivesDisconnect ? 2 : 0)))
         buffer.writeWireString(logPath)
+        buffer.writeInteger(UInt8(job == nil ? 0 : 1))
+        job?.write(to: &buffer)
     }
 }

@@ -76,6 +76,21 @@ public struct FrameKind: Hashable, Sendable, CustomStringConvertible {
     public static let follow = FrameKind(rawValue: 0x1A)
     /// Opens a stream that cancels a job on the node: ``FollowRequest`` naming its log.
     public static let cancel = FrameKind(rawValue: 0x1B)
+    /// On an exec stream of a job: the job waits in the node's queue for GPUs or CPUs (a
+    /// message saying for what). ``started`` follows when it runs.
+    public static let pending = FrameKind(rawValue: 0x1C)
+    /// Opens a stream that lists the node's job records of one cluster: payload the cluster's
+    /// name (empty: every cluster). The agent answers with one ``data`` frame per
+    /// ``JobRecord`` (its text form), then ``exit``.
+    public static let jobs = FrameKind(rawValue: 0x1D)
+    /// Opens a stream asking for the node runtime's state: one ``data`` frame with a
+    /// ``NodeState`` (its text form), then ``exit``.
+    public static let nodeState = FrameKind(rawValue: 0x1E)
+
+    /// Whether a frame of this kind opens a new stream (a request the peer serves).
+    public var opensStream: Bool {
+        [.exec, .sync, .follow, .cancel, .jobs, .nodeState].contains(self)
+    }
 
     public var description: String {
         switch self {
@@ -95,6 +110,9 @@ public struct FrameKind: Hashable, Sendable, CustomStringConvertible {
         case .sync: "sync"
         case .follow: "follow"
         case .cancel: "cancel"
+        case .pending: "pending"
+        case .jobs: "jobs"
+        case .nodeState: "nodeState"
         default: "kind(0x\(String(rawValue, radix: 16)))"
         }
     }

@@ -160,7 +160,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         case .reply(let frame):
             write(frame)
         case .deliver(let frame):
-            if [.exec, .sync, .follow, .cancel].contains(frame.kind) {
+            if frame.kind.opensStream {
                 let (stream, continuation) = AsyncStream.makeStream(of: Frame.self)
                 inbound[frame.stream] = continuation
                 acceptedStreams.yield((frame, stream))

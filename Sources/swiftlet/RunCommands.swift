@@ -24,7 +24,13 @@ struct Launch: AsyncParsableCommand {
             let name = cluster ?? "swiftlet-" + String(UUID().uuidString.prefix(4)).lowercased()
             let runner = try CommandEnvironment.runner()
             CommandEnvironment.detachOnInterrupt()
-            let job = JobRunner.Job(task: spec, runSetup: true, detach: options.detach, nodeCount: options.numNodes)
+            let job = JobRunner.Job(
+                task: spec,
+                runSetup: true,
+                detach: options.detach,
+                nodeCount: options.numNodes,
+                milliCPUs: options.milliCPUs
+            )
             return try await runner.launch(job, cluster: name, infra: infra)
         }
         throw ExitCode(code)
@@ -58,7 +64,14 @@ struct Exec: AsyncParsableCommand {
             CommandEnvironment.detachOnInterrupt()
             // A task runs on its num_nodes; a bare command on every node of the cluster.
             let nodeCount = options.numNodes ?? (isTask ? spec.numNodes : nil)
-            let job = JobRunner.Job(task: spec, runSetup: false, detach: options.detach, forwardStdin: forwardStdin, nodeCount: nodeCount)
+            let job = JobRunner.Job(
+                task: spec,
+                runSetup: false,
+                detach: options.detach,
+                forwardStdin: forwardStdin,
+                nodeCount: nodeCount,
+                milliCPUs: options.milliCPUs
+            )
             return try await runner.exec(job, cluster: cluster)
         }
         throw ExitCode(code)

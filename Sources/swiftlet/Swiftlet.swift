@@ -27,6 +27,15 @@ struct TaskOptions: ParsableArguments {
     @Option(help: "How many nodes run the job (launch: the cluster's size; default: the task's num_nodes).")
     var numNodes: Int?
 
+    @Option(help: "CPUs the job needs on each node; it waits in the node's queue until they are free.")
+    var cpus: Double?
+
+    var milliCPUs: Int { Int(((cpus ?? 0) * 1000).rounded()) }
+
+    func validate() throws {
+        if let cpus, !(cpus >= 0 && cpus <= 100_000) { throw ValidationError("--cpus expects a number of CPUs, got \(cpus)") }
+    }
+
     func overrides(_ values: [String], flag: String) throws -> [String: String] {
         var result: [String: String] = [:]
         for value in values {

@@ -107,23 +107,35 @@ import Testing
         #expect(await ChildReaper.shared.termination(of: agent) == .exited(0))
     }
 
-    @Test func theRealAgentRejectsFramesBeforeTheHello() async throws {
+    /// Served by the daemon (through the relay) or, where no daemon can run, in the agent itself.
+    @Test(arguments: [false, true])
+    func theRealAgentRejectsFramesBeforeTheHello(withoutDaemon: Bool) async throws {
         let peer = RawPeer()
-        let agent = try ProcessSpawner.spawnAgent(TestSupport.agentPath, input: peer.theirInput, output: peer.theirOutput)
+        let agent = try ProcessSpawner.spawnAgent(
+            TestSupport.agentPath,
+            input: peer.theirInput,
+            output: peer.theirOutput,
+            environment: withoutDaemon ? ["SWIFTLET_AGENT_NO_DAEMON": "1"] : [:]
+        )
         peer.send(Preamble.bytes)
         peer.send(Frame(kind: .exec, stream: StreamID(1), payload: ExecRequest(command: "touch /tmp/should-not-run").payload))
         let frames = await peer.readFramesUntilClosed()
         let goAway = try #require(frames.first { $0.kind == .goAway })
         #expect(try ProtocolError(payload: goAway.payload).code == .unexpectedFrame)
-        // 76 (EX_PROTOCOL): the handshake failed; nothing ran.
-        #expect(await ChildReaper.shared.termination(of: agent) == .exited(76))
+        // 76 (EX_PROTOCOL): the handshake failed; nothing ran. A relay just ends with its connection.
+        #expect(await ChildReaper.shared.termination(of: agent) == .exited(withoutDaemon ? 76 : 0))
         #expect(!FileManager.default.fileExists(atPath: "/tmp/should-not-run"))
     }
 }
 
 extension ProcessSpawner {
-    /// Starts `swiftlet-agent serve --stdio` on the given descriptors (closed here afterwards).
-    static func spawnAgent(_ path: String, input: Int32, output: Int32) throws -> pid_t {
+    /// Starts `swiftlet-agent serve --stdio` on the given descriptors (closed here afterwards),
+    /// with a home of its own (where its daemon lives) and `environment` added.
+    static func spawnAgent(_ path: String, input: Int32, output: Int32, environment: [String: String] = [:]) throws -> pid_t {
+        let home = try TestSupport.makeHome().path
+        let variables = ProcessInfo.processInfo.environment.merging(environment.merging(["HOME": home]) { $1 }) { $1 }
+        let envp = variables.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for pointer in envp { free(pointer) } }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -132,7 +144,7 @@ extension ProcessSpawner {
         var pid: pid_t = 0
         let argv = [strdup(path), strdup("serve"), strdup("--stdio"), nil]
         defer { for pointer in argv { free(pointer) } }
-        let result = posix_spawn(&pid, path, &actions, nil, argv, environ)
+        let result = posix_spawn(&pid, path, &actions, nil, argv, envp)
         close(input)
         close(output)
         guard result == 0 else { throw SystemError(errno: result, "cannot start \(path)") }

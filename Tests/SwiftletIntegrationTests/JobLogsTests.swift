@@ -118,14 +118,14 @@ import Testing
         _ = try await cli.swiftlet(["cancel", "q", "4"], home: home)
         let queue = try await cli.swiftlet(["queue", "q", "--json"], home: home)
         #expect(queue.code == 0, "\(queue.stderr)")
-        let jobs = try JSONDecoder().decode([JobControl.JobState].self, from: Data(queue.stdout.utf8))
+        let jobs = try JSONDecoder().decode([JobControl.JobSummary].self, from: Data(queue.stdout.utf8))
         #expect(jobs.map(\.id) == [4, 3, 2, 1])
         #expect(jobs.map(\.state) == ["CANCELLED", "RUNNING", "FAILED", "SUCCEEDED"])
         #expect(jobs.last?.name == "first")
         #expect(jobs[2].exitCodes == [2])
         _ = try await cli.swiftlet(["cancel", "q", "--all"], home: home)
         let after = try await cli.swiftlet(["queue", "q", "--json"], home: home)
-        #expect(try JSONDecoder().decode([JobControl.JobState].self, from: Data(after.stdout.utf8))[1].state == "CANCELLED")
+        #expect(try JSONDecoder().decode([JobControl.JobSummary].self, from: Data(after.stdout.utf8))[1].state == "CANCELLED")
         _ = try await cli.swiftlet(["down", "q"], home: home)
     }
 
@@ -210,7 +210,7 @@ import Testing
         for _ in 0..<100 where state != "FAILED_DRIVER" {
             try await Task.sleep(for: .milliseconds(100))
             let queue = try await cli.swiftlet(["queue", "orphan", "--json"], home: home)
-            state = (try? JSONDecoder().decode([JobControl.JobState].self, from: Data(queue.stdout.utf8)))?.first?.state ?? ""
+            state = (try? JSONDecoder().decode([JobControl.JobSummary].self, from: Data(queue.stdout.utf8)))?.first?.state ?? ""
         }
         #expect(state == "FAILED_DRIVER")
         let logs = try await cli.swiftlet(["logs", "orphan"], home: home)

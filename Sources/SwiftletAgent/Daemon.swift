@@ -1,0 +1,137 @@
+import Dispatch
+import SwiftletPOSIX
+import SwiftletProtocol
+import SwiftletTransport
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `swiftlet-agent daemon`: the node's long-lived runtime. It owns the jobs' processes, so a job
+/// outlives the connection that started it; each `serve --stdio` relays one controller
+/// connection to it over `~/.swiftlet/run/daemon.sock`.
+///
+/// One daemon per node user (an exclusive lock). It retires after `idle` with no connection and
+/// no job (the next relay starts it again in about a millisecond), except under systemd. Under
+/// systemd it speaks sd_notify: READY once listening, STATUS, and WATCHDOG at half the
+/// service's `WatchdogSec=`.
+enum Daemon {
+    struct Options {
+        /// Nil: never retire when idle.
+        var idle: Duration? = .seconds(600)
+    }
+
+    static func run(_ options: Options) async -> Int32 {
+        let paths = RuntimePaths()
+        let notifier = SystemdNotifier.fromEnvironment()
+        let lock: FileLock
+        let listener: Int32
+        do {
+            try paths.prepare()
+            guard let held = try FileLock(path: paths.lock) else {
+                writeError("swiftlet-agent daemon: another daemon already runs for this user (\(paths.directory))")
+                return 0
+            }
+            lock = held
+            let address = try paths.socketAddress()
+            listener = try UnixSocket.listen(path: address.path)
+            if let fd = address.directoryFD { close(fd) }
+            let me = ProcessIdentity.of(getpid()) ?? ProcessIdentity(pid: getpid(), startTime: 0)
+            let owner = RuntimePaths.Owner(process: me, managed: notifier != nil, binary: RuntimePaths.binaryIdentity())
+            try AtomicFile.write(Array(owner.record.utf8), to: paths.pidFile)
+        } catch {
+            writeError("swiftlet-agent daemon: \(error)")
+            notifier?.send("STATUS=failed to start: \(error)")
+            return 71
+        }
+        let hello: Hello
+        do {
+            hello = try AgentBuild.hello(managed: notifier != nil)
+        } catch {
+            writeError("swiftlet-agent daemon: \(error)")
+            return 70
+        }
+        let runtime = NodeRuntime.shared
+        await runtime.configure(mode: "daemon", underSystemd: notifier != nil)
+        await recoverJobs(runtime)
+        let lifecycle = Lifecycle(paths: paths, listener: listener, lock: lock, notifier: notifier)
+        lifecycle.installSignalHandlers()
+        notifier?.send("READY=1\nSTATUS=listening on \(paths.socket)")
+        writeError("swiftlet-agent daemon: pid \(getpid()) listening on \(paths.socket)")
+
+        if let notifier {
+            Task { await keepNotifying(notifier, runtime: runtime) }
+        }
+        let idle = notifier == nil ? options.idle : nil
+        Task {
+            while true {
+                try? await Task.sleep(for: .seconds(1))
+                let retiring = lifecycle.isRetiring
+                if retiring || idle != nil, await runtime.isIdle(for: retiring ? .zero : idle!) {
+                    lifecycle.stop(reason: retiring ? "retired" : "idle")
+                }
+            }
+        }
+        for await fd in acceptLoop(listener) {
+            Task {
+                guard let connection = try? await PeerConnection.establish(input: fd, output: dup(fd), hello: hello) else { return }
+                await AgentServer.serve(connection)
+            }
+        }
+        // The listener was closed (retired): serve what runs until it ends.
+        while true { try? await Task.sleep(for: .seconds(3600)) }
+    }
+
+    /// Jobs the store says run: the ones whose process lives on are watched until it ends; the
+    /// others (their daemon died with them, or they were still waiting) are FAILED_DRIVER.
+    static func recoverJobs(_ runtime: NodeRuntime) async {
+        let store = runtime.store
+        for record in store.records(cluster: nil) where !record.state.isFinal {
+            let directory = JobStore.directory(cluster: record.cluster, id: record.id)
+            let process = ProcessIdentity(pid: record.pid, startTime: record.pidStartTime)
+            guard record.state != .pending, record.pid > 0, process.isRunning else {
+                store.update(directory: directory) { $0.moved(to: .failedDriver, at: UTCTime.now) }
+                continue
+            }
+            let key = NodeRuntime.key(cluster: record.cluster, id: record.id)
+            if record.state == .running {
+                await runtime.adopt(key, ResourceQueue.Allocation(gpuIDs: record.gpuIDs, milliCPUs: Int(record.milliCPUs)))
+            }
+            await runtime.jobBegan()
+            Task {
+                while process.isRunning { try? await Task.sleep(for: .seconds(1)) }
+                // Its own daemon, if it still runs (retiring), records the end just after.
+                try? await Task.sleep(for: LogFollower.driverGrace)
+                store.update(directory: directory) { $0.moved(to: .failedDriver, at: UTCTime.now) }
+                await runtime.release(key)
+                await runtime.jobEnded()
+            }
+        }
+    }
+
+    private static func keepNotifying(_ notifier: SystemdNotifier, runtime: NodeRuntime) async {
+        let interval = notifier.watchdogInterval ?? .seconds(5)
+        var lastStatus = ""
+        while true {
+            let state = await runtime.state(build: "")
+            let status = "STATUS=\(state.running) running, \(state.pending) pending, \(await runtime.connections) connections"
+            var message = notifier.watchdogInterval == nil ? "" : "WATCHDOG=1"
+            if status != lastStatus {
+                message += (message.isEmpty ? "" : "\n") + status
+                lastStatus = status
+            }
+            if !message.isEmpty { notifier.send(message) }
+            try? await Task.sleep(for: min(interval, .seconds(5)))
+        }
+    }
+
+    /// Accepted connections, from a thread that may block in `accept`.
+    private static func acceptLoop(_ listener: Int32) -> AsyncStream<Int32> {
+        let (stream, continuation) = AsyncStream.makeStream(of: Int32.self)
+        DispatchQueue.global().async {
+            while let fd = try? UnixSocket.accept(listener) { continuation.yield(fd) }
+            continuation.finish()
+        }
+        return stream
+    }
+}

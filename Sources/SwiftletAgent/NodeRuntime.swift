@@ -1,0 +1,129 @@
+import SwiftletPOSIX
+import SwiftletProtocol
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// What the agent process that owns the node's jobs (the daemon, or a lone `serve --stdio`
+/// where no daemon can start) holds while it runs: the job store, the queue of jobs waiting for
+/// GPUs or CPUs, and how busy it is (the daemon retires when idle).
+actor NodeRuntime {
+    static let shared = NodeRuntime()
+
+    nonisolated let store = JobStore()
+    nonisolated let startedAt = UTCTime.now
+    var mode = "connection"
+    var underSystemd = false
+    private var queue: ResourceQueue
+    private var waiters: [String: CheckedContinuation<ResourceQueue.Allocation?, Never>] = [:]
+    /// Admissions that came before their job began to wait.
+    private var admitted: [String: ResourceQueue.Allocation] = [:]
+    private var withdrawn: Set<String> = []
+    private(set) var connections = 0
+    private(set) var connectionsServed = 0
+    private(set) var liveJobs = 0
+    private(set) var lastActivity = ContinuousClock.now
+
+    init() {
+        queue = ResourceQueue(gpuCount: Self.gpuCount(), milliCPUCapacity: Self.milliCPUCapacity())
+    }
+
+    /// The node's GPUs: `/dev/nvidia0`, `/dev/nvidia1`, ... (`SWIFTLET_NODE_GPUS` overrides, for
+    /// nodes whose devices the agent cannot see).
+    static func gpuCount() -> Int {
+        if let override = Environment.get("SWIFTLET_NODE_GPUS").flatMap({ Int($0) }) { return max(override, 0) }
+        return FileSystem.entries(of: "/dev").filter { name in
+            name.hasPrefix("nvidia") && !name.dropFirst(6).isEmpty && name.dropFirst(6).allSatisfy(\.isNumber)
+        }.count
+    }
+
+    /// The node's CPUs in thousandths (`SWIFTLET_NODE_CPUS` overrides).
+    static func milliCPUCapacity() -> Int {
+        if let override = Environment.get("SWIFTLET_NODE_CPUS").flatMap({ Double($0) }) { return Int(override * 1000) }
+        return max(sysconf(Int32(_SC_NPROCESSORS_ONLN)), 1) * 1000
+    }
+
+    func configure(mode: String, underSystemd: Bool) {
+        self.mode = mode
+        self.underSystemd = underSystemd
+    }
+
+    // MARK: Activity
+
+    func connectionOpened() {
+        connections += 1
+        connectionsServed += 1
+        touch()
+    }
+    func connectionClosed() { connections -= 1; touch() }
+    func jobBegan() { liveJobs += 1; touch() }
+    func jobEnded() { liveJobs -= 1; touch() }
+    private func touch() { lastActivity = .now }
+
+    /// Whether nothing has happened for `period`: no connection, no job.
+    func isIdle(for period: Duration) -> Bool {
+        connections == 0 && liveJobs == 0 && lastActivity.duration(to: .now) >= period
+    }
+
+    // MARK: The queue
+
+    func submit(_ key: String, _ demand: ResourceQueue.Demand) -> ResourceQueue.Admission {
+        queue.submit(key, demand)
+    }
+
+    /// Waits until job `key`, which ``submit(_:_:)`` told to wait, may start; nil when it was
+    /// withdrawn (cancelled) first.
+    func waitForTurn(_ key: String) async -> ResourceQueue.Allocation? {
+        if let allocation = admitted.removeValue(forKey: key) { return allocation }
+        if withdrawn.remove(key) != nil { return nil }
+        return await withCheckedContinuation { waiters[key] = $0 }
+    }
+
+    /// Job `key` ended (or will not run): its resources go to the jobs waiting behind it.
+    func release(_ key: String) {
+        for (next, allocation) in queue.release(key) {
+            if let waiter = waiters.removeValue(forKey: next) {
+                waiter.resume(returning: allocation)
+            } else {
+                admitted[next] = allocation
+            }
+        }
+    }
+
+    /// Takes a waiting job out of the queue (it was cancelled).
+    func withdraw(_ key: String) {
+        guard queue.waiting.contains(where: { $0.key == key }) else { return }
+        if let waiter = waiters.removeValue(forKey: key) {
+            waiter.resume(returning: nil)
+        } else {
+            withdrawn.insert(key)
+        }
+        release(key)
+    }
+
+    /// A job found running when this runtime started (its daemon died or retired).
+    func adopt(_ key: String, _ allocation: ResourceQueue.Allocation) {
+        queue.adopt(key, allocation)
+    }
+
+    func state(build: String) -> NodeState {
+        NodeState(
+            mode: mode,
+            pid: getpid(),
+            build: build,
+            since: startedAt,
+            gpus: queue.gpuCount,
+            freeGPUs: queue.freeGPUs.count,
+            milliCPUs: queue.milliCPUCapacity,
+            freeMilliCPUs: queue.freeMilliCPUs,
+            running: queue.running.count,
+            pending: queue.waiting.count,
+            connections: connections,
+            connectionsServed: connectionsServed,
+            underSystemd: underSystemd
+        )
+    }
+
+    static func key(cluster: String, id: UInt32) -> String { "\(cluster)/\(id)" }
+}

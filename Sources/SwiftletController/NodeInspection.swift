@@ -1,0 +1,91 @@
+import Foundation
+import NIOCore
+import SwiftletPOSIX
+import SwiftletProtocol
+
+/// `swiftlet status CLUSTER`: what each node's agent runtime says of itself.
+public struct NodeInspection: Sendable {
+    public struct Node: Codable, Sendable {
+        public var name: String
+        public var ip: String
+        /// Nil when the node could not be asked; `error` says why.
+        public var mode: String?
+        public var pid: Int32?
+        public var build: String?
+        public var since: String?
+        public var gpus: Int?
+        public var freeGPUs: Int?
+        public var cpus: Double?
+        public var freeCPUs: Double?
+        public var running: Int?
+        public var pending: Int?
+        public var connections: Int?
+        public var connectionsServed: Int?
+        public var systemd: Bool?
+        public var error: String?
+
+        init(name: String, ip: String, state: NodeState) {
+            self.name = name
+            self.ip = ip
+            mode = state.mode
+            pid = state.pid
+            build = String(state.build.prefix(12))
+            since = UTCTime.iso8601(secondsSinceEpoch: state.since)
+            gpus = state.gpus
+            freeGPUs = state.freeGPUs
+            cpus = Double(state.milliCPUs) / 1000
+            freeCPUs = Double(state.freeMilliCPUs) / 1000
+            running = state.running
+            pending = state.pending
+            connections = state.connections
+            connectionsServed = state.connectionsServed
+            systemd = state.underSystemd
+        }
+
+        init(name: String, ip: String, error: String) {
+            self.name = name
+            self.ip = ip
+            self.error = error
+        }
+    }
+
+    public let connector: NodeConnector
+
+    public init(connector: NodeConnector) {
+        self.connector = connector
+    }
+
+    /// Every node of the cluster, in rank order; a node that cannot be reached says so.
+    public func nodes(of cluster: ClusterRecord) async -> [Node] {
+        await withTaskGroup(of: (Int, Node).self) { group in
+            for (rank, address) in cluster.nodes.enumerated() {
+                group.addTask {
+                    let name = JobRunner.nodeName(rank: rank, node: address)
+                    do {
+                        return (rank, Node(name: name, ip: address.ip, state: try await state(of: address, name: name)))
+                    } catch {
+                        return (rank, Node(name: name, ip: address.ip, error: "\(error)"))
+                    }
+                }
+            }
+            return await group.reduce(into: [(Int, Node)]()) { $0.append($1) }.sorted { $0.0 < $1.0 }.map(\.1)
+        }
+    }
+
+    private func state(of address: NodeAddress, name: String) async throws -> NodeState {
+        let session = try await connector.connect(to: address, name: name)
+        var state: NodeState?
+        do {
+            let stream = try await session.connection.openStream(kind: .nodeState, payload: ByteBuffer())
+            for await frame in stream.inbound where frame.kind == .data {
+                state = NodeState(text: String(buffer: frame.payload))
+            }
+        } catch {
+            await session.close()
+            throw error
+        }
+        await session.close()
+        guard let state else { throw NodeError(node: name, step: "status", "the agent did not say how it is") }
+        return state
+    }
+}

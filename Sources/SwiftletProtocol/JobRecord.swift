@@ -1,0 +1,91 @@
+/// One job's entry in a node's job store: what the node knows of its rank of the job. Stored
+/// (and sent to the controller) as `key=value` lines, readable with `cat` on the node.
+public struct JobRecord: Hashable, Sendable {
+    public var id: UInt32
+    public var cluster: String
+    public var name: String
+    public var rank: UInt32
+    public var state: JobState
+    /// Seconds since the epoch; 0 while not yet reached.
+    public var submitted: Int
+    public var started: Int = 0
+    public var ended: Int = 0
+    public var gpus: UInt32 = 0
+    public var milliCPUs: UInt32 = 0
+    /// The GPU indices given to the job (its `CUDA_VISIBLE_DEVICES`).
+    public var gpuIDs: [Int] = []
+    /// The process of the current step, with its start time against pid reuse.
+    public var pid: Int32 = 0
+    public var pidStartTime: UInt64 = 0
+    /// How the run (or a failed setup) ended; nil while it has not.
+    public var exit: ExitStatus?
+    /// The run's log, relative to the node's home.
+    public var logPath: String
+
+    public init(ticket: JobTicket, submitted: Int, logPath: String) {
+        self.id = ticket.id
+        self.cluster = ticket.cluster
+        self.name = ticket.name
+        self.rank = ticket.rank
+        self.state = .initializing
+        self.submitted = submitted
+        self.gpus = ticket.gpus
+        self.milliCPUs = ticket.milliCPUs
+        self.logPath = logPath
+    }
+
+    /// The record with `state`, when the move is allowed (see ``JobState/allows(_:)``).
+    public func moved(to next: JobState, at time: Int) -> JobRecord? {
+        guard state.allows(next) else { return nil }
+        var record = self
+        record.state = next
+        if next == .running || next == .settingUp, record.started == 0 { record.started = time }
+        if next.isFinal { record.ended = time }
+        return record
+    }
+
+    public var text: String {
+        var lines = [
+            "id=\(id)", "cluster=\(cluster)", "name=\(name)", "rank=\(rank)", "state=\(state.rawValue)",
+            "submitted=\(submitted)", "started=\(started)", "ended=\(ended)",
+            "gpus=\(gpus)", "milli_cpus=\(milliCPUs)", "gpu_ids=\(gpuIDs.map(String.init).joined(separator: ","))",
+            "pid=\(pid)", "pid_start_time=\(pidStartTime)",
+        ]
+        if let exit { lines.append("exit=\(exit.code) \(exit.signal)") }
+        lines.append("log=\(logPath)")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Reads ``text``; nil when a required field is missing or malformed (a torn or foreign file).
+    public init?(text: String) {
+        var fields: [Substring: Substring] = [:]
+        for line in text.split(separator: "\n") {
+            guard let equals = line.firstIndex(of: "=") else { return nil }
+            fields[line[..<equals]] = line[line.index(after: equals)...]
+        }
+        guard let id = fields["id"].flatMap({ UInt32($0) }),
+            let cluster = fields["cluster"], let name = fields["name"],
+            let rank = fields["rank"].flatMap({ UInt32($0) }),
+            let state = fields["state"].flatMap({ JobState(rawValue: String($0)) }),
+            let submitted = fields["submitted"].flatMap({ Int($0) }),
+            let logPath = fields["log"]
+        else { return nil }
+        self.id = id
+        self.cluster = String(cluster)
+        self.name = String(name)
+        self.rank = rank
+        self.state = state
+        self.submitted = submitted
+        self.logPath = String(logPath)
+        started = fields["started"].flatMap { Int($0) } ?? 0
+        ended = fields["ended"].flatMap { Int($0) } ?? 0
+        gpus = fields["gpus"].flatMap { UInt32($0) } ?? 0
+        milliCPUs = fields["milli_cpus"].flatMap { UInt32($0) } ?? 0
+        gpuIDs = fields["gpu_ids"].map { $0.split(separator: ",").compactMap { Int($0) } } ?? []
+        pid = fields["pid"].flatMap { Int32($0) } ?? 0
+        pidStartTime = fields["pid_start_time"].flatMap { UInt64($0) } ?? 0
+        if let exit = fields["exit"]?.split(separator: " "), exit.count == 2, let code = Int32(exit[0]), let signal = UInt32(exit[1]) {
+            self.exit = ExitStatus(code: code, signal: signal)
+        }
+    }
+}

@@ -1,0 +1,63 @@
+import NIOCore
+
+/// What makes an ``ExecRequest`` a step of a job: the node records it in its job store, and a
+/// `run` step waits in the node's queue until its GPUs and CPUs are free.
+///
+/// ```
+/// +--------+---------+--------+--------+---------+--------+------------------+
+/// | id u32 | cluster | name   | rank   | step u8 | gpus   | cpus (milli) u32 |
+/// |        | string  | string | u32    |         | u32    |                  |
+/// +--------+---------+--------+--------+---------+--------+------------------+
+/// ```
+public struct JobTicket: Hashable, Sendable {
+    public enum Step: UInt8, Sendable {
+        case setup = 0
+        case run = 1
+    }
+
+    public var id: UInt32
+    public var cluster: String
+    public var name: String
+    public var rank: UInt32
+    public var step: Step
+    /// GPUs the job needs on this node.
+    public var gpus: UInt32
+    /// CPUs the job needs on this node, in thousandths (`--cpus 0.5` is 500).
+    public var milliCPUs: UInt32
+
+    public init(id: UInt32, cluster: String, name: String, rank: UInt32, step: Step, gpus: UInt32 = 0, milliCPUs: UInt32 = 0) {
+        self.id = id
+        self.cluster = cluster
+        self.name = name
+        self.rank = rank
+        self.step = step
+        self.gpus = gpus
+        self.milliCPUs = milliCPUs
+    }
+}
+
+extension JobTicket {
+    init(reading reader: inout WireReader) throws {
+        id = try reader.integer()
+        cluster = try reader.string()
+        name = try reader.string()
+        rank = try reader.integer()
+        let rawStep: UInt8 = try reader.integer()
+        guard let step = Step(rawValue: rawStep) else {
+            throw ProtocolError(.malformedFrame, "exec: unknown job step \(rawStep)")
+        }
+        self.step = step
+        gpus = try reader.integer()
+        milliCPUs = try reader.integer()
+    }
+
+    func write(to buffer: inout ByteBuffer) {
+        buffer.writeInteger(id)
+        buffer.writeWireString(cluster)
+        buffer.writeWireString(name)
+        buffer.writeInteger(rank)
+        buffer.writeInteger(step.rawValue)
+        buffer.writeInteger(gpus)
+        buffer.writeInteger(milliCPUs)
+    }
+}

@@ -1,0 +1,194 @@
+import Foundation
+import SwiftletController
+import SwiftletPOSIX
+import SwiftletProtocol
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The node's daemon: jobs queued for CPUs in order, a job store that survives the daemon's
+/// death, and sd_notify under systemd.
+@Suite struct DurableRuntimeTests {
+    let cli = CommandLineTests()
+
+    func queue(_ cluster: String, home: SwiftletHome) async throws -> [JobControl.JobSummary] {
+        let run = try await cli.swiftlet(["queue", cluster, "-a", "--json"], home: home)
+        #expect(run.code == 0, "\(run.stderr)")
+        return try JSONDecoder().decode([JobControl.JobSummary].self, from: Data(run.stdout.utf8))
+    }
+
+    /// The node's CPUs, as its daemon counts them.
+    func nodeCPUs(_ cluster: String, home: SwiftletHome) async throws -> String {
+        let status = try await cli.swiftlet(["status", cluster, "--json"], home: home)
+        let nodes = try JSONDecoder().decode([NodeInspection.Node].self, from: Data(status.stdout.utf8))
+        return try #require(nodes.first?.cpus).formatted()
+    }
+
+    @Test func jobsSubmittedBackToBackRunOneAtATimeInOrder() async throws {
+        let home = try TestSupport.makeHome()
+        let task = try cli.writeTask("run: echo up\n", home: home)
+        _ = try await cli.swiftlet(["launch", task, "-c", "fifo"], home: home)
+        // Each job takes every CPU of the node, so they must run one after the other.
+        let cpus = try await nodeCPUs("fifo", home: home)
+        let count = 30
+        for _ in 1...count {
+            let submitted = try await cli.swiftlet(
+                [
+                    "exec", "fifo", "-d", "--cpus", cpus, "--",
+                    "echo start $SKYPILOT_INTERNAL_JOB_ID >> ~/order; sleep 0.02; echo end $SKYPILOT_INTERNAL_JOB_ID >> ~/order",
+                ],
+                home: home
+            )
+            #expect(submitted.code == 0, "\(submitted.stderr)")
+        }
+        var jobs: [JobControl.JobSummary] = []
+        for _ in 0..<200 {
+            jobs = try await queue("fifo", home: home)
+            if jobs.allSatisfy({ $0.state == "SUCCEEDED" }) { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(jobs.count == count + 1)
+        #expect(jobs.allSatisfy { $0.state == "SUCCEEDED" && $0.exitCodes == [0] })
+        let order = try String(contentsOfFile: home.localNode(cluster: "fifo", index: 0) + "/order", encoding: .utf8)
+        let expected = (2...count + 1).flatMap { ["start \($0)", "end \($0)"] }
+        #expect(order.split(separator: "\n").map(String.init) == expected)
+    }
+
+    @Test func aJobWaitsWhileItsCPUsAreTakenAndSaysWhy() async throws {
+        let home = try TestSupport.makeHome()
+        let task = try cli.writeTask("run: echo up\n", home: home)
+        _ = try await cli.swiftlet(["launch", task, "-c", "wait"], home: home)
+        let cpus = try await nodeCPUs("wait", home: home)
+        let node = home.localNode(cluster: "wait", index: 0)
+        _ = try await cli.swiftlet(["exec", "wait", "-d", "--cpus", cpus, "--", "while [ ! -f ~/go ]; do sleep 0.05; done"], home: home)
+        let second = try await cli.swiftlet(["exec", "wait", "-d", "--cpus", "1", "--", "echo second ran"], home: home)
+        #expect(second.stderr.contains("the job is PENDING, waiting for 1 CPUs"))
+        #expect(try await queue("wait", home: home).map(\.state) == ["PENDING", "RUNNING", "SUCCEEDED"])
+        // More than the node has is refused at once, not queued forever.
+        let impossible = try await cli.swiftlet(["exec", "wait", "--cpus", "100000", "--", "true"], home: home)
+        #expect(impossible.code != 0)
+        #expect(impossible.stderr.contains("the job needs 100000 CPUs; this node has"))
+        #expect(FileManager.default.createFile(atPath: node + "/go", contents: nil))
+        let logs = try await cli.swiftlet(["logs", "wait", "3"], home: home)
+        #expect(logs.code == 0)
+        #expect(logs.stdout.contains("second ran"))
+    }
+
+    @Test func aKilledDaemonLeavesAConsistentStoreAndFailsWhatItOwned() async throws {
+        let home = try TestSupport.makeHome()
+        let task = try cli.writeTask("run: echo up\n", home: home)
+        _ = try await cli.swiftlet(["launch", task, "-c", "crash"], home: home)
+        let cpus = try await nodeCPUs("crash", home: home)
+        let node = home.localNode(cluster: "crash", index: 0)
+        // A quiet job that outlives its daemon, and one waiting behind it.
+        _ = try await cli.swiftlet(["exec", "crash", "-d", "--cpus", cpus, "--", "while [ ! -f ~/go ]; do sleep 0.05; done"], home: home)
+        _ = try await cli.swiftlet(["exec", "crash", "-d", "--cpus", cpus, "--", "echo never"], home: home)
+        let daemon = try #require(Int32(FileSystem.contents(of: node + "/.swiftlet/run/daemon.pid").split(separator: " ").first ?? ""))
+        kill(daemon, SIGKILL)
+        // The next command starts a new daemon: the waiting job is FAILED_DRIVER (nobody will start
+        // it), the running one still RUNNING while its process lives.
+        #expect(try await queue("crash", home: home).map(\.state) == ["FAILED_DRIVER", "RUNNING", "SUCCEEDED"])
+        #expect(FileManager.default.createFile(atPath: node + "/go", contents: nil))
+        var states: [String] = []
+        for _ in 0..<100 {
+            states = try await queue("crash", home: home).map(\.state)
+            if states[1] != "RUNNING" { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        // Its exit status died with its daemon.
+        #expect(states == ["FAILED_DRIVER", "FAILED_DRIVER", "SUCCEEDED"])
+        let next = try await cli.swiftlet(["exec", "crash", "--", "echo fine"], home: home)
+        #expect(next.code == 0)
+        #expect(try await queue("crash", home: home).first?.state == "SUCCEEDED")
+    }
+
+    @Test func anUpgradedAgentTakesOverWhileTheOldDaemonFinishesItsJobs() async throws {
+        let home = try TestSupport.makeHome()
+        let task = try cli.writeTask("run: echo up\n", home: home)
+        // No kept connections: the old daemon's last client leaves with each command.
+        _ = try await cli.swiftlet(["launch", task, "-c", "upgrade"], home: home, keepAlive: 0)
+        let node = home.localNode(cluster: "upgrade", index: 0)
+        _ = try await cli.swiftlet(
+            ["exec", "upgrade", "-d", "--", "while [ ! -f ~/go ]; do sleep 0.05; done; echo finished"],
+            home: home,
+            keepAlive: 0
+        )
+        func daemonPID() -> Int32? { Int32(FileSystem.contents(of: node + "/.swiftlet/run/daemon.pid").split(separator: " ").first ?? "") }
+        let old = try #require(daemonPID())
+        // Another build of the agent (a copy is another binary) relays a connection on the node.
+        let newer = home.path + "/newer-agent"
+        try FileManager.default.copyItem(atPath: TestSupport.agentPath, toPath: newer)
+        let relayed = try TestSupport.shellBlocking("HOME='\(node)' '\(newer)' serve --stdio < /dev/null | head -c 8 | od -An -tx1")
+        #expect(relayed.output.contains("89 53 57 4c"), "the new daemon answered with the preamble")
+        let current = try #require(daemonPID())
+        #expect(current != old)
+        #expect(kill(old, 0) == 0, "the old daemon stays while its job runs")
+        #expect(FileManager.default.createFile(atPath: node + "/go", contents: nil))
+        // The old daemon records its job's end, then leaves.
+        var record: JobRecord?
+        for _ in 0..<100 {
+            record = JobRecord(text: FileSystem.contents(of: node + "/.swiftlet/jobs/upgrade/2/job"))
+            if record?.state.isFinal == true, kill(old, 0) != 0 { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(record?.state == .succeeded)
+        #expect(kill(old, 0) != 0, "the retired daemon exits once idle")
+    }
+
+    @Test func theDaemonSpeaksSdNotify() async throws {
+        let home = try TestSupport.makeHome().path
+        let socketPath = home + "/notify.sock"
+        let listener = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(listener) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(socketPath.utf8) + [0]) }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        try #require(bound == 0)
+        let daemon = Process()
+        daemon.executableURL = URL(fileURLWithPath: TestSupport.agentPath)
+        daemon.arguments = ["daemon"]
+        daemon.environment = [
+            "HOME": home, "PATH": "/usr/bin:/bin", "NOTIFY_SOCKET": socketPath, "WATCHDOG_USEC": "400000",
+        ]
+        try daemon.run()
+        defer { if daemon.isRunning { daemon.terminate() } }
+
+        func nextMessage() -> String? {
+            var descriptor = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
+            guard poll(&descriptor, 1, 5000) > 0 else { return nil }
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            let count = recv(listener, &buffer, buffer.count, 0)
+            return count > 0 ? String(decoding: buffer[0..<count], as: UTF8.self) : nil
+        }
+        let ready = try #require(nextMessage())
+        #expect(ready.split(separator: "\n").contains("READY=1"))
+        // The socket directory is the node user's alone.
+        var info = stat()
+        #expect(stat(home + "/.swiftlet/run", &info) == 0 && info.st_mode & 0o777 == 0o700)
+        var watchdogs = 0
+        var status = false
+        for _ in 0..<6 {
+            let message = try #require(nextMessage(), "the daemon went silent")
+            if message.contains("WATCHDOG=1") { watchdogs += 1 }
+            if message.contains("STATUS=0 running, 0 pending") { status = true }
+        }
+        #expect(watchdogs >= 5, "WATCHDOG every 200 ms for WatchdogSec=400ms")
+        #expect(status)
+        daemon.terminate()
+        var stopping = false
+        while let message = nextMessage() {
+            if message.contains("STOPPING=1") {
+                stopping = true
+                break
+            }
+        }
+        #expect(stopping)
+        daemon.waitUntilExit()
+        #expect(daemon.terminationStatus == 0)
+    }
+}
