@@ -14,4 +14,5 @@ else
 fi
 swift test --skip-build
 scripts/portability-check.sh
+scripts/package-check.sh
 scripts/fuzz.sh "${FUZZ_SECONDS:-30}"
