@@ -23,7 +23,7 @@ enum ConnectionRelay {
         do {
             nodeStream = try await upstream.openStream(kind: frame.kind, payload: frame.payload)
         } catch {
-            let failure = StreamFailure(code: StreamFailure.spawnFailedCode, message: "the connection to the node is lost: \(error)")
+            let failure = StreamFailure(code: StreamFailure.connectionLostCode, message: "the connection to the node is lost: \(error)")
             try? await client.send(.reset, payload: failure.payload)
             return
         }
@@ -49,7 +49,7 @@ enum ConnectionRelay {
                 if outbound.kind == .exit || outbound.kind == .reset { ended = true }
             }
             if !ended {
-                let failure = StreamFailure(code: StreamFailure.spawnFailedCode, message: "the connection to the node was lost")
+                let failure = StreamFailure(code: StreamFailure.connectionLostCode, message: "the connection to the node was lost")
                 try? await client.send(.reset, payload: failure.payload)
             }
             group.cancelAll()

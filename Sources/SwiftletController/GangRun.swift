@@ -15,6 +15,9 @@ struct GangRun {
         var request: ExecRequest
         var prefix: @Sendable (_ pid: Int) -> String
         var forwardStdin = false
+        /// A new connection to the rank's node, to read on from its log after a lost
+        /// connection (jobs that outlive their connection only).
+        var reconnect: (@Sendable () async throws -> NodeSession)?
     }
 
     let ranks: [Rank]
@@ -23,19 +26,27 @@ struct GangRun {
     func run() async -> GangStateMachine {
         let gang = GangBox(GangStateMachine(rankCount: ranks.count))
         let processes = await startAll(gang)
+        let resumed = ResumedSessions(count: ranks.count)
         await withTaskGroup(of: Void.self) { group in
             for (index, rank) in ranks.enumerated() {
                 guard let process = processes[index] else { continue }
                 group.addTask {
-                    let outcome = await stream(process, rank: rank)
+                    let outcome = await stream(process, rank: rank) { resumed.set(index, $0) }
                     if case .kill(let victims) = gang.rankEnded(index, outcome) {
                         for victim in victims {
-                            try? await processes[victim]?.signal(SIGKILL)
+                            if let session = resumed.get(victim) {
+                                // Its first connection is gone: stop its job through the new one.
+                                let request = FollowRequest(path: ranks[victim].request.logPath, offset: 0, follow: false)
+                                _ = try? await session.connection.openStream(kind: .cancel, payload: request.payload)
+                            } else {
+                                try? await processes[victim]?.signal(SIGKILL)
+                            }
                         }
                     }
                 }
             }
         }
+        resumed.closeAll()
         return gang.value
     }
 
@@ -62,12 +73,18 @@ struct GangRun {
         }
     }
 
-    private func stream(_ process: RemoteProcess, rank: Rank) async -> GangStateMachine.Outcome {
+    private func stream(
+        _ process: RemoteProcess,
+        rank: Rank,
+        adopt: @escaping @Sendable (NodeSession) -> Void
+    ) async -> GangStateMachine.Outcome {
         let stdinTask: Task<Void, Never>? = rank.forwardStdin ? Task { await process.forwardStandardInput() } : nil
         if !rank.forwardStdin { try? await process.closeStdin() }
         defer { stdinTask?.cancel() }
         var stdout = LinePrefixer(prefix: "")
         var stderr = LinePrefixer(prefix: "")
+        // Bytes of output shown: the offset in the node's log file of what comes next.
+        var shown: UInt64 = 0
         do {
             let status = try await process.wait { event in
                 switch event {
@@ -77,21 +94,47 @@ struct GangRun {
                 case .pending(let reason):
                     Terminal.err("\(rank.session.name): the job is PENDING, \(reason).\n")
                 case .stdout(let bytes):
+                    shown += UInt64(bytes.readableBytes)
                     Terminal.out(bytes.withUnsafeReadableBytes { stdout.feed($0) })
                 case .stderr(let bytes):
+                    shown += UInt64(bytes.readableBytes)
                     Terminal.err(bytes.withUnsafeReadableBytes { stderr.feed($0) })
                 }
             }
             Terminal.out(stdout.finish())
             Terminal.err(stderr.finish())
             return .exited(status.code)
-        } catch let failure as StreamFailure {
+        } catch let failure as StreamFailure where failure.code != StreamFailure.connectionLostCode {
             return .lost("\(rank.session.name): \(failure.message)")
-        } catch let error as ProtocolError {
-            return .lost("\(rank.session.name): lost the connection to the agent: \(error.message)")
         } catch {
-            return .lost("\(rank.session.name): \(error)")
+            // The connection was lost (directly, or behind the keeper): not necessarily the node.
+            guard rank.request.survivesDisconnect, let reconnect = rank.reconnect, !rank.request.logPath.isEmpty else {
+                let reason = (error as? ProtocolError)?.message ?? "\(error)"
+                return .lost("\(rank.session.name): lost the connection to the agent: \(reason)")
+            }
+            Terminal.err(stderr.finish())
+            let resumption = RankResumption(name: rank.session.name, logPath: rank.request.logPath, reconnect: reconnect, adopt: adopt)
+            let outcome = await resumption.run(from: shown, stdout: &stdout)
+            Terminal.out(stdout.finish())
+            return outcome
         }
+    }
+}
+
+/// The sessions of ranks that reconnected after a lost connection.
+final class ResumedSessions: @unchecked Sendable {
+    private let lock = Lock()
+    private var sessions: [NodeSession?]
+
+    init(count: Int) {
+        sessions = Array(repeating: nil, count: count)
+    }
+
+    func set(_ rank: Int, _ session: NodeSession) { lock.withLock { sessions[rank] = session } }
+    func get(_ rank: Int) -> NodeSession? { lock.withLock { sessions[rank] } }
+
+    func closeAll() {
+        for session in lock.withLock({ sessions.compactMap { $0 } }) { session.connection.close() }
     }
 }
 

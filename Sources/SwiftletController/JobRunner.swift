@@ -175,7 +175,8 @@ public struct JobRunner: Sendable {
                     job: job.ticket(id: jobID, cluster: environment.cluster, rank: rank, step: .run)
                 ),
                 prefix: Prefixes.run(task: job.task.name, rank: rank, ip: session.address.ip, multiNode: sessions.count > 1),
-                forwardStdin: job.forwardStdin && rank == 0
+                forwardStdin: job.forwardStdin && rank == 0,
+                reconnect: { [connector] in try await connector.connect(to: session.address, name: session.name) }
             )
         }
         if job.detach {

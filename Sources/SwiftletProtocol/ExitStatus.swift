@@ -58,6 +58,9 @@ public struct StreamFailure: Error, Hashable, Sendable, CustomStringConvertible 
     public static let spawnFailedCode: UInt32 = 1
     /// The request was not understood.
     public static let badRequestCode: UInt32 = 2
+    /// A relay (the controller's connection keeper) lost its connection to the node; what runs
+    /// there may well go on.
+    public static let connectionLostCode: UInt32 = 3
 
     public init(code: UInt32, message: String) {
         self.code = code

@@ -167,33 +167,6 @@ import Testing
         #expect(lines(logs.stdout) == (1...30).map { "line \($0)" })
     }
 
-    @Test(.enabled(if: Testbed.available))
-    func aCutTransportDoesNotStopTheJobAndLogsCatchUp() async throws {
-        let home = try TestSupport.makeHome()
-        // Host 7 is this test's alone: every ssh session to it gets cut.
-        try Testbed.installPool("solo", hosts: [7], in: home)
-        let marker = "cut-\(Int.random(in: 1000...9999))"
-        let task = try cli.writeTask("run: |\n  for i in $(seq 1 30); do echo \(marker) $i; sleep 0.05; done\n", home: home)
-        let submitted = try await cli.swiftlet(["launch", task, "-c", "cut", "--infra", "ssh/solo", "-d"], home: home)
-        #expect(submitted.code == 0, "\(submitted.stderr)")
-        // Cut every ssh session to host 7 (its sshd listener stays): the agent loses its
-        // connection, the job goes on.
-        let cut = try await TestSupport.shell(
-            """
-            n=0
-            for p in $(ip netns pids swl-h7); do
-              [ "$p" = "$(cat \(Testbed.state)/h7/sshd.pid)" ] && continue
-              case "$(tr '\\0' ' ' < /proc/$p/cmdline 2>/dev/null)" in sshd:*) kill -9 $p && n=$((n+1));; esac
-            done
-            echo $n
-            """
-        )
-        #expect(cut.output != "0\n", "no ssh session to cut")
-        let logs = try await cli.swiftlet(["logs", "cut"], home: home)
-        #expect(logs.code == 0, "\(logs.stderr)")
-        #expect(lines(logs.stdout) == (1...30).map { "\(marker) \($0)" })
-    }
-
     @Test func aKilledAgentLeavesItsJobFailedDriverNotRunning() async throws {
         let home = try TestSupport.makeHome()
         let task = try cli.writeTask("run: |\n  echo $PPID > ~/agent.pid\n  while :; do echo tick; sleep 0.05; done\n", home: home)

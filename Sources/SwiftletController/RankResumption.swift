@@ -1,0 +1,65 @@
+import Foundation
+import NIOCore
+import SwiftletProtocol
+
+/// A rank whose connection was lost while its job runs on: a lost connection is not a dead node.
+/// Reconnects (for up to ``grace``) and reads on from the job's log on the node, from the last
+/// byte already shown, so no line is lost or repeated; reports the node by name when it stays
+/// unreachable, or when the job died with the node's agent.
+struct RankResumption: Sendable {
+    /// How long a node may stay unreachable before it counts as lost (`SWIFTLET_RECONNECT_GRACE`
+    /// seconds; default 20).
+    static var grace: Duration {
+        .seconds(Int(ProcessInfo.processInfo.environment["SWIFTLET_RECONNECT_GRACE"] ?? "") ?? 20)
+    }
+
+    let name: String
+    let logPath: String
+    let reconnect: @Sendable () async throws -> NodeSession
+    /// Where the new session goes, so the gang can still stop this rank.
+    let adopt: @Sendable (NodeSession) -> Void
+
+    /// Follows the log from `offset`, feeding output to `stdout`; returns how the rank ended.
+    func run(from offset: UInt64, stdout: inout LinePrefixer) async -> GangStateMachine.Outcome {
+        var offset = offset
+        let deadline = ContinuousClock.now + Self.grace
+        var lastError = "no answer"
+        Terminal.err("\(name): the connection was lost; reconnecting (the job goes on on the node).\n")
+        while ContinuousClock.now < deadline {
+            do {
+                let session = try await reconnect()
+                adopt(session)
+                let request = FollowRequest(path: logPath, offset: offset, follow: true)
+                let stream = try await session.connection.openStream(kind: .follow, payload: request.payload)
+                for await frame in stream.inbound {
+                    switch frame.kind {
+                    case .data:
+                        offset += UInt64(frame.payload.readableBytes)
+                        Terminal.out(frame.payload.withUnsafeReadableBytes { stdout.feed($0) })
+                    case .exit:
+                        let status = (try? ExitStatus(payload: frame.payload)) ?? ExitStatus(code: -1)
+                        await session.close()
+                        return .exited(status.code)
+                    case .reset:
+                        await session.close()
+                        let failure = try? StreamFailure(payload: frame.payload)
+                        switch failure?.code {
+                        case FollowRequest.cancelledCode: return .exited(137)
+                        case FollowRequest.driverDiedCode:
+                            return .lost("\(name): lost the job: it died with the node's agent (FAILED_DRIVER)")
+                        default: return .lost("\(name): lost the job: \(failure?.message ?? "no log on the node")")
+                        }
+                    default:
+                        continue
+                    }
+                }
+                await session.close()
+                lastError = "the connection was lost again"
+            } catch {
+                lastError = "\(error)"
+            }
+            try? await Task.sleep(for: .milliseconds(500))
+        }
+        return .lost("\(name): lost: unreachable for \(Self.grace) after the connection dropped (\(lastError))")
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import SwiftletController
+import Testing
+
+/// Cut transports on host 7 (its alone, one test at a time: cutting it cuts every session):
+/// the job goes on on the node, and the controller reconnects and reads on from where it was.
+@Suite(.serialized, .enabled(if: Testbed.available)) struct TransportCutTests {
+    let cli = CommandLineTests()
+
+    /// Kills every ssh session process on host 7, keeping its sshd listener; returns how many.
+    func cutSSHSessions() async throws -> Int {
+        let cut = try await TestSupport.shell(
+            """
+            n=0
+            for p in $(ip netns pids swl-h7); do
+              [ "$p" = "$(cat \(Testbed.state)/h7/sshd.pid)" ] && continue
+              case "$(tr '\\0' ' ' < /proc/$p/cmdline 2>/dev/null)" in sshd:*) kill -9 $p && n=$((n+1));; esac
+            done
+            echo $n
+            """
+        )
+        return Int(cut.output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+    }
+
+    /// Lines of `output` with `marker`, prefixes stripped.
+    func numbers(_ output: String, marker: String) -> [Int] {
+        output.split(separator: "\n").compactMap { line in
+            guard let range = line.range(of: marker + " ") else { return nil }
+            return Int(line[range.upperBound...])
+        }
+    }
+
+    @Test(.enabled(if: Testbed.available))
+    func aCutTransportDoesNotStopTheJobAndLogsCatchUp() async throws {
+        let home = try TestSupport.makeHome()
+        // Host 7 is this test's alone: every ssh session to it gets cut.
+        try Testbed.installPool("solo", hosts: [7], in: home)
+        let marker = "cut-\(Int.random(in: 1000...9999))"
+        let task = try cli.writeTask("run: |\n  for i in $(seq 1 30); do echo \(marker) $i; sleep 0.05; done\n", home: home)
+        let submitted = try await cli.swiftlet(["launch", task, "-c", "cut", "--infra", "ssh/solo", "-d"], home: home)
+        #expect(submitted.code == 0, "\(submitted.stderr)")
+        // Cut every ssh session to host 7 (its sshd listener stays): the agent loses its
+        // connection, the job goes on.
+        #expect(try await cutSSHSessions() > 0, "no ssh session to cut")
+        let logs = try await cli.swiftlet(["logs", "cut"], home: home)
+        #expect(logs.code == 0, "\(logs.stderr)")
+        #expect(JobLogsTests().lines(logs.stdout) == (1...30).map { "\(marker) \($0)" })
+    }
+
+    @Test func anAttachedLaunchReconnectsAfterItsSSHSessionsAreCut() async throws {
+        let home = try TestSupport.makeHome()
+        try Testbed.installPool("solo", hosts: [7], in: home)
+        let marker = "resume-\(Int.random(in: 1000...9999))"
+        let task = try cli.writeTask("run: |\n  for i in $(seq 1 100); do echo \(marker) $i; sleep 0.07; done\n", home: home)
+        let launch = Task { try await cli.swiftlet(["launch", task, "-c", "resume", "--infra", "ssh/solo"], home: home) }
+        try await TestSupport.waitForProcesses(matching: "^sleep 0.07$", count: 1)
+        try await Task.sleep(for: .seconds(1))
+        #expect(try await cutSSHSessions() > 0, "no ssh session to cut")
+        let run = try await launch.value
+        #expect(run.code == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("the connection was lost; reconnecting"))
+        #expect(numbers(run.stdout, marker: marker) == Array(1...100), "every line once, in order")
+    }
+
+    @Test func anAttachedLaunchRidesOutTheLinkGoingDownAndUp() async throws {
+        let home = try TestSupport.makeHome()
+        try Testbed.installPool("solo", hosts: [7], in: home)
+        let marker = "link-\(Int.random(in: 1000...9999))"
+        let task = try cli.writeTask("run: |\n  for i in $(seq 1 120); do echo \(marker) $i; sleep 0.25; done\n", home: home)
+        let launch = Task { try await cli.swiftlet(["launch", task, "-c", "link", "--infra", "ssh/solo"], home: home) }
+        try await TestSupport.waitForProcesses(matching: "^sleep 0.25$", count: 1)
+        try await Task.sleep(for: .seconds(2))
+        // No FIN, no RST: packets just stop, longer than the heartbeat's 10 s silence limit.
+        try await TestSupport.shell("ip -n swl-h7 link set eth0 down")
+        try await Task.sleep(for: .seconds(14))
+        try await TestSupport.shell("ip -n swl-h7 link set eth0 up")
+        let run = try await launch.value
+        #expect(run.code == 0, "\(run.stderr)")
+        #expect(numbers(run.stdout, marker: marker) == Array(1...120), "every line once, in order")
+    }
+}
