@@ -98,6 +98,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "SwiftletAgentTests",
+            dependencies: ["SwiftletAgent"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "SwiftletTaskTests",
             dependencies: ["SwiftletTask"],
             swiftSettings: strictSettings

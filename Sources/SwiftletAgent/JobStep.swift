@@ -26,33 +26,23 @@ struct JobStep: Sendable {
         case refused(StreamFailure)
     }
 
-    /// Records the job and, for a run, waits for its turn, telling the controller why it waits.
+    /// For a run, waits for its turn in the node's queue, telling the controller why it waits.
     func admit(stream: MuxStream) async -> Admission {
-        let now = UTCTime.now
-        let existing = store.load(directory: directory)
-        // Setup opens a job's record; a run continues it after setup, or opens it when there was
-        // none (a record left by a torn-down cluster of the same name is replaced).
-        if ticket.step == .setup || existing?.state != .settingUp {
-            var record = JobRecord(ticket: ticket, submitted: now, logPath: logPath)
-            record.name = record.name.replacingNewlines
-            do {
-                try store.create(record)
-            } catch {
-                return .refused(StreamFailure(code: StreamFailure.spawnFailedCode, message: "cannot record the job: \(error)"))
-            }
-        }
         await runtime.jobBegan()
+        // Recorded before anything runs: a daemon that dies from here on leaves a record that
+        // its successor turns FAILED_DRIVER, not a job nobody knows.
+        record(.initializing, durable: false)
         guard ticket.step == .run else { return .proceed(gpuIDs: []) }
         let demand = ResourceQueue.Demand(gpus: Int(ticket.gpus), milliCPUs: Int(ticket.milliCPUs))
         switch await runtime.submit(key, demand) {
         case .start(let allocation):
             return .proceed(gpuIDs: allocation.gpuIDs)
         case .impossible(let reason):
-            move(to: .failed, exit: ExitStatus(code: 1))
+            record(.failed, exit: ExitStatus(code: 1), durable: true)
             await runtime.jobEnded()
             return .refused(StreamFailure(code: StreamFailure.spawnFailedCode, message: reason))
         case .wait(let reason):
-            move(to: .pending)
+            record(.pending, durable: true)
             try? await stream.send(.pending, payload: ByteBuffer(string: reason))
             // Nil, or a record that ended meanwhile: cancelled, or failed by a newer daemon.
             guard let allocation = await runtime.waitForTurn(key), store.load(directory: directory)?.state.isFinal == false else {
@@ -66,19 +56,17 @@ struct JobStep: Sendable {
     /// The step's process runs.
     func started(pid: Int32, gpuIDs: [Int]) {
         let identity = ProcessIdentity.of(pid) ?? ProcessIdentity(pid: pid, startTime: 0)
-        store.update(directory: directory) { record in
-            guard var moved = record.moved(to: ticket.step == .setup ? .settingUp : .running, at: UTCTime.now) else { return nil }
-            moved.pid = identity.pid
-            moved.pidStartTime = identity.startTime
-            moved.gpuIDs = gpuIDs
-            moved.logPath = logPath
-            return moved
+        record(ticket.step == .setup ? .settingUp : .running, durable: false) { record in
+            record.pid = identity.pid
+            record.pidStartTime = identity.startTime
+            record.gpuIDs = gpuIDs
+            record.logPath = logPath
         }
     }
 
     /// The step's process could not start.
     func failedToStart() async {
-        move(to: ticket.step == .setup ? .failedSetup : .failed, exit: ExitStatus(code: 127))
+        record(ticket.step == .setup ? .failedSetup : .failed, exit: ExitStatus(code: 127))
         await finish()
     }
 
@@ -86,9 +74,9 @@ struct JobStep: Sendable {
     func ended(_ status: ExitStatus) async {
         switch (ticket.step, status.succeeded) {
         case (.setup, true): break  // the run continues the job
-        case (.setup, false): move(to: .failedSetup, exit: status)
-        case (.run, true): move(to: .succeeded, exit: status)
-        case (.run, false): move(to: .failed, exit: status)
+        case (.setup, false): record(.failedSetup, exit: status)
+        case (.run, true): record(.succeeded, exit: status)
+        case (.run, false): record(.failed, exit: status)
         }
         await finish()
     }
@@ -98,14 +86,25 @@ struct JobStep: Sendable {
         await runtime.jobEnded()
     }
 
-    /// Moves the record to `state` when allowed; the exit status is kept either way (a cancelled
-    /// job's record stays CANCELLED but learns how its process ended).
-    private func move(to state: JobState, exit: ExitStatus? = nil) {
-        store.update(directory: directory) { record in
-            var changed = record.moved(to: state, at: UTCTime.now) ?? record
+    /// Moves the job's record to `state` when allowed, and sets what `also` sets; the exit
+    /// status is kept either way (a cancelled job's record stays CANCELLED but learns how its
+    /// process ended).
+    private func record(_ state: JobState, exit: ExitStatus? = nil, durable: Bool = true, also: (inout JobRecord) -> Void = { _ in }) {
+        store.modify(directory: directory, durable: durable) { current in
+            var changed = opened(current).moved(to: state, at: UTCTime.now) ?? opened(current)
             if let exit, changed.exit == nil || changed.state == state { changed.exit = exit }
+            if changed.state == state { also(&changed) }
             return changed
         }
+    }
+
+    /// The record this step continues: its job's (the same task id; a run continues its setup),
+    /// else a new one (a record left by a torn-down cluster of the same name is replaced).
+    private func opened(_ current: JobRecord?) -> JobRecord {
+        if let current, current.taskID == ticket.taskID { return current }
+        var fresh = JobRecord(ticket: ticket, submitted: UTCTime.now, logPath: logPath)
+        fresh.name = fresh.name.replacingNewlines
+        return fresh
     }
 }
 

@@ -6,7 +6,10 @@ import SwiftletProtocol
 #endif
 
 /// The node's job store: one small text file per job and rank, `~/.swiftlet/jobs/<cluster>/<id>/job`,
-/// replaced atomically and synced to disk (file, then directory) on every change of state.
+/// always replaced atomically (a rename), so a crash of the daemon leaves the old record or the
+/// new one. Waiting and ending are also synced to disk (file, then directory) before anyone is
+/// told, so they survive a power loss too; the start of a job is not (it costs half a
+/// millisecond per sync, and a job that started before a power loss died with it anyway).
 ///
 /// Why files and not SQLite: a record is written a handful of times in a job's life, by one
 /// process; a rename is atomic, so a crash leaves the old record or the new one and never a torn
@@ -38,26 +41,28 @@ final class JobStore: Sendable {
         JobRecord(text: FileSystem.contents(of: recordPath(directory: directory)))
     }
 
-    func save(_ record: JobRecord) throws(SystemError) {
+    private func save(_ record: JobRecord, durable: Bool) throws(SystemError) {
         let directory = home + "/" + Self.directory(cluster: record.cluster, id: record.id)
         try FileSystem.createDirectories(directory)
-        try AtomicFile.write(Array(record.text.utf8), to: directory + "/job", durable: true)
+        try AtomicFile.write(Array(record.text.utf8), to: directory + "/job", durable: durable)
     }
 
-    /// Reads, changes and writes back a record under the store's lock; returns what was written
-    /// (nil when there is no record or `change` left it as it was).
+    /// Reads, changes and writes back a record under the store's lock; `change` gets nil when
+    /// there is none yet. Returns what was written (nil when `change` declined or left it as it was).
     @discardableResult
-    func update(directory: String, _ change: (JobRecord) -> JobRecord?) -> JobRecord? {
+    func modify(directory: String, durable: Bool, _ change: (JobRecord?) -> JobRecord?) -> JobRecord? {
         lock.withLock {
-            guard let record = load(directory: directory), let changed = change(record), changed != record else { return nil }
-            do { try save(changed) } catch { return nil }
+            let current = load(directory: directory)
+            guard let changed = change(current), changed != current else { return nil }
+            do { try save(changed, durable: durable) } catch { return nil }
             return changed
         }
     }
 
-    /// Creates or replaces a record under the store's lock.
-    func create(_ record: JobRecord) throws {
-        try lock.withLock { try save(record) }
+    /// ``modify(directory:durable:_:)`` for a record that exists.
+    @discardableResult
+    func update(directory: String, durable: Bool = true, _ change: (JobRecord) -> JobRecord?) -> JobRecord? {
+        modify(directory: directory, durable: durable) { $0.flatMap(change) }
     }
 
     /// Every record of `cluster` (of every cluster when nil), by cluster and id.

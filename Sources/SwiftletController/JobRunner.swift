@@ -49,7 +49,7 @@ public struct JobRunner: Sendable {
             self.milliCPUs = milliCPUs
         }
 
-        func ticket(id: Int, cluster: String, rank: Int, step: JobTicket.Step) -> JobTicket {
+        func ticket(id: Int, cluster: String, rank: Int, step: JobTicket.Step, taskID: String) -> JobTicket {
             JobTicket(
                 id: UInt32(id),
                 cluster: cluster,
@@ -57,7 +57,8 @@ public struct JobRunner: Sendable {
                 rank: UInt32(rank),
                 step: step,
                 gpus: UInt32(task.resources.gpusPerNode),
-                milliCPUs: UInt32(milliCPUs)
+                milliCPUs: UInt32(milliCPUs),
+                taskID: taskID
             )
         }
     }
@@ -147,7 +148,7 @@ public struct JobRunner: Sendable {
                         environment: environment.setup(rank: rank, task: job.task),
                         sourceBashrc: true,
                         logPath: Self.logDirectory(cluster: environment.cluster, job: jobID) + "/setup.log",
-                        job: job.ticket(id: jobID, cluster: environment.cluster, rank: rank, step: .setup)
+                        job: job.ticket(id: jobID, cluster: environment.cluster, rank: rank, step: .setup, taskID: environment.taskID)
                     ),
                     prefix: Prefixes.setup(ip: sessions.count > 1 ? session.address.ip : nil)
                 )
@@ -172,7 +173,7 @@ public struct JobRunner: Sendable {
                     sourceBashrc: true,
                     survivesDisconnect: true,
                     logPath: Self.logDirectory(cluster: environment.cluster, job: jobID) + "/run.log",
-                    job: job.ticket(id: jobID, cluster: environment.cluster, rank: rank, step: .run)
+                    job: job.ticket(id: jobID, cluster: environment.cluster, rank: rank, step: .run, taskID: environment.taskID)
                 ),
                 prefix: Prefixes.run(task: job.task.name, rank: rank, ip: session.address.ip, multiNode: sessions.count > 1),
                 forwardStdin: job.forwardStdin && rank == 0,

@@ -5,6 +5,8 @@ public struct JobRecord: Hashable, Sendable {
     public var cluster: String
     public var name: String
     public var rank: UInt32
+    /// `SKYPILOT_TASK_ID`: which launch of job `id` this is.
+    public var taskID: String
     public var state: JobState
     /// Seconds since the epoch; 0 while not yet reached.
     public var submitted: Int
@@ -27,6 +29,7 @@ public struct JobRecord: Hashable, Sendable {
         self.cluster = ticket.cluster
         self.name = ticket.name
         self.rank = ticket.rank
+        self.taskID = ticket.taskID
         self.state = .initializing
         self.submitted = submitted
         self.gpus = ticket.gpus
@@ -46,7 +49,7 @@ public struct JobRecord: Hashable, Sendable {
 
     public var text: String {
         var lines = [
-            "id=\(id)", "cluster=\(cluster)", "name=\(name)", "rank=\(rank)", "state=\(state.rawValue)",
+            "id=\(id)", "cluster=\(cluster)", "name=\(name)", "rank=\(rank)", "task_id=\(taskID)", "state=\(state.rawValue)",
             "submitted=\(submitted)", "started=\(started)", "ended=\(ended)",
             "gpus=\(gpus)", "milli_cpus=\(milliCPUs)", "gpu_ids=\(gpuIDs.map(String.init).joined(separator: ","))",
             "pid=\(pid)", "pid_start_time=\(pidStartTime)",
@@ -74,6 +77,7 @@ public struct JobRecord: Hashable, Sendable {
         self.cluster = String(cluster)
         self.name = String(name)
         self.rank = rank
+        self.taskID = fields["task_id"].map(String.init) ?? ""
         self.state = state
         self.submitted = submitted
         self.logPath = String(logPath)

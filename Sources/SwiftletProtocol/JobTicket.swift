@@ -4,11 +4,13 @@ import NIOCore
 /// `run` step waits in the node's queue until its GPUs and CPUs are free.
 ///
 /// ```
-/// +--------+---------+--------+--------+---------+--------+------------------+
-/// | id u32 | cluster | name   | rank   | step u8 | gpus   | cpus (milli) u32 |
-/// |        | string  | string | u32    |         | u32    |                  |
-/// +--------+---------+--------+--------+---------+--------+------------------+
+/// +--------+---------+--------+--------+---------+--------+------------------+---------+
+/// | id u32 | cluster | name   | rank   | step u8 | gpus   | cpus (milli) u32 | task id |
+/// |        | string  | string | u32    |         | u32    |                  | string  |
+/// +--------+---------+--------+--------+---------+--------+------------------+---------+
 /// ```
+/// The task id (`SKYPILOT_TASK_ID`) tells this job's record from one a torn-down cluster of the
+/// same name left with the same job id.
 public struct JobTicket: Hashable, Sendable {
     public enum Step: UInt8, Sendable {
         case setup = 0
@@ -24,8 +26,18 @@ public struct JobTicket: Hashable, Sendable {
     public var gpus: UInt32
     /// CPUs the job needs on this node, in thousandths (`--cpus 0.5` is 500).
     public var milliCPUs: UInt32
+    public var taskID: String
 
-    public init(id: UInt32, cluster: String, name: String, rank: UInt32, step: Step, gpus: UInt32 = 0, milliCPUs: UInt32 = 0) {
+    public init(
+        id: UInt32,
+        cluster: String,
+        name: String,
+        rank: UInt32,
+        step: Step,
+        gpus: UInt32 = 0,
+        milliCPUs: UInt32 = 0,
+        taskID: String = ""
+    ) {
         self.id = id
         self.cluster = cluster
         self.name = name
@@ -33,6 +45,7 @@ public struct JobTicket: Hashable, Sendable {
         self.step = step
         self.gpus = gpus
         self.milliCPUs = milliCPUs
+        self.taskID = taskID
     }
 }
 
@@ -49,6 +62,7 @@ extension JobTicket {
         self.step = step
         gpus = try reader.integer()
         milliCPUs = try reader.integer()
+        taskID = try reader.string()
     }
 
     func write(to buffer: inout ByteBuffer) {
@@ -59,5 +73,6 @@ extension JobTicket {
         buffer.writeInteger(step.rawValue)
         buffer.writeInteger(gpus)
         buffer.writeInteger(milliCPUs)
+        buffer.writeWireString(taskID)
     }
 }

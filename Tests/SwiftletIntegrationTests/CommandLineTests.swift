@@ -13,15 +13,30 @@ import Testing
 
     /// Runs `swiftlet` with `arguments` in a private `$SWIFTLET_HOME`, on a Dispatch thread so
     /// the blocking waits never hold a thread of the (two-thread) cooperative pool.
-    func swiftlet(_ arguments: [String], home: SwiftletHome, stdin: String? = nil, keepAlive: Int = 20) async throws -> Run {
+    /// Runs `swiftlet`; `environment` adds variables (local nodes' agents inherit them).
+    func swiftlet(
+        _ arguments: [String],
+        home: SwiftletHome,
+        stdin: String? = nil,
+        keepAlive: Int = 20,
+        environment: [String: String] = [:]
+    ) async throws -> Run {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
-                continuation.resume(with: Result { try runSwiftlet(arguments, home: home, stdin: stdin, keepAlive: keepAlive) })
+                continuation.resume(
+                    with: Result { try runSwiftlet(arguments, home: home, stdin: stdin, keepAlive: keepAlive, environment: environment) }
+                )
             }
         }
     }
 
-    func runSwiftlet(_ arguments: [String], home: SwiftletHome, stdin: String?, keepAlive: Int = 20) throws -> Run {
+    func runSwiftlet(
+        _ arguments: [String],
+        home: SwiftletHome,
+        stdin: String?,
+        keepAlive: Int = 20,
+        environment extra: [String: String] = [:]
+    ) throws -> Run {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestSupport.controllerPath)
         process.arguments = arguments
@@ -29,7 +44,7 @@ import Testing
         environment["SWIFTLET_HOME"] = home.path
         environment["SWIFTLET_AGENT_BINARY"] = TestSupport.agentPath
         environment["SWIFTLET_KEEPALIVE"] = String(keepAlive)
-        process.environment = environment
+        process.environment = environment.merging(extra) { _, new in new }
         let out = Pipe()
         let err = Pipe()
         let input = Pipe()

@@ -76,6 +76,41 @@ import Testing
         #expect(logs.stdout.contains("second ran"))
     }
 
+    /// GPUs cannot exist here: the node is told it has four (`SWIFTLET_NODE_GPUS`, what a
+    /// node whose devices the agent cannot see uses); the allocation and queue are real.
+    @Test func jobsGetDistinctGPUsAndWaitWhenNoneAreFree() async throws {
+        let home = try TestSupport.makeHome()
+        let gpus = ["SWIFTLET_NODE_GPUS": "4"]
+        let up = try cli.writeTask("run: echo up\n", home: home, name: "up.yaml")
+        _ = try await cli.swiftlet(["launch", up, "-c", "gpus"], home: home, environment: gpus)
+        let node = home.localNode(cluster: "gpus", index: 0)
+        let task = try cli.writeTask(
+            """
+            resources:
+              accelerators: A100:2
+            run: |
+              echo "$CUDA_VISIBLE_DEVICES $SKYPILOT_NUM_GPUS_PER_NODE" > ~/gpus-$SKYPILOT_INTERNAL_JOB_ID
+              while [ ! -f ~/go ]; do sleep 0.05; done
+            """,
+            home: home
+        )
+        for _ in 1...2 { _ = try await cli.swiftlet(["exec", "gpus", task, "-d"], home: home) }
+        let third = try await cli.swiftlet(["exec", "gpus", task, "-d"], home: home)
+        #expect(third.stderr.contains("the job is PENDING, waiting for 2 GPUs (0 free)"), "\(third.stderr)")
+        let status = try await cli.swiftlet(["status", "gpus", "--json"], home: home)
+        let state = try #require(try JSONDecoder().decode([NodeInspection.Node].self, from: Data(status.stdout.utf8)).first)
+        #expect(state.gpus == 4 && state.freeGPUs == 0 && state.running == 2 && state.pending == 1)
+        func visible(_ job: Int) -> String {
+            FileSystem.contents(of: node + "/gpus-\(job)").trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        #expect(Set([visible(2), visible(3)]) == ["0,1 2", "2,3 2"])
+        #expect(FileManager.default.createFile(atPath: node + "/go", contents: nil))
+        let logs = try await cli.swiftlet(["logs", "gpus", "4"], home: home)
+        #expect(logs.code == 0)
+        #expect(["0,1 2", "2,3 2"].contains(visible(4)))
+        #expect(try await queue("gpus", home: home).map(\.state) == ["SUCCEEDED", "SUCCEEDED", "SUCCEEDED", "SUCCEEDED"])
+    }
+
     @Test func aKilledDaemonLeavesAConsistentStoreAndFailsWhatItOwned() async throws {
         let home = try TestSupport.makeHome()
         let task = try cli.writeTask("run: echo up\n", home: home)

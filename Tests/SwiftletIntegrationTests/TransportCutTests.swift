@@ -14,12 +14,13 @@ import Testing
             n=0
             for p in $(ip netns pids swl-h7); do
               [ "$p" = "$(cat \(Testbed.state)/h7/sshd.pid)" ] && continue
-              case "$(tr '\\0' ' ' < /proc/$p/cmdline 2>/dev/null)" in sshd:*) kill -9 $p && n=$((n+1));; esac
+              # A process may be gone by now: its cmdline then reads as nothing.
+              case "$( (tr '\\0' ' ' < /proc/$p/cmdline) 2>/dev/null)" in sshd:*) kill -9 $p 2>/dev/null && n=$((n+1));; esac
             done
             echo $n
             """
         )
-        return Int(cut.output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        return Int(cut.output.split(separator: "\n").last ?? "") ?? 0
     }
 
     /// Lines of `output` with `marker`, prefixes stripped.
@@ -51,11 +52,27 @@ import Testing
         let home = try TestSupport.makeHome()
         try Testbed.installPool("solo", hosts: [7], in: home)
         let marker = "resume-\(Int.random(in: 1000...9999))"
-        let task = try cli.writeTask("run: |\n  for i in $(seq 1 100); do echo \(marker) $i; sleep 0.07; done\n", home: home)
+        // Host 7's /tmp is this machine's: the job says when it is halfway, and waits for a go.
+        let ready = "/tmp/\(marker).ready"
+        let go = "/tmp/\(marker).go"
+        defer { try? FileManager.default.removeItem(atPath: ready); try? FileManager.default.removeItem(atPath: go) }
+        let task = try cli.writeTask(
+            """
+            run: |
+              for i in $(seq 1 50); do echo \(marker) $i; done
+              touch \(ready)
+              while [ ! -f \(go) ]; do sleep 0.05; done
+              for i in $(seq 51 100); do echo \(marker) $i; done
+            """,
+            home: home
+        )
         let launch = Task { try await cli.swiftlet(["launch", task, "-c", "resume", "--infra", "ssh/solo"], home: home) }
-        try await TestSupport.waitForProcesses(matching: "^sleep 0.07$", count: 1)
-        try await Task.sleep(for: .seconds(1))
+        let deadline = ContinuousClock.now + .seconds(60)
+        while !FileManager.default.fileExists(atPath: ready), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
         #expect(try await cutSSHSessions() > 0, "no ssh session to cut")
+        #expect(FileManager.default.createFile(atPath: go, contents: nil))
         let run = try await launch.value
         #expect(run.code == 0, "\(run.stderr)")
         #expect(run.stderr.contains("the connection was lost; reconnecting"))

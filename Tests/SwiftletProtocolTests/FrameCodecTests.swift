@@ -82,6 +82,49 @@ import Testing
             logPath: ".swiftlet/jobs/1/run.log"
         )
         #expect(try ExecRequest(payload: request.payload) == request)
+        var job = request
+        job.job = JobTicket(
+            id: 7,
+            cluster: "train",
+            name: "bert",
+            rank: 2,
+            step: .run,
+            gpus: 8,
+            milliCPUs: 1500,
+            taskID: "sky-2026_train_7"
+        )
+        #expect(try ExecRequest(payload: job.payload) == job)
+        var truncated = job.payload
+        truncated.moveWriterIndex(to: truncated.writerIndex - 1)
+        #expect(throws: ProtocolError.self) { try ExecRequest(payload: truncated) }
+    }
+
+    @Test func jobRecordsReadBackWhatWasWrittenAndRejectTornFiles() {
+        let ticket = JobTicket(id: 3, cluster: "c", name: "a=b", rank: 1, step: .run, gpus: 2, milliCPUs: 500, taskID: "sky-x_c_3")
+        var record = JobRecord(ticket: ticket, submitted: 1_700_000_000, logPath: ".swiftlet/jobs/c/3/run.log")
+        record = record.moved(to: .running, at: 1_700_000_005)!
+        record.pid = 42
+        record.pidStartTime = 99
+        record.gpuIDs = [2, 3]
+        record = record.moved(to: .failed, at: 1_700_000_009)!
+        record.exit = ExitStatus(code: 137, signal: 9)
+        #expect(JobRecord(text: record.text) == record)
+        #expect(record.started == 1_700_000_005 && record.ended == 1_700_000_009)
+        // A final state is never left.
+        #expect(record.moved(to: .running, at: 1) == nil)
+        // Cut anywhere before the log line, the file is not a record.
+        let lines = record.text.split(separator: "\n")
+        #expect(JobRecord(text: lines.dropLast().joined(separator: "\n")) == nil)
+        #expect(JobRecord(text: "") == nil)
+    }
+
+    @Test func jobStatesMoveForwardOnly() {
+        #expect(JobState.pending.allows(.running))
+        #expect(JobState.settingUp.allows(.pending))
+        #expect(JobState.running.allows(.cancelled))
+        #expect(!JobState.cancelled.allows(.failed))
+        #expect(!JobState.succeeded.allows(.running))
+        #expect(!JobState.running.allows(.initializing))
     }
 
     @Test func truncatedMessagesAreProtocolErrorsNotCrashes() throws {
