@@ -70,15 +70,21 @@ struct JobStep: Sendable {
         await finish()
     }
 
-    /// The step's process ended with `status`.
+    /// The step's process ended with `status`. The record is written but not yet synced: call
+    /// ``sync()`` once the controller has been told.
     func ended(_ status: ExitStatus) async {
         switch (ticket.step, status.succeeded) {
         case (.setup, true): break  // the run continues the job
-        case (.setup, false): record(.failedSetup, exit: status)
-        case (.run, true): record(.succeeded, exit: status)
-        case (.run, false): record(.failed, exit: status)
+        case (.setup, false): record(.failedSetup, exit: status, durable: false)
+        case (.run, true): record(.succeeded, exit: status, durable: false)
+        case (.run, false): record(.failed, exit: status, durable: false)
         }
         await finish()
+    }
+
+    /// Makes the job's record durable.
+    func sync() {
+        store.sync(directory: directory)
     }
 
     private func finish() async {

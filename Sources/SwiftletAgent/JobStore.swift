@@ -7,9 +7,11 @@ import SwiftletProtocol
 
 /// The node's job store: one small text file per job and rank, `~/.swiftlet/jobs/<cluster>/<id>/job`,
 /// always replaced atomically (a rename), so a crash of the daemon leaves the old record or the
-/// new one. Waiting and ending are also synced to disk (file, then directory) before anyone is
-/// told, so they survive a power loss too; the start of a job is not (it costs half a
-/// millisecond per sync, and a job that started before a power loss died with it anyway).
+/// new one. Waiting and ending are also synced to disk (file, then directory), so they survive a
+/// power loss too: a wait before the controller is told, an end just after the exit status is
+/// sent (a sync costs about half a millisecond, which every short command would otherwise
+/// wait for). The start of a job is not synced: a job that started before a power loss died
+/// with it, and its successor daemon records it FAILED_DRIVER.
 ///
 /// Why files and not SQLite: a record is written a handful of times in a job's life, by one
 /// process; a rename is atomic, so a crash leaves the old record or the new one and never a torn
@@ -57,6 +59,11 @@ final class JobStore: Sendable {
             do { try save(changed, durable: durable) } catch { return nil }
             return changed
         }
+    }
+
+    /// Makes the record in `directory` durable (see ``modify(directory:durable:_:)``).
+    func sync(directory: String) {
+        AtomicFile.sync(recordPath(directory: directory))
     }
 
     /// ``modify(directory:durable:_:)`` for a record that exists.

@@ -92,6 +92,7 @@ enum ProcessSession {
                 try? await stream.send(.eof)
                 try? await stream.send(.exit, payload: status.payload)
             }
+            job?.sync()
             inbound.cancel()
         }
     }

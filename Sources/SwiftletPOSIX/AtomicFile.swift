@@ -45,6 +45,20 @@ public enum AtomicFile {
         }
     }
 
+    /// Makes what was written to `path` durable: syncs the file, then its directory (the rename).
+    public static func sync(_ path: String) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd >= 0 {
+            fsync(fd)
+            close(fd)
+        }
+        let directory = open(FileSystem.parent(of: path), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if directory >= 0 {
+            fsync(directory)
+            close(directory)
+        }
+    }
+
     private static let counter = Counter()
 
     private final class Counter: @unchecked Sendable {
