@@ -102,6 +102,7 @@ public struct JobRunner: Sendable {
         let nodes = Array(record.nodes.prefix(nodeCount))
         // Bringing several nodes up is worth narrating; a warm exec is not.
         let progress = Progress(enabled: nodes.count > 1 && job.runSetup, notice: notice)
+        defer { progress.settle() }
         let sessions = try await connectAll(nodes, progress: progress)
         record.lastJobID += 1
         let jobID = record.lastJobID
@@ -138,6 +139,7 @@ public struct JobRunner: Sendable {
     private func run(_ job: Job, environment: TaskEnvironment, sessions: [NodeSession], progress: Progress) async throws -> JobResult {
         let jobID = environment.jobID
         try await syncFiles(job.task, to: sessions, progress: progress)
+        progress.settle()
         if job.runSetup, let setup = job.task.setup {
             let ranks = sessions.enumerated().map { rank, session in
                 GangRun.Rank(
@@ -231,7 +233,7 @@ public struct JobRunner: Sendable {
             for (rank, node) in nodes.enumerated() {
                 let name = Self.nodeName(rank: rank, node: node)
                 group.addTask {
-                    let session = try await progress.timed("agent up", node: name) {
+                    let session = try await progress.timed("agent up", doing: "connecting", node: name) {
                         try await connector.connect(to: node, name: name)
                     }
                     return (rank, session)
@@ -260,7 +262,7 @@ public struct JobRunner: Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for session in sessions {
                 group.addTask {
-                    try await progress.timed("files synced", node: session.name) {
+                    try await progress.timed("files synced", doing: "syncing files", node: session.name) {
                         if let workdir = task.workdir {
                             try await FileSync.sync(localDirectory: workdir, to: "~/sky_workdir", on: session)
                         }

@@ -11,6 +11,7 @@ public enum Terminal {
     public static func err(_ text: String) { writeAll(2, Array(text.utf8)) }
 
     public static var stdinIsTerminal: Bool { isatty(0) == 1 }
+    public static var stderrIsTerminal: Bool { isatty(2) == 1 }
 
     private static func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
         var offset = 0
