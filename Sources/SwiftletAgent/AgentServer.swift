@@ -39,9 +39,10 @@ enum AgentServer {
         return 0
     }
 
-    /// Serves the streams the controller opens on `connection` until it closes. Processes that
-    /// outlive their connection (a job's run) go on; the caller decides how long to wait for them.
-    static func serve(_ connection: PeerConnection, waitForSessions: Bool = true) async {
+    /// Serves the streams the controller opens on `connection` until it closes, then calls
+    /// `connectionEnded` and returns once the sessions it started have ended (a job's run may
+    /// outlive its connection by far).
+    static func serve(_ connection: PeerConnection, connectionEnded: @escaping @Sendable () -> Void = {}) async {
         let runtime = NodeRuntime.shared
         await runtime.connectionOpened()
         await withTaskGroup(of: Void.self) { group in
@@ -60,7 +61,8 @@ enum AgentServer {
             connection.close()
             await connection.closed()
             await runtime.connectionClosed()
-            if waitForSessions { await group.waitForAll() }
+            connectionEnded()
+            await group.waitForAll()
         }
     }
 }

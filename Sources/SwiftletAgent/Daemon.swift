@@ -75,14 +75,27 @@ enum Daemon {
                 }
             }
         }
-        for await fd in acceptLoop(listener) {
-            Task {
-                guard let connection = try? await PeerConnection.establish(input: fd, output: dup(fd), hello: hello) else { return }
-                await AgentServer.serve(connection)
-            }
+        for await (socket, descriptors) in acceptLoop(listener) {
+            Task.detached { await serveRelay(socket, descriptors: descriptors, hello: hello) }
         }
         // The listener was closed (retired): serve what runs until it ends.
         while true { try? await Task.sleep(for: .seconds(3600)) }
+    }
+
+    /// Takes the transport's descriptors from a relay, tells it so, and serves the controller on
+    /// them; closing `socket` at the end lets the relay exit.
+    private static func serveRelay(_ socket: Int32, descriptors: [Int32], hello: Hello) async {
+        let closeSocket = CloseOnce(socket)
+        defer { closeSocket() }
+        guard descriptors.count == 2 else {
+            for fd in descriptors { close(fd) }
+            return
+        }
+        var ack: UInt8 = 1
+        guard write(socket, &ack, 1) == 1,
+            let connection = try? await PeerConnection.establish(input: descriptors[0], output: descriptors[1], hello: hello)
+        else { return }
+        await AgentServer.serve(connection, connectionEnded: closeSocket.callAsFunction)
     }
 
     /// Jobs the store says run: the ones whose process lives on are watched until it ends; the
@@ -128,13 +141,35 @@ enum Daemon {
         }
     }
 
-    /// Accepted connections, from a thread that may block in `accept`.
-    private static func acceptLoop(_ listener: Int32) -> AsyncStream<Int32> {
-        let (stream, continuation) = AsyncStream.makeStream(of: Int32.self)
+    /// Accepted relays with the descriptors they passed, received on Dispatch threads (never
+    /// blocking the async pool, nor the next accept).
+    private static func acceptLoop(_ listener: Int32) -> AsyncStream<(Int32, [Int32])> {
+        let (stream, continuation) = AsyncStream.makeStream(of: (Int32, [Int32]).self)
         DispatchQueue.global().async {
-            while let fd = try? UnixSocket.accept(listener) { continuation.yield(fd) }
+            while let socket = try? UnixSocket.accept(listener) {
+                DispatchQueue.global().async {
+                    continuation.yield((socket, UnixSocket.receiveDescriptors(over: socket, count: 2)))
+                }
+            }
             continuation.finish()
         }
         return stream
+    }
+
+    /// Closes a descriptor the first time it is called.
+    final class CloseOnce: @unchecked Sendable {
+        private let lock = Lock()
+        private var fd: Int32
+
+        init(_ fd: Int32) {
+            self.fd = fd
+        }
+
+        func callAsFunction() {
+            lock.withLock {
+                if fd >= 0 { close(fd) }
+                fd = -1
+            }
+        }
     }
 }

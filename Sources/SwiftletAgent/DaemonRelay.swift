@@ -1,16 +1,16 @@
-import Dispatch
 import SwiftletPOSIX
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
-/// `serve --stdio` on a node where the daemon can run: connects stdin and stdout to the daemon's
-/// socket, starting the daemon first when none listens, and copies bytes both ways until either
-/// side closes. The daemon speaks the protocol; the relay never looks inside.
+/// `serve --stdio` on a node where the daemon can run: hands its stdin and stdout to the daemon
+/// (over `~/.swiftlet/run/daemon.sock`, as SCM_RIGHTS), starting the daemon first when none
+/// listens, then waits until the daemon is done with them. The daemon reads and writes the
+/// transport's pipes itself, so the relay adds no copy and no hop to the stream.
 enum DaemonRelay {
     enum Outcome {
-        /// The connection was relayed; the process exits with this code.
+        /// The connection was handed over; the process exits with this code.
         case relayed(Int32)
         /// No daemon could be reached (a read-only home, say): serve in this process instead.
         case unavailable(String)
@@ -36,14 +36,22 @@ enum DaemonRelay {
                 lastProblem = "the daemon did not start (see \(paths.log))"
                 continue
             }
-            // The daemon speaks first. Nothing from it means it was exiting as we connected.
-            guard let first = readSome(socket) else {
+            // The daemon answers one byte once it holds the descriptors. Nothing from it means it
+            // was exiting as we connected: try again.
+            guard (try? UnixSocket.send(descriptors: [0, 1], over: socket)) != nil, readByte(socket, timeout: 10_000) else {
                 close(socket)
                 lastProblem = "the daemon closed the connection"
                 continue
             }
-            guard writeAll(1, first) else { return .relayed(0) }
-            return .relayed(pump(socket: socket))
+            // The pipes are the daemon's now: holding them here would keep the transport from
+            // seeing their end.
+            let devNull = open("/dev/null", O_RDWR)
+            dup2(devNull, 0)
+            dup2(devNull, 1)
+            close(devNull)
+            // Until the daemon closes the socket: the connection is over.
+            _ = readByte(socket, timeout: -1)
+            return .relayed(0)
         }
         return .unavailable(lastProblem)
     }
@@ -67,50 +75,18 @@ enum DaemonRelay {
         return try? UnixSocket.connect(path: address.path)
     }
 
-    /// Copies stdin to the socket on another thread and the socket to stdout on this one; returns
-    /// when the daemon closes the connection or stdout is gone.
-    private static func pump(socket: Int32) -> Int32 {
-        DispatchQueue.global().async {
-            var buffer = [UInt8](repeating: 0, count: 256 * 1024)
-            while true {
-                let count = read(0, &buffer, buffer.count)
-                if count < 0 && errno == EINTR { continue }
-                if count <= 0 || !writeAll(socket, buffer[0..<count]) { break }
-            }
-            // The controller is gone or done: the daemon sees the end of its connection.
-            shutdown(socket, Int32(SHUT_WR))
-        }
-        var buffer = [UInt8](repeating: 0, count: 256 * 1024)
-        while true {
-            let count = read(socket, &buffer, buffer.count)
-            if count < 0 && errno == EINTR { continue }
-            if count <= 0 || !writeAll(1, buffer[0..<count]) { break }
-        }
-        return 0
-    }
-
-    private static func readSome(_ fd: Int32) -> ArraySlice<UInt8>? {
-        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+    /// Waits for a byte (or the end) on `fd`; true when a byte came.
+    private static func readByte(_ fd: Int32, timeout: Int32) -> Bool {
         var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        guard poll(&descriptor, 1, 10_000) > 0 else { return nil }
         while true {
-            let count = read(fd, &buffer, buffer.count)
+            let ready = poll(&descriptor, 1, timeout)
+            if ready < 0 && errno == EINTR { continue }
+            guard ready > 0 else { return false }
+            var byte: UInt8 = 0
+            let count = read(fd, &byte, 1)
             if count < 0 && errno == EINTR { continue }
-            return count > 0 ? buffer[0..<count] : nil
+            return count == 1
         }
-    }
-
-    private static func writeAll(_ fd: Int32, _ bytes: ArraySlice<UInt8>) -> Bool {
-        var offset = bytes.startIndex
-        while offset < bytes.endIndex {
-            let written = bytes.withUnsafeBytes { raw in
-                write(fd, raw.baseAddress! + (offset - bytes.startIndex), bytes.endIndex - offset)
-            }
-            if written < 0 && errno == EINTR { continue }
-            if written <= 0 { return false }
-            offset += written
-        }
-        return true
     }
 
     private static func waitUntil(seconds: Int, _ condition: () -> Bool) {

@@ -62,3 +62,67 @@ public enum UnixSocket {
         return address
     }
 }
+
+// Passing descriptors between processes (SCM_RIGHTS): the agent's relay hands its stdin and
+// stdout to the daemon, which then reads and writes them itself.
+extension UnixSocket {
+    /// Sends one byte and `descriptors` over the connected socket `fd`.
+    public static func send(descriptors: [Int32], over fd: Int32) throws(SystemError) {
+        var byte: UInt8 = 0x46
+        let dataBytes = descriptors.count * MemoryLayout<Int32>.size
+        let header = MemoryLayout<cmsghdr>.size
+        var control = [UInt8](repeating: 0, count: header + ((dataBytes + 7) & ~7))
+        let sent = withUnsafeMutablePointer(to: &byte) { bytePointer in
+            control.withUnsafeMutableBytes { raw in
+                let message = raw.baseAddress!.assumingMemoryBound(to: cmsghdr.self)
+                message.pointee.cmsg_len = header + dataBytes
+                message.pointee.cmsg_level = SOL_SOCKET
+                message.pointee.cmsg_type = Int32(SCM_RIGHTS)
+                descriptors.withUnsafeBytes { (raw.baseAddress! + header).copyMemory(from: $0.baseAddress!, byteCount: dataBytes) }
+                var vector = iovec(iov_base: bytePointer, iov_len: 1)
+                return withUnsafeMutablePointer(to: &vector) { vectorPointer in
+                    var header = msghdr()
+                    header.msg_iov = vectorPointer
+                    header.msg_iovlen = 1
+                    header.msg_control = raw.baseAddress
+                    header.msg_controllen = raw.count
+                    return sendmsg(fd, &header, Int32(MSG_NOSIGNAL))
+                }
+            }
+        }
+        guard sent == 1 else { throw SystemError(errno: errno, "cannot pass descriptors") }
+    }
+
+    /// Receives what ``send(descriptors:over:)`` sent (up to `count` descriptors, close-on-exec);
+    /// empty when the peer closed or sent none.
+    public static func receiveDescriptors(over fd: Int32, count: Int) -> [Int32] {
+        var byte: UInt8 = 0
+        let dataBytes = count * MemoryLayout<Int32>.size
+        let header = MemoryLayout<cmsghdr>.size
+        var control = [UInt8](repeating: 0, count: header + ((dataBytes + 7) & ~7))
+        let (received, length) = withUnsafeMutablePointer(to: &byte) { bytePointer in
+            control.withUnsafeMutableBytes { raw in
+                var vector = iovec(iov_base: bytePointer, iov_len: 1)
+                return withUnsafeMutablePointer(to: &vector) { vectorPointer in
+                    var message = msghdr()
+                    message.msg_iov = vectorPointer
+                    message.msg_iovlen = 1
+                    message.msg_control = raw.baseAddress
+                    message.msg_controllen = raw.count
+                    var result: Int
+                    repeat { result = recvmsg(fd, &message, Int32(MSG_CMSG_CLOEXEC)) } while result < 0 && errno == EINTR
+                    return (result, message.msg_controllen)
+                }
+            }
+        }
+        guard received == 1, length >= header else { return [] }
+        return control.withUnsafeBytes { raw in
+            let message = raw.baseAddress!.assumingMemoryBound(to: cmsghdr.self)
+            guard message.pointee.cmsg_level == SOL_SOCKET, message.pointee.cmsg_type == Int32(SCM_RIGHTS) else { return [] }
+            let found = (Int(message.pointee.cmsg_len) - header) / MemoryLayout<Int32>.size
+            let descriptors = (0..<found).map { raw.load(fromByteOffset: header + $0 * MemoryLayout<Int32>.size, as: Int32.self) }
+            for extra in descriptors.dropFirst(count) { close(extra) }
+            return Array(descriptors.prefix(count))
+        }
+    }
+}

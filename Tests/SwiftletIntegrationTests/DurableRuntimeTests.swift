@@ -155,7 +155,7 @@ import Testing
         // Another build of the agent (a copy is another binary) relays a connection on the node.
         let newer = home.path + "/newer-agent"
         try FileManager.default.copyItem(atPath: TestSupport.agentPath, toPath: newer)
-        let relayed = try TestSupport.shellBlocking("HOME='\(node)' '\(newer)' serve --stdio < /dev/null | head -c 8 | od -An -tx1")
+        let relayed = try TestSupport.shellBlocking("sleep 1 | HOME='\(node)' '\(newer)' serve --stdio | head -c 8 | od -An -tx1")
         #expect(relayed.output.contains("89 53 57 4c"), "the new daemon answered with the preamble")
         let current = try #require(daemonPID())
         #expect(current != old)
