@@ -36,9 +36,7 @@ enum Daemon {
                 return 0
             }
             lock = held
-            let address = try paths.socketAddress()
-            listener = try UnixSocket.listen(path: address.path)
-            if let fd = address.directoryFD { close(fd) }
+            listener = try UnixSocket.listen(path: paths.socket)
             let me = ProcessIdentity.of(getpid()) ?? ProcessIdentity(pid: getpid(), startTime: 0)
             let owner = RuntimePaths.Owner(process: me, managed: notifier != nil, binary: RuntimePaths.binaryIdentity())
             try AtomicFile.write(Array(owner.record.utf8), to: paths.pidFile)

@@ -70,9 +70,7 @@ enum DaemonRelay {
     }
 
     private static func connect(_ paths: RuntimePaths) -> Int32? {
-        guard let address = try? paths.socketAddress() else { return nil }
-        defer { if let fd = address.directoryFD { close(fd) } }
-        return try? UnixSocket.connect(path: address.path)
+        try? UnixSocket.connect(path: paths.socket)
     }
 
     /// Waits for a byte (or the end) on `fd`; true when a byte came.

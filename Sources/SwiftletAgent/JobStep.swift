@@ -53,8 +53,9 @@ struct JobStep: Sendable {
         }
     }
 
-    /// The step's process runs.
-    func started(pid: Int32, gpuIDs: [Int]) {
+    /// The step's process runs. Returns false when the job was cancelled in the meantime (its
+    /// process must go at once).
+    func started(pid: Int32, gpuIDs: [Int]) -> Bool {
         let identity = ProcessIdentity.of(pid) ?? ProcessIdentity(pid: pid, startTime: 0)
         record(ticket.step == .setup ? .settingUp : .running, durable: false) { record in
             record.pid = identity.pid
@@ -62,6 +63,7 @@ struct JobStep: Sendable {
             record.gpuIDs = gpuIDs
             record.logPath = logPath
         }
+        return store.load(directory: directory)?.state != .cancelled
     }
 
     /// The step's process could not start.

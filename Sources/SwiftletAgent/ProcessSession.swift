@@ -65,7 +65,9 @@ enum ProcessSession {
         }
         let pid = pipes.pid
         let exit = Task { await ChildReaper.shared.termination(of: pid) }
-        job?.started(pid: pid, gpuIDs: gpuIDs)
+        if job?.started(pid: pid, gpuIDs: gpuIDs) == false {
+            ProcessSpawner.signalGroup(pid, SIGKILL)  // cancelled between its turn and its start
+        }
         var started = ByteBuffer()
         started.writeInteger(UInt32(pid))
         try? await stream.send(.started, payload: started)

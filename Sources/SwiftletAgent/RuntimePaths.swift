@@ -26,15 +26,6 @@ struct RuntimePaths {
         guard chmod(directory, 0o700) == 0 else { throw SystemError(errno: errno, "cannot secure \(directory)") }
     }
 
-    /// A path for `bind` and `connect` that fits `sockaddr_un` (108 bytes) however deep the home:
-    /// through `/proc/self/fd/N` of the directory when the real path is too long.
-    func socketAddress() throws(SystemError) -> (path: String, directoryFD: Int32?) {
-        if socket.utf8.count < 100 { return (socket, nil) }
-        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw SystemError(errno: errno, "cannot open \(directory)") }
-        return ("/proc/self/fd/\(fd)/daemon.sock", fd)
-    }
-
     /// What identifies this binary to the daemon's relays: its path, inode and modification time
     /// (a rebuilt or reinstalled agent differs; hashing it on every connection would cost too much).
     static func binaryIdentity() -> String {

@@ -12,17 +12,20 @@ enum RuntimeQueries {
             return
         }
         let store = NodeRuntime.shared.store
-        for var record in store.records(cluster: cluster.isEmpty ? nil : cluster) {
-            // A job whose process is gone without an end recorded ended with its driver.
-            if LogFollower.driverIsGone(record) {
-                try? await Task.sleep(for: LogFollower.driverGrace)
-                if let current = store.load(directory: JobStore.directory(cluster: record.cluster, id: record.id)),
-                    LogFollower.driverIsGone(current)
-                {
-                    LogFollower.markDriverDead(directory: JobStore.directory(cluster: record.cluster, id: record.id))
+        var records = store.records(cluster: cluster.isEmpty ? nil : cluster)
+        // Jobs whose process is gone without an end recorded ended with their driver; their own
+        // daemon may be about to record the end, so look again after its grace period.
+        if records.contains(where: LogFollower.driverIsGone) {
+            try? await Task.sleep(for: LogFollower.driverGrace)
+            for (index, record) in records.enumerated() where LogFollower.driverIsGone(record) {
+                let directory = JobStore.directory(cluster: record.cluster, id: record.id)
+                if let current = store.load(directory: directory), LogFollower.driverIsGone(current) {
+                    LogFollower.markDriverDead(directory: directory)
                 }
-                record = store.load(directory: JobStore.directory(cluster: record.cluster, id: record.id)) ?? record
+                records[index] = store.load(directory: directory) ?? record
             }
+        }
+        for record in records {
             do { try await stream.send(.data, ByteBuffer(string: record.text)) } catch { return }
         }
         try? await stream.send(.exit, payload: ExitStatus(code: 0).payload)

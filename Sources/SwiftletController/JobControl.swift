@@ -240,12 +240,14 @@ public struct JobControl: Sendable {
 
     /// Cancels jobs on every node of the cluster: `jobs`, or the last one; with `all`, every
     /// job not yet finished.
-    public func cancel(cluster name: String, jobs: [Int], all: Bool) async throws -> Int32 {
+    public func cancel(cluster name: String, jobs: [Int], all: Bool, quiet: Bool = false) async throws -> Int32 {
         guard let record = try store.load(name) else {
             throw ControllerError("no cluster '\(name)'; see 'swiftlet status'")
         }
-        let targets = all ? Array(1...max(record.lastJobID, 1)) : (jobs.isEmpty ? [record.lastJobID] : jobs)
-        for jobID in targets where jobID > 0 {
+        // --all: the jobs the nodes' stores say have not ended (one listing per node).
+        let targets = all ? try await queue(cluster: name).filter { $0.ended == nil }.map(\.id) : (jobs.isEmpty ? [record.lastJobID] : jobs)
+        if all && targets.isEmpty && !quiet { Terminal.err("No unfinished jobs on '\(name)'.\n") }
+        for jobID in targets.sorted() where jobID > 0 {
             let outcomes = try await withThrowingTaskGroup(of: RankOutcome.self) { group in
                 for (rank, node) in record.nodes.enumerated() {
                     group.addTask {

@@ -8,12 +8,11 @@ public enum UnixSocket {
     public static func listen(path: String) throws(SystemError) -> Int32 {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw SystemError(errno: errno, "cannot create a socket") }
-        unlink(path)
-        var address = try makeAddress(path)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        let bound = try withAddress(path) { address, short in
+            unlink(short)
+            return bind(fd, address, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0 && chmod(short, 0o600) == 0
         }
-        guard bound == 0, chmod(path, 0o600) == 0, Glibc.listen(fd, 64) == 0 else {
+        guard bound, Glibc.listen(fd, 64) == 0 else {
             let code = errno
             close(fd)
             throw SystemError(errno: code, "cannot listen on \(path)")
@@ -25,11 +24,10 @@ public enum UnixSocket {
     public static func connect(path: String) throws(SystemError) -> Int32 {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw SystemError(errno: errno, "cannot create a socket") }
-        var address = try makeAddress(path)
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        let connected = try withAddress(path) { address, _ in
+            Glibc.connect(fd, address, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0
         }
-        guard connected == 0 else {
+        guard connected else {
             let code = errno
             close(fd)
             throw SystemError(errno: code, "cannot connect to \(path)")
@@ -49,17 +47,33 @@ public enum UnixSocket {
         }
     }
 
-    private static func makeAddress(_ path: String) throws(SystemError) -> sockaddr_un {
+    /// Calls `body` with an address for `path` and the path it names. `sockaddr_un` holds 108
+    /// bytes; a longer path (a deep home) is reached through `/proc/self/fd/N/NAME`, N being its
+    /// directory opened for the call.
+    private static func withAddress(
+        _ path: String,
+        _ body: (UnsafePointer<sockaddr>, String) -> Bool
+    ) throws(SystemError) -> Bool {
+        var directory: Int32 = -1
+        var short = path
+        let capacity = MemoryLayout.size(ofValue: sockaddr_un().sun_path)
+        if path.utf8.count >= capacity {
+            directory = open(FileSystem.parent(of: path), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            guard directory >= 0 else { throw SystemError(errno: errno, "cannot open the directory of \(path)") }
+            short = "/proc/self/fd/\(directory)/" + (path.split(separator: "/").last.map(String.init) ?? "")
+        }
+        defer { if directory >= 0 { close(directory) } }
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        let capacity = MemoryLayout.size(ofValue: address.sun_path)
+        let bytes = Array(short.utf8)
         guard bytes.count < capacity else { throw SystemError(errno: ENAMETOOLONG, "socket path \(path)") }
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
             raw.copyBytes(from: bytes)
             raw[bytes.count] = 0
         }
-        return address
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, short) }
+        }
     }
 }
 

@@ -79,6 +79,15 @@ struct Down: AsyncParsableCommand {
     func run() async throws {
         let home = SwiftletHome.fromEnvironment()
         let code = try await CommandEnvironment.reportingErrors {
+            // Jobs still running on the nodes stop with the cluster (a node that cannot be reached
+            // is named, and the cluster is forgotten anyway).
+            if let runner = try? CommandEnvironment.runner(), (try? runner.store.load(cluster)) != nil {
+                do {
+                    _ = try await JobControl(connector: runner.connector).cancel(cluster: cluster, jobs: [], all: true, quiet: true)
+                } catch {
+                    Terminal.err("warning: could not stop the jobs of '\(cluster)': \(error)\n")
+                }
+            }
             try await ClusterTeardown(home: home).down(cluster)
             Terminal.err("Cluster '\(cluster)' is down.\n")
             return 0

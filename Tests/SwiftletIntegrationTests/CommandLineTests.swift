@@ -232,6 +232,19 @@ import Testing
         #expect(again.stderr == "error: no cluster 'alpha'; see 'swiftlet status'\n")
     }
 
+    @Test(arguments: TransportKind.allCases.filter(\.usable))
+    func downStopsTheJobsStillRunning(_ kind: TransportKind) async throws {
+        let home = try TestSupport.makeHome()
+        let marker = "61.\(Int.random(in: 100...999))"
+        let task = try writeTask("run: sleep \(marker)\n", home: home)
+        _ = try await swiftlet(["launch", task, "-c", "doomed-\(kind)", "-d"] + infraArguments(kind, home: home), home: home)
+        try await TestSupport.waitForProcesses(matching: "^sleep \(marker)$", count: 1)
+        let down = try await swiftlet(["down", "doomed-\(kind)"], home: home)
+        #expect(down.code == 0, "\(down.stderr)")
+        #expect(down.stderr.contains("Job 1: CANCELLED."))
+        #expect(try await TestSupport.processesLeft(matching: "^sleep \(marker)$") == 0)
+    }
+
     @Test func detachedJobsKeepRunningAfterTheControllerLeaves() async throws {
         let home = try TestSupport.makeHome()
         // The job cannot finish before the test says so, so the controller must have let go of it.

@@ -175,6 +175,21 @@ import Testing
         #expect(kill(old, 0) != 0, "the retired daemon exits once idle")
     }
 
+    @Test func aHomeTooDeepForASocketAddressStillGetsADaemon() async throws {
+        // sockaddr_un holds 108 bytes; this node's socket path is longer than that.
+        let base = try TestSupport.makeHome().path + "/" + String(repeating: "deep/", count: 20)
+        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+        let home = SwiftletHome(path: base)
+        let task = try cli.writeTask("run: echo up\n", home: home)
+        let run = try await cli.swiftlet(["launch", task, "-c", "deep"], home: home)
+        #expect(run.code == 0, "\(run.stderr)")
+        #expect(!run.stderr.contains("no daemon"))
+        let status = try await cli.swiftlet(["status", "deep", "--json"], home: home)
+        let nodes = try JSONDecoder().decode([NodeInspection.Node].self, from: Data(status.stdout.utf8))
+        #expect(nodes.first?.mode == "daemon")
+        #expect((home.localNode(cluster: "deep", index: 0) + "/.swiftlet/run/daemon.sock").utf8.count > 108)
+    }
+
     @Test func theDaemonSpeaksSdNotify() async throws {
         let home = try TestSupport.makeHome().path
         let socketPath = home + "/notify.sock"
