@@ -66,12 +66,12 @@ public struct JobControl: Sendable {
             Terminal.err("error: cluster '\(name)' has no jobs yet\n")
             return ExitCode.notFound
         }
+        if statusOnly { return try await showState(cluster: name, jobID: jobID) }
         let multiNode = record.nodes.count > 1
         let outcomes = try await withThrowingTaskGroup(of: (Int, RankOutcome).self) { group in
             for (rank, node) in record.nodes.enumerated() {
                 let prefix = Prefixes.run(task: record.jobNames?[String(jobID)], rank: rank, ip: node.ip, multiNode: multiNode)
                 group.addTask {
-                    if statusOnly { return (rank, try await inspect(node: node, rank: rank, cluster: name, jobID: jobID)) }
                     return (
                         rank,
                         try await followRank(
@@ -95,7 +95,6 @@ public struct JobControl: Sendable {
             Terminal.err("error: no job \(jobID) on cluster '\(name)'\n")
             return ExitCode.notFound
         }
-        if statusOnly { Terminal.out("Job \(jobID): \(Self.state(of: outcomes))\n") }
         if ran.contains(.cancelled) {
             Terminal.err("Job \(jobID) was cancelled.\n")
             return ExitCode.cancelled
@@ -110,6 +109,21 @@ public struct JobControl: Sendable {
         }
         let failed = ran.contains { if case .finished(let status) = $0 { return !status.succeeded } else { return false } }
         return failed ? ExitCode.failed : ExitCode.succeeded
+    }
+
+    /// `logs --status`: the job's state from the nodes' stores, and the exit code that goes with it.
+    private func showState(cluster name: String, jobID: Int) async throws -> Int32 {
+        guard let job = try await queue(cluster: name).first(where: { $0.id == jobID }) else {
+            Terminal.err("error: no job \(jobID) on cluster '\(name)'\n")
+            return ExitCode.notFound
+        }
+        Terminal.out("Job \(jobID): \(job.state)\n")
+        switch JobState(rawValue: job.state) {
+        case .succeeded: return ExitCode.succeeded
+        case .cancelled: return ExitCode.cancelled
+        case .failed, .failedSetup, .failedDriver: return ExitCode.failed
+        default: return ExitCode.notFinished
+        }
     }
 
     /// One job as `swiftlet queue` shows it: its ranks' records from the nodes, merged.
@@ -195,40 +209,16 @@ public struct JobControl: Sendable {
         return records
     }
 
-    static func state(of outcomes: [RankOutcome]) -> String {
-        let ran = outcomes.filter { $0 != .notFound }
-        if ran.isEmpty { return "UNKNOWN" }
-        if ran.contains(.cancelled) { return "CANCELLED" }
-        if ran.contains(.driverDied) { return "FAILED_DRIVER" }
-        if ran.contains(.running) { return "RUNNING" }
-        return ran.allSatisfy { if case .finished(let status) = $0 { return status.succeeded } else { return false } }
-            ? "SUCCEEDED" : "FAILED"
-    }
-
-    /// A job's state on one node without its output: a follow from past the end of the log.
-    private func inspect(node: NodeAddress, rank: Int, cluster: String, jobID: Int) async throws -> RankOutcome {
-        try await ask(.follow, offset: UInt64(Int64.max), node: node, rank: rank, cluster: cluster, jobID: jobID, step: "queue")
-    }
-
-    /// Opens a `kind` stream (follow or cancel) about one job on one node and returns the
-    /// outcome its last frame reports.
-    private func ask(
-        _ kind: FrameKind,
-        offset: UInt64,
-        node: NodeAddress,
-        rank: Int,
-        cluster: String,
-        jobID: Int,
-        step: String
-    ) async throws -> RankOutcome {
+    /// Cancels one job on one node; returns the outcome the node reports.
+    private func cancelRank(node: NodeAddress, rank: Int, cluster: String, jobID: Int) async throws -> RankOutcome {
         let name = JobRunner.nodeName(rank: rank, node: node)
         let session = try await connector.connect(to: node, name: name)
-        let request = FollowRequest(path: JobRunner.logDirectory(cluster: cluster, job: jobID) + "/run.log", offset: offset, follow: false)
+        let request = FollowRequest(path: JobRunner.logDirectory(cluster: cluster, job: jobID) + "/run.log", offset: 0, follow: false)
         do {
-            let stream = try await session.connection.openStream(kind: kind, payload: request.payload)
+            let stream = try await session.connection.openStream(kind: .cancel, payload: request.payload)
             var outcome = RankOutcome.notFound
             for await frame in stream.inbound {
-                if let ending = try RankOutcome(ending: frame, node: name, step: step) { outcome = ending }
+                if let ending = try RankOutcome(ending: frame, node: name, step: "cancel") { outcome = ending }
             }
             await session.close()
             return outcome
@@ -251,7 +241,7 @@ public struct JobControl: Sendable {
             let outcomes = try await withThrowingTaskGroup(of: RankOutcome.self) { group in
                 for (rank, node) in record.nodes.enumerated() {
                     group.addTask {
-                        try await ask(.cancel, offset: 0, node: node, rank: rank, cluster: name, jobID: jobID, step: "cancel")
+                        try await cancelRank(node: node, rank: rank, cluster: name, jobID: jobID)
                     }
                 }
                 return try await group.reduce(into: [RankOutcome]()) { $0.append($1) }

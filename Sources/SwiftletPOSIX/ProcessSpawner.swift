@@ -77,14 +77,8 @@ public enum ProcessSpawner {
             Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | setSession)
         )
 
-        let argv = arguments.map { strdup($0) } + [nil]
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            for pointer in argv { free(pointer) }
-            for pointer in envp { free(pointer) }
-        }
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, envp)
+        let result = posixSpawn(&pid, arguments, environment, &actions, &attributes)
         close(stdinPipe[0])
         close(stdoutPipe[1])
         close(stderrPipe[1])
@@ -120,16 +114,27 @@ public enum ProcessSpawner {
         sigemptyset(&emptyMask)
         posix_spawnattr_setsigmask(&attributes, &emptyMask)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | 0x80))  // 0x80: POSIX_SPAWN_SETSID
+        var pid: pid_t = 0
+        let result = posixSpawn(&pid, arguments, environment, &actions, &attributes)
+        guard result == 0 else { throw SystemError(errno: result, "cannot start \(arguments[0])") }
+        return pid
+    }
+
+    /// `posix_spawn` of `arguments[0]` with C copies of the arguments and the environment.
+    private static func posixSpawn(
+        _ pid: inout pid_t,
+        _ arguments: [String],
+        _ environment: [String: String],
+        _ actions: inout posix_spawn_file_actions_t,
+        _ attributes: inout posix_spawnattr_t
+    ) -> Int32 {
         let argv = arguments.map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
             for pointer in argv { free(pointer) }
             for pointer in envp { free(pointer) }
         }
-        var pid: pid_t = 0
-        let result = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, envp)
-        guard result == 0 else { throw SystemError(errno: result, "cannot start \(arguments[0])") }
-        return pid
+        return posix_spawn(&pid, arguments[0], &actions, &attributes, argv, envp)
     }
 
     /// Sends `signal` to the whole process group led by `pid`.

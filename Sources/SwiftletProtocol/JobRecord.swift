@@ -61,11 +61,7 @@ public struct JobRecord: Hashable, Sendable {
 
     /// Reads ``text``; nil when a required field is missing or malformed (a torn or foreign file).
     public init?(text: String) {
-        var fields: [Substring: Substring] = [:]
-        for line in text.split(separator: "\n") {
-            guard let equals = line.firstIndex(of: "=") else { return nil }
-            fields[line[..<equals]] = line[line.index(after: equals)...]
-        }
+        guard let fields = KeyValueText.fields(text) else { return nil }
         guard let id = fields["id"].flatMap({ UInt32($0) }),
             let cluster = fields["cluster"], let name = fields["name"],
             let rank = fields["rank"].flatMap({ UInt32($0) }),

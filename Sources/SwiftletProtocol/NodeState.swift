@@ -57,11 +57,7 @@ public struct NodeState: Hashable, Sendable {
     }
 
     public init?(text: String) {
-        var fields: [Substring: Substring] = [:]
-        for line in text.split(separator: "\n") {
-            guard let equals = line.firstIndex(of: "=") else { return nil }
-            fields[line[..<equals]] = line[line.index(after: equals)...]
-        }
+        guard let fields = KeyValueText.fields(text) else { return nil }
         func number(_ key: Substring) -> Int? { fields[key].flatMap { Int($0) } }
         guard let mode = fields["mode"], let pid = number("pid"), let build = fields["build"], let since = number("since"),
             let gpus = number("gpus"), let freeGPUs = number("free_gpus"), let milliCPUs = number("milli_cpus"),
