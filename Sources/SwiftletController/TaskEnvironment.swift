@@ -35,16 +35,16 @@ public struct TaskEnvironment: Sendable {
         ].joined(separator: "-")
     }
 
+    /// JSON as Python's `json.dumps` writes it (SkyPilot's tools read it with Python). Built
+    /// without JSONSerialization, whose dynamic casts cost a millisecond in a static binary.
     var clusterInfo: String {
-        let info: [String: Any] = [
-            "cluster_name": cluster,
-            "cloud": infra,
-            "num_nodes": nodeIPs.count,
-            "head_ip": nodeIPs.first ?? "",
-            "ips": nodeIPs,
-        ]
-        let data = (try? JSONSerialization.data(withJSONObject: info, options: [.sortedKeys])) ?? Data()
-        return String(decoding: data, as: UTF8.self)
+        PythonJSON.object([
+            "cluster_name": .string(cluster),
+            "cloud": .string(infra),
+            "num_nodes": .number(Double(nodeIPs.count)),
+            "head_ip": .string(nodeIPs.first ?? ""),
+            "ips": .array(nodeIPs.map(PythonJSON.string)),
+        ]).text
     }
 
     private var common: [String: String] {

@@ -4,7 +4,10 @@ import SwiftletController
 import SwiftletTask
 
 struct Status: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List clusters, or a cluster's nodes with their agents' state.")
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "List clusters, or a cluster's nodes with their agents' state."
+    )
 
     @Argument(help: "A cluster: show its nodes, asking each node's agent.")
     var cluster: String?
@@ -71,7 +74,10 @@ extension Status {
 }
 
 struct Down: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Tear a cluster down and forget it.")
+    static let configuration = CommandConfiguration(
+        commandName: "down",
+        abstract: "Tear a cluster down and forget it."
+    )
 
     @Argument(help: "The cluster.")
     var cluster: String
@@ -97,7 +103,10 @@ struct Down: AsyncParsableCommand {
 }
 
 struct Version: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print the controller and agent versions.")
+    static let configuration = CommandConfiguration(
+        commandName: "version",
+        abstract: "Print the controller and agent versions."
+    )
 
     func run() throws {
         let agent = try AgentBinary.locate(home: .fromEnvironment())
@@ -108,6 +117,7 @@ struct Version: ParsableCommand {
 /// The background process that keeps one node's agent connection for later commands.
 struct Keeper: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "keeper",
         abstract: "Keep a node's agent connection open for later commands (started by swiftlet itself).",
         shouldDisplay: false
     )

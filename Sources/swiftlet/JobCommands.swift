@@ -5,6 +5,7 @@ import SwiftletTask
 
 struct Logs: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "logs",
         abstract: "Show a job's output from the nodes' log files (default: the last job), following it while it runs.",
         discussion:
             "Exit codes: 0 succeeded, 100 failed, 101 not finished (--no-follow), 102 not found. Ctrl-C stops following; the job goes on."
@@ -36,7 +37,10 @@ struct Logs: AsyncParsableCommand {
 }
 
 struct Queue: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List a cluster's jobs and their states, newest first.")
+    static let configuration = CommandConfiguration(
+        commandName: "queue",
+        abstract: "List a cluster's jobs and their states, newest first."
+    )
 
     @Argument(help: "The cluster.")
     var cluster: String
@@ -108,6 +112,7 @@ extension Queue {
 
 struct Cancel: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "cancel",
         abstract: "Cancel jobs (default: the last one): SIGTERM to their whole process trees on every node, SIGKILL after 3 s."
     )
 
@@ -130,7 +135,10 @@ struct Cancel: AsyncParsableCommand {
 }
 
 struct Validate: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Check a task file and print how Swiftlet reads it.")
+    static let configuration = CommandConfiguration(
+        commandName: "validate",
+        abstract: "Check a task file and print how Swiftlet reads it."
+    )
 
     @Argument(help: "The task YAML file.")
     var task: String

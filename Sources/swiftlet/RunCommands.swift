@@ -4,7 +4,10 @@ import SwiftletController
 import SwiftletTask
 
 struct Launch: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Bring up a cluster (or reuse it) and run a task on it.")
+    static let configuration = CommandConfiguration(
+        commandName: "launch",
+        abstract: "Bring up a cluster (or reuse it) and run a task on it."
+    )
 
     @Argument(help: "The task YAML file.")
     var task: String
@@ -39,6 +42,7 @@ struct Launch: AsyncParsableCommand {
 
 struct Exec: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "exec",
         abstract: "Run a task (without setup) or a command on an existing cluster.",
         discussion: "swiftlet exec CLUSTER task.yaml   or   swiftlet exec CLUSTER -- COMMAND ARGS..."
     )

@@ -38,6 +38,9 @@ do {
             done.signal()
         }
         done.wait()
+        // A command's exit code leaves directly: ArgumentParser's exit path builds its help
+        // machinery even for ExitCode(0).
+        if let code = box.error as? ExitCode { exit(code.rawValue) }
         if let error = box.error { Swiftlet.exit(withError: error) }
     } else {
         try command.run()
