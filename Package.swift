@@ -11,6 +11,8 @@ let package = Package(
     products: [
         .executable(name: "swiftlet", targets: ["swiftlet"]),
         .executable(name: "swiftlet-agent", targets: ["swiftlet-agent"]),
+        // The agent for host packages: linked with libsystemd for journald fields. Never static.
+        .executable(name: "swiftlet-agent-host", targets: ["swiftlet-agent-host"]),
         .library(name: "SwiftletProtocol", targets: ["SwiftletProtocol"]),
     ],
     dependencies: [
@@ -80,6 +82,22 @@ let package = Package(
                 "SwiftletController", "SwiftletTask",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            swiftSettings: strictSettings
+        ),
+        // libsystemd (libsystemd-dev), for the host build's journald entries only.
+        .systemLibrary(
+            name: "CSystemd",
+            pkgConfig: "libsystemd",
+            providers: [.apt(["libsystemd-dev"])]
+        ),
+        .target(
+            name: "SwiftletJournal",
+            dependencies: ["CSystemd", "SwiftletAgent"],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "swiftlet-agent-host",
+            dependencies: ["SwiftletAgent", "SwiftletJournal"],
             swiftSettings: strictSettings
         ),
         .executableTarget(

@@ -9,10 +9,13 @@ cd "$(dirname "$0")/.."
 out=${1:-packaging/out}
 scratch=.build-release
 log=$(mktemp)
-if ! swift build -c release --scratch-path "$scratch" --static-swift-stdlib -Xswiftc -static-executable >"$log" 2>&1; then
-    grep -v "Cannot export local symbol\|warning: Using '\|is dangerous" "$log" | tail -n 40 >&2
-    exit 1
-fi
+# Product by product: swiftlet-agent-host links libsystemd, which has no static library.
+for product in swiftlet-agent swiftlet; do
+    if ! swift build -c release --scratch-path "$scratch" --product "$product" --static-swift-stdlib -Xswiftc -static-executable >"$log" 2>&1; then
+        grep -v "Cannot export local symbol\|warning: Using '\|is dangerous" "$log" | tail -n 40 >&2
+        exit 1
+    fi
+done
 rm -f "$log"
 mkdir -p "$out"
 for binary in swiftlet-agent swiftlet; do

@@ -3,7 +3,7 @@
 #   scripts/install-deps.sh          build dependencies only
 #   scripts/install-deps.sh --test   plus what the test suite uses (sshd, iproute2, pdsh)
 set -euo pipefail
-packages=(libssl-dev pkg-config openssh-client)
+packages=(libssl-dev libsystemd-dev pkg-config openssh-client)
 if [ "${1:-}" = "--test" ]; then
     packages+=(openssh-server iproute2 pdsh util-linux procps)
 fi

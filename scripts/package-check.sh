@@ -30,6 +30,9 @@ echo "package-check: $deb ($(($(stat -c %s "$deb") / 1024 / 1024)) MB)"
 dpkg --root="$root" -i "$deb" >/dev/null
 dpkg --root="$root" -s swiftlet-agent | grep -q "^Status: install ok installed" || fail "dpkg does not list swiftlet-agent as installed"
 "$root/usr/bin/swiftlet-agent" version | grep -q "^swiftlet-agent " || fail "the installed agent does not run"
+# The host build runs on the root's own libraries (glibc, libsystemd, libstdc++), with its /proc.
+unshare --mount --pid --fork sh -c "mount -t proc proc '$root/proc' && chroot '$root' /usr/lib/swiftlet/swiftlet-agent-host self-test" \
+    >/dev/null || fail "the installed host agent does not run in the root"
 for unit in /lib/systemd/system/swiftlet-agent.service /lib/systemd/system/swiftlet-agent@alice.service \
     /usr/lib/systemd/user/swiftlet-agent.service; do
     # The user unit is checked as a unit file; --user cannot be combined with --root.
@@ -37,7 +40,7 @@ for unit in /lib/systemd/system/swiftlet-agent.service /lib/systemd/system/swift
     grep -q "^Type=notify$" "$root${unit/@alice/@}" || fail "$unit is not Type=notify"
     grep -q "^WatchdogSec=" "$root${unit/@alice/@}" || fail "$unit has no watchdog"
 done
-echo "package-check: installed into a bookworm root; systemd-analyze verify accepts all 3 units"
+echo "package-check: installed into a bookworm root; both agents run there; systemd-analyze verify accepts all 3 units"
 dpkg --root="$root" -r swiftlet-agent >/dev/null
 [ ! -e "$root/usr/bin/swiftlet-agent" ] || fail "dpkg -r left /usr/bin/swiftlet-agent behind"
 echo "package-check: removed cleanly"

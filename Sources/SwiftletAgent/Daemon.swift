@@ -24,6 +24,7 @@ enum Daemon {
     static func run(_ options: Options) async -> Int32 {
         let paths = RuntimePaths()
         let notifier = SystemdNotifier.fromEnvironment()
+        AgentEvent.logsToStandardError = true
         // A relay may ask this daemon to retire as soon as the pid file names it, before the
         // handlers are in place: SIGUSR1 must not kill it meanwhile.
         signal(SIGUSR1, SIG_IGN)

@@ -43,6 +43,7 @@ struct JobStep: Sendable {
             return .refused(StreamFailure(code: StreamFailure.spawnFailedCode, message: reason))
         case .wait(let reason):
             record(.pending, durable: true)
+            event("PENDING, \(reason)")
             try? await stream.send(.pending, payload: ByteBuffer(string: reason))
             // Nil, or a record that ended meanwhile: cancelled, or failed by a newer daemon.
             guard let allocation = await runtime.waitForTurn(key), store.load(directory: directory)?.state.isFinal == false else {
@@ -63,6 +64,7 @@ struct JobStep: Sendable {
             record.gpuIDs = gpuIDs
             record.logPath = logPath
         }
+        event("\(ticket.step == .setup ? "SETTING_UP" : "RUNNING"), pid \(pid)")
         return store.load(directory: directory)?.state != .cancelled
     }
 
@@ -81,7 +83,14 @@ struct JobStep: Sendable {
         case (.run, true): record(.succeeded, exit: status, durable: false)
         case (.run, false): record(.failed, exit: status, durable: false)
         }
+        event("ended: \(status)", isFailure: !status.succeeded)
         await finish()
+    }
+
+    /// Tells the daemon's log (and journald, in the host build) what happened to the step.
+    private func event(_ what: String, isFailure: Bool = false) {
+        guard let current = store.load(directory: directory) else { return }
+        AgentEvent.emit(.job(current, step: ticket.step, what, isFailure: isFailure))
     }
 
     /// Makes the job's record durable.
