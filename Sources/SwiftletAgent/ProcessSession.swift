@@ -73,15 +73,16 @@ enum ProcessSession {
         try? await stream.send(.started, payload: started)
 
         let connected = ConnectedFlag()
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await pump(pipes.stdout, as: .data, to: stream, log: log, connected: connected) }
-            group.addTask { await pump(pipes.stderr, as: .stderr, to: stream, log: log, connected: connected) }
+        do {
+            let stdout = OutputPump.start(pipes.stdout, as: .data, to: stream, log: log, connected: connected)
+            let stderr = OutputPump.start(pipes.stderr, as: .stderr, to: stream, log: log, connected: connected)
             let inbound = Task {
                 let lost = await forwardInbound(stream, stdin: pipes.stdin, pid: pid)
                 // The controller is gone: unless the job outlives its connection, stop its tree.
                 if lost && !request.survivesDisconnect { await terminate(group: pid) }
             }
-            await group.waitForAll()
+            try? await stdout.get()
+            try? await stderr.get()
             let termination = await exit.value
             let status: ExitStatus =
                 switch termination {
@@ -157,37 +158,6 @@ enum ProcessSession {
             }
         }
         if stdinOpen { stdin?.finish() }
-    }
-
-    private static func pump(
-        _ fd: Int32,
-        as kind: FrameKind,
-        to stream: MuxStream,
-        log: LogFile?,
-        connected: ConnectedFlag
-    ) async {
-        do {
-            let channel = try await NIOPipeBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .channelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 4096, initial: 65536, maximum: 262_144))
-                .takingOwnershipOfDescriptor(input: fd) { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-                    }
-                }
-            try await channel.executeThenClose { inbound, _ in
-                for try await chunk in inbound {
-                    log?.append(chunk)
-                    guard connected.value else { continue }
-                    do {
-                        try await stream.send(kind, chunk)
-                    } catch {
-                        connected.value = false
-                    }
-                }
-            }
-        } catch {
-            connected.value = false
-        }
     }
 
     private static func reset(_ stream: MuxStream, _ failure: StreamFailure) async {

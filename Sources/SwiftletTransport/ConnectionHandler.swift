@@ -14,6 +14,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     private let established: EventLoopPromise<(UInt16, Hello)>
     private var inbound: [StreamID: AsyncStream<Frame>.Continuation] = [:]
     private var creditWaiters: [StreamID: [CheckedContinuation<Void, any Error>]] = [:]
+    private var creditCallbacks: [StreamID: [() -> Void]] = [:]
     private let acceptedStreams: AsyncStream<(Frame, AsyncStream<Frame>)>.Continuation
     private var nextStreamID: UInt32 = 1
     private(set) var failure: ProtocolError?
@@ -137,6 +138,16 @@ final class ConnectionHandler: ChannelInboundHandler {
         creditWaiters[stream, default: []].append(continuation)
     }
 
+    /// Calls `callback` on the event loop once `stream` has credit again, or the connection
+    /// failed (the next ``sendData(_:_:on:maximumChunk:)`` then says so).
+    func whenCredit(on stream: StreamID, _ callback: @escaping () -> Void) {
+        if failure != nil || (stateMachine.sendCredit(on: stream) ?? 1) > 0 {
+            callback()
+            return
+        }
+        creditCallbacks[stream, default: []].append(callback)
+    }
+
     func consumed(_ count: Int, on stream: StreamID) {
         if let frame = stateMachine.consumed(count, on: stream), failure == nil { write(frame) }
     }
@@ -170,6 +181,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             }
         case .creditGranted(let stream):
             for waiter in creditWaiters.removeValue(forKey: stream) ?? [] { waiter.resume() }
+            for callback in creditCallbacks.removeValue(forKey: stream) ?? [] { callback() }
         case .close(let error, let notifyPeer):
             fail(error, notifyPeer: notifyPeer)
         }
@@ -184,6 +196,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         for waiter in creditWaiters.removeValue(forKey: stream) ?? [] {
             waiter.resume(throwing: ProtocolError(.unexpectedFrame, "\(stream) ended"))
         }
+        for callback in creditCallbacks.removeValue(forKey: stream) ?? [] { callback() }
     }
 
     private func fail(_ error: ProtocolError, notifyPeer: Bool) {
@@ -196,6 +209,9 @@ final class ConnectionHandler: ChannelInboundHandler {
         inbound = [:]
         for waiter in creditWaiters.values.joined() { waiter.resume(throwing: error) }
         creditWaiters = [:]
+        let callbacks = creditCallbacks.values.joined()
+        creditCallbacks = [:]
+        for callback in callbacks { callback() }
         acceptedStreams.finish()
         guard let context else { return }
         if notifyPeer {

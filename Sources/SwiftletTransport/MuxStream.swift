@@ -29,6 +29,21 @@ public struct MuxStream: Sendable {
         }
     }
 
+    /// The event loop of the stream's connection: a producer on it can use ``sendOnLoop(_:_:)``.
+    public var eventLoop: any EventLoop { connection.channel.eventLoop }
+
+    /// Sends bytes as `kind` from code on ``eventLoop``, without waiting: returns what did not
+    /// fit in the stream's credit (send it after ``whenCreditOnLoop(_:)`` calls back).
+    public func sendOnLoop(_ kind: FrameKind, _ bytes: ByteBuffer) throws -> ByteBuffer {
+        try connection.sendDataOnLoop(kind, bytes, on: id, maximumChunk: maximumChunk)
+    }
+
+    /// On ``eventLoop``: calls `callback` there once the stream has credit again (or the
+    /// connection failed: the next send then throws).
+    public func whenCreditOnLoop(_ callback: @escaping () -> Void) {
+        connection.whenCreditOnLoop(on: id, callback)
+    }
+
     /// Sends a frame that carries no flow-controlled bytes (eof, signal, started, exit, reset).
     public func send(_ kind: FrameKind, payload: ByteBuffer = ByteBuffer()) async throws {
         try await connection.send(Frame(kind: kind, stream: id, payload: payload))

@@ -134,6 +134,17 @@ public struct PeerConnection: Sendable {
         }.get()
     }
 
+    /// Sends flow-controlled bytes from code already on the connection's event loop; returns
+    /// what did not fit in the stream's credit.
+    func sendDataOnLoop(_ kind: FrameKind, _ bytes: ByteBuffer, on stream: StreamID, maximumChunk: Int) throws -> ByteBuffer {
+        try handler.value.sendData(kind, bytes, on: stream, maximumChunk: maximumChunk)
+    }
+
+    /// On the connection's event loop: calls `callback` there once `stream` has credit again.
+    func whenCreditOnLoop(on stream: StreamID, _ callback: @escaping () -> Void) {
+        handler.value.whenCredit(on: stream, callback)
+    }
+
     func waitForCredit(on stream: StreamID) async throws {
         let handler = self.handler
         let eventLoop = channel.eventLoop

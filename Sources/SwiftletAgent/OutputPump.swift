@@ -1,0 +1,102 @@
+import NIOCore
+import NIOPosix
+import SwiftletProtocol
+import SwiftletTransport
+
+/// Forwards a process's stdout or stderr to its stream on the connection's own event loop: each
+/// read goes to the job's log and out as frames at once, with no task or thread hop between. When
+/// the stream's credit runs out the pipe is not read until the controller grants more, so a slow
+/// controller slows the process (a full pipe) instead of filling memory. After the connection is
+/// lost it goes on reading into the log alone.
+final class OutputPump: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+
+    private let kind: FrameKind
+    private let stream: MuxStream
+    private let log: LogFile?
+    private let connected: ConnectedFlag
+    private let drained: EventLoopPromise<Void>
+    /// Bytes read but not yet sent for lack of credit.
+    private var pending: ByteBuffer?
+    private var inputEnded = false
+
+    /// Starts pumping `fd`; the future completes once it reached its end and everything read was
+    /// sent (or the connection was lost).
+    static func start(_ fd: Int32, as kind: FrameKind, to stream: MuxStream, log: LogFile?, connected: ConnectedFlag) -> EventLoopFuture<
+        Void
+    > {
+        let eventLoop = stream.eventLoop
+        let drained = eventLoop.makePromise(of: Void.self)
+        NIOPipeBootstrap(group: eventLoop)
+            .channelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 4096, initial: 65536, maximum: 262_144))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        OutputPump(kind: kind, stream: stream, log: log, connected: connected, drained: drained)
+                    )
+                }
+            }
+            .takingOwnershipOfDescriptor(input: fd)
+            .whenFailure { drained.fail($0) }
+        return drained.futureResult
+    }
+
+    private init(kind: FrameKind, stream: MuxStream, log: LogFile?, connected: ConnectedFlag, drained: EventLoopPromise<Void>) {
+        self.kind = kind
+        self.stream = stream
+        self.log = log
+        self.connected = connected
+        self.drained = drained
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var bytes = unwrapInboundIn(data)
+        log?.append(bytes)
+        guard connected.value else { return }
+        if pending != nil {
+            pending!.writeBuffer(&bytes)  // read in the same cycle as the one that ran out of credit
+        } else {
+            send(bytes, context: context)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        inputEnded = true
+        if pending == nil { drained.succeed() }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
+    private func send(_ bytes: ByteBuffer, context: ChannelHandlerContext) {
+        do {
+            let rest = try stream.sendOnLoop(kind, bytes)
+            guard rest.readableBytes > 0 else { return }
+            pending = rest
+            context.channel.setOption(.autoRead, value: false).whenComplete { _ in }
+            let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            stream.whenCreditOnLoop {
+                let (pump, context) = loopBound.value
+                pump.resume(context: context)
+            }
+        } catch {
+            // The connection is gone: the log still gets everything.
+            connected.value = false
+            pending = nil
+        }
+    }
+
+    private func resume(context: ChannelHandlerContext) {
+        guard let bytes = pending else { return }
+        pending = nil
+        if connected.value { send(bytes, context: context) }
+        guard pending == nil else { return }
+        if inputEnded {
+            drained.succeed()
+        } else {
+            context.channel.setOption(.autoRead, value: true).whenComplete { _ in }
+            context.read()
+        }
+    }
+}
