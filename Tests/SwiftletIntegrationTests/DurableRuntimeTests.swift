@@ -192,33 +192,17 @@ import Testing
 
     @Test func theDaemonSpeaksSdNotify() async throws {
         let home = try TestSupport.makeHome().path
-        let socketPath = home + "/notify.sock"
-        let listener = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
-        defer { close(listener) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(socketPath.utf8) + [0]) }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        try #require(bound == 0)
+        let listener = try #require(DatagramListener(path: home + "/notify.sock"))
         let daemon = Process()
         daemon.executableURL = URL(fileURLWithPath: TestSupport.agentPath)
         daemon.arguments = ["daemon"]
         daemon.environment = [
-            "HOME": home, "PATH": "/usr/bin:/bin", "NOTIFY_SOCKET": socketPath, "WATCHDOG_USEC": "400000",
+            "HOME": home, "PATH": "/usr/bin:/bin", "NOTIFY_SOCKET": listener.path, "WATCHDOG_USEC": "400000",
         ]
         try daemon.run()
         defer { if daemon.isRunning { daemon.terminate() } }
 
-        func nextMessage() -> String? {
-            var descriptor = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
-            guard poll(&descriptor, 1, 5000) > 0 else { return nil }
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            let count = recv(listener, &buffer, buffer.count, 0)
-            return count > 0 ? String(decoding: buffer[0..<count], as: UTF8.self) : nil
-        }
-        let ready = try #require(nextMessage())
+        let ready = try #require(listener.next())
         #expect(ready.split(separator: "\n").contains("READY=1"))
         // The socket directory is the node user's alone.
         var info = stat()
@@ -226,7 +210,7 @@ import Testing
         var watchdogs = 0
         var status = false
         for _ in 0..<6 {
-            let message = try #require(nextMessage(), "the daemon went silent")
+            let message = try #require(listener.next(), "the daemon went silent")
             if message.contains("WATCHDOG=1") { watchdogs += 1 }
             if message.contains("STATUS=0 running, 0 pending") { status = true }
         }
@@ -234,7 +218,7 @@ import Testing
         #expect(status)
         daemon.terminate()
         var stopping = false
-        while let message = nextMessage() {
+        while let message = listener.next() {
             if message.contains("STOPPING=1") {
                 stopping = true
                 break

@@ -16,16 +16,7 @@ import Testing
     @Test(.enabled(if: JournalTests.runnable, "needs root (a mount namespace) and the host agent build"))
     func theHostAgentSendsJobEventsToJournaldWithTheirFields() async throws {
         let home = try TestSupport.makeHome()
-        let socketPath = home.path + "/journal.sock"
-        let listener = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
-        defer { close(listener) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(socketPath.utf8) + [0]) }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        try #require(bound == 0)
+        let listener = try #require(DatagramListener(path: home.path + "/journal.sock"))
         let task = try cli.writeTask("name: train\nrun: echo hi\n", home: home)
         // In its own mount namespace the controller, and the node's daemon it starts, see the
         // test's socket as journald's.
@@ -33,20 +24,16 @@ import Testing
             """
             unshare --mount --propagation private sh -c '
               mount -t tmpfs none /run/systemd && mkdir /run/systemd/journal && touch /run/systemd/journal/socket &&
-              mount --bind "\(socketPath)" /run/systemd/journal/socket &&
+              mount --bind "\(listener.path)" /run/systemd/journal/socket &&
               SWIFTLET_HOME="\(home.path)" SWIFTLET_AGENT_BINARY="\(Self.hostAgent)" SWIFTLET_KEEPALIVE=0 \
                 "\(TestSupport.controllerPath)" launch "\(task)" -c journal'
             """
         )
         #expect(run.code == 0, "\(run.output)")
         var entries: [String] = []
-        var descriptor = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
-        while poll(&descriptor, 1, 2000) > 0 {
-            var buffer = [UInt8](repeating: 0, count: 8192)
-            let count = recv(listener, &buffer, buffer.count, 0)
-            guard count > 0 else { break }
-            entries.append(String(decoding: buffer[0..<count], as: UTF8.self))
-            if entries.contains(where: { $0.contains("SWIFTLET_STATE=SUCCEEDED") }) { break }
+        while let entry = listener.next(timeout: 2000) {
+            entries.append(entry)
+            if entry.contains("SWIFTLET_STATE=SUCCEEDED") { break }
         }
         let ended = try #require(entries.first { $0.contains("SWIFTLET_STATE=SUCCEEDED") }, "\(entries)")
         for field in ["SWIFTLET_CLUSTER=journal", "SWIFTLET_JOB_ID=1", "SWIFTLET_RANK=0", "SWIFTLET_STEP=run", "SWIFTLET_EXIT_CODE=0"] {
