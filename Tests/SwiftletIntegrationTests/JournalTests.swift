@@ -18,12 +18,12 @@ import Testing
         let home = try TestSupport.makeHome()
         let listener = try #require(DatagramListener(path: home.path + "/journal.sock"))
         let task = try cli.writeTask("name: train\nrun: echo hi\n", home: home)
-        // In its own mount namespace the controller, and the node's daemon it starts, see the
-        // test's socket as journald's.
+        // In its own mount namespace (a fresh /run, so no journald needs to exist here) the
+        // controller, and the node's daemon it starts, see the test's socket as journald's.
         let run = try await TestSupport.shell(
             """
             unshare --mount --propagation private sh -c '
-              mount -t tmpfs none /run/systemd && mkdir /run/systemd/journal && touch /run/systemd/journal/socket &&
+              mount -t tmpfs none /run && mkdir -p /run/systemd/journal && touch /run/systemd/journal/socket &&
               mount --bind "\(listener.path)" /run/systemd/journal/socket &&
               SWIFTLET_HOME="\(home.path)" SWIFTLET_AGENT_BINARY="\(Self.hostAgent)" SWIFTLET_KEEPALIVE=0 \
                 "\(TestSupport.controllerPath)" launch "\(task)" -c journal'
