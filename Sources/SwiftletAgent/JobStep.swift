@@ -68,6 +68,18 @@ struct JobStep: Sendable {
         return store.load(directory: directory)?.state != .cancelled
     }
 
+    /// A gang's rank that never started: another rank failed first (it counts as killed, 137),
+    /// or the controller left before the gang's `go` (FAILED_DRIVER).
+    func abandoned(connectionLost: Bool) async {
+        if connectionLost {
+            record(.failedDriver)
+        } else {
+            record(.failed, exit: .killed(by: 9))
+        }
+        event(connectionLost ? "abandoned: the controller left before the gang started" : "stopped before it started", isFailure: true)
+        await finish()
+    }
+
     /// The step's process could not start.
     func failedToStart() async {
         record(ticket.step == .setup ? .failedSetup : .failed, exit: ExitStatus(code: 127))

@@ -40,6 +40,9 @@ enum ProcessSession {
             await reset(stream, StreamFailure(code: StreamFailure.spawnFailedCode, message: "\(error)"))
             return
         }
+        // The stream's frames, read by one iterator: a gang's rank reads `go` from it before its
+        // process exists, then the same iterator feeds the process.
+        let inbound = InboundFrames(stream.inbound)
         var environment = command.environment
         var gpuIDs: [Int] = []
         if let job {
@@ -51,6 +54,16 @@ enum ProcessSession {
             case .proceed(let allocated):
                 gpuIDs = allocated
                 if !gpuIDs.isEmpty { environment["CUDA_VISIBLE_DEVICES"] = gpuIDs.map(String.init).joined(separator: ",") }
+            }
+        }
+        if request.startsOnGo {
+            try? await stream.send(.admitted)
+            if case .stopped(let lost) = await waitForGo(inbound) {
+                // Another rank failed (or the controller left) before the gang started.
+                log?.close()
+                await job?.abandoned(connectionLost: lost)
+                if !lost { try? await stream.send(.exit, payload: ExitStatus.killed(by: SIGKILL).payload) }
+                return
             }
         }
         let pipes: ProcessSpawner.Pipes
@@ -76,8 +89,8 @@ enum ProcessSession {
         do {
             let stdout = OutputPump.start(pipes.stdout, as: .data, to: stream, log: log, connected: connected)
             let stderr = OutputPump.start(pipes.stderr, as: .stderr, to: stream, log: log, connected: connected)
-            let inbound = Task {
-                let lost = await forwardInbound(stream, stdin: pipes.stdin, pid: pid)
+            let forwarding = Task {
+                let lost = await forwardInbound(stream, inbound, stdin: pipes.stdin, pid: pid)
                 // The controller is gone: unless the job outlives its connection, stop its tree.
                 if lost && !request.survivesDisconnect { await terminate(group: pid) }
             }
@@ -96,7 +109,7 @@ enum ProcessSession {
                 try? await stream.send(.exit, payload: status.payload)
             }
             job?.sync()
-            inbound.cancel()
+            forwarding.cancel()
         }
     }
 
@@ -114,7 +127,7 @@ enum ProcessSession {
 
     /// Copies stdin frames to the process and carries out signals. Returns true when the
     /// connection was lost (as opposed to the stream ending normally).
-    private static func forwardInbound(_ stream: MuxStream, stdin: Int32, pid: pid_t) async -> Bool {
+    private static func forwardInbound(_ stream: MuxStream, _ inbound: InboundFrames, stdin: Int32, pid: pid_t) async -> Bool {
         do {
             let channel = try await NIOPipeBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .takingOwnershipOfDescriptor(output: stdin) { channel in
@@ -127,21 +140,21 @@ enum ProcessSession {
                     }
                 }
             try await channel.executeThenClose { _, outbound in
-                await forward(stream, to: outbound, pid: pid)
+                await forward(inbound, to: outbound, pid: pid)
             }
         } catch {
-            await forward(stream, to: nil, pid: pid)
+            await forward(inbound, to: nil, pid: pid)
         }
         return await stream.connectionFailure() != nil
     }
 
     private static func forward(
-        _ stream: MuxStream,
+        _ inbound: InboundFrames,
         to stdin: NIOAsyncChannelOutboundWriter<ByteBuffer>?,
         pid: pid_t
     ) async {
         var stdinOpen = stdin != nil
-        for await frame in stream.inbound {
+        while let frame = await inbound.next() {
             switch frame.kind {
             case .data where stdinOpen:
                 // A child that closed its stdin is not an error; the bytes are dropped.
@@ -160,8 +173,51 @@ enum ProcessSession {
         if stdinOpen { stdin?.finish() }
     }
 
+    enum GoOrStop {
+        case go
+        /// A signal came first (the gang is being stopped), or the stream ended (`lost`).
+        case stopped(lost: Bool)
+    }
+
+    /// Waits for the controller's `go`, keeping stdin that came before it for the process.
+    private static func waitForGo(_ inbound: InboundFrames) async -> GoOrStop {
+        while let frame = await inbound.nextFromStream() {
+            switch frame.kind {
+            case .go: return .go
+            case .signal: return .stopped(lost: false)
+            case .data, .eof: inbound.keep(frame)
+            default: continue
+            }
+        }
+        return .stopped(lost: true)
+    }
+
     private static func reset(_ stream: MuxStream, _ failure: StreamFailure) async {
         try? await stream.send(.reset, payload: failure.payload)
+    }
+}
+
+/// A stream's inbound frames with one iterator, handed from the waiting for `go` to the stdin
+/// forwarder (one reader at a time); frames kept while waiting come first.
+final class InboundFrames: @unchecked Sendable {
+    private var iterator: MuxStream.Inbound
+    private var kept: [Frame] = []
+
+    init(_ iterator: MuxStream.Inbound) {
+        self.iterator = iterator
+    }
+
+    func keep(_ frame: Frame) { kept.append(frame) }
+
+    /// The next frame: a kept one first.
+    func next() async -> Frame? {
+        if !kept.isEmpty { return kept.removeFirst() }
+        return await iterator.next()
+    }
+
+    /// The next frame from the stream itself, past the kept ones.
+    func nextFromStream() async -> Frame? {
+        await iterator.next()
     }
 }
 

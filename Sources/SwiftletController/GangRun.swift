@@ -27,11 +27,21 @@ struct GangRun {
         let gang = GangBox(GangStateMachine(rankCount: ranks.count))
         let processes = await startAll(gang)
         let resumed = ResumedSessions(count: ranks.count)
+        let admissions = Locked(Set<Int>())
         await withTaskGroup(of: Void.self) { group in
             for (index, rank) in ranks.enumerated() {
                 guard let process = processes[index] else { continue }
                 group.addTask {
-                    let outcome = await stream(process, rank: rank) { resumed.set(index, $0) }
+                    // Ranks that wait for the gang start together, once every node admitted its own.
+                    let admitted: @Sendable () async -> Void = {
+                        let all = admissions.withLock { admitted in
+                            admitted.insert(index)
+                            return admitted.count == ranks.count
+                        }
+                        guard all else { return }
+                        for process in processes.compactMap({ $0 }) { try? await process.go() }
+                    }
+                    let outcome = await stream(process, rank: rank, admitted: admitted) { resumed.set(index, $0) }
                     if case .kill(let victims) = gang.rankEnded(index, outcome) {
                         for victim in victims {
                             if let session = resumed.get(victim) {
@@ -76,6 +86,7 @@ struct GangRun {
     private func stream(
         _ process: RemoteProcess,
         rank: Rank,
+        admitted: @Sendable () async -> Void,
         adopt: @escaping @Sendable (NodeSession) -> Void
     ) async -> GangStateMachine.Outcome {
         let stdinTask: Task<Void, Never>? = rank.forwardStdin ? Task { await process.forwardStandardInput() } : nil
@@ -93,6 +104,8 @@ struct GangRun {
                     stderr = LinePrefixer(prefix: rank.prefix(pid))
                 case .pending(let reason):
                     Terminal.err("\(rank.session.name): the job is PENDING, \(reason).\n")
+                case .admitted:
+                    await admitted()
                 case .stdout(let bytes):
                     shown += UInt64(bytes.readableBytes)
                     Terminal.out(bytes.withUnsafeReadableBytes { stdout.feed($0) })

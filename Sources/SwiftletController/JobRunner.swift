@@ -187,7 +187,14 @@ public struct JobRunner: Sendable {
             notice("Job \(jobID) submitted on '\(environment.cluster)'; follow it with 'swiftlet logs \(environment.cluster) \(jobID)'.")
             return JobResult(state: "RUNNING", code: 0)
         }
-        let gang = await GangRun(ranks: ranks).run()
+        // Attached ranks on several nodes wait, once their node's queue admitted them, until
+        // every rank is admitted: the gang starts together.
+        let gangRanks = ranks.map { rank in
+            var rank = rank
+            rank.request.startsOnGo = ranks.count > 1
+            return rank
+        }
+        let gang = await GangRun(ranks: gangRanks).run()
         guard let failure = gang.firstFailure else { return JobResult(state: "SUCCEEDED", code: 0) }
         let codes = sessions.count > 1 ? " Return codes in rank order: \(gang.exitCodes)." : ""
         notice("ERROR: Job \(jobID) failed: \(describe(failure, sessions: sessions)) (FAILED).\(codes)")

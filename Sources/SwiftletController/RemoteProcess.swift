@@ -14,6 +14,8 @@ public struct RemoteProcess: Sendable {
         case started(pid: Int)
         /// The job waits in the node's queue (the reason, as the node gives it).
         case pending(String)
+        /// The node's queue admitted it; it starts on ``RemoteProcess/go()``.
+        case admitted
         case stdout(ByteBuffer)
         case stderr(ByteBuffer)
     }
@@ -30,6 +32,11 @@ public struct RemoteProcess: Sendable {
         var payload = ByteBuffer()
         payload.writeInteger(UInt32(signal))
         try await stream.send(.signal, payload: payload)
+    }
+
+    /// Starts a process that was admitted and waits for the gang (``ExecRequest/startsOnGo``).
+    public func go() async throws {
+        try await stream.send(.go)
     }
 
     public func writeStdin(_ bytes: ByteBuffer) async throws {
@@ -50,6 +57,8 @@ public struct RemoteProcess: Sendable {
                 await handle(.started(pid: Int(pid)))
             case .pending:
                 await handle(.pending(String(buffer: frame.payload)))
+            case .admitted:
+                await handle(.admitted)
             case .data:
                 await handle(.stdout(frame.payload))
             case .stderr:

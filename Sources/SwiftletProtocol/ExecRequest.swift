@@ -9,7 +9,8 @@ import NIOCore
 /// +---------+-------------------+---------------------+----------+-----------+
 ///   ... | has ticket u8 | ``JobTicket`` (when 1) |
 /// ```
-/// flags: bit 0 = source `~/.bashrc` first, bit 1 = keep running when the connection drops.
+/// flags: bit 0 = source `~/.bashrc` first, bit 1 = keep running when the connection drops,
+/// bit 2 = once admitted by the node's queue, wait for ``FrameKind/go`` (a gang's rank).
 /// An empty working directory means the home directory; an empty log path means no log file.
 public struct ExecRequest: Hashable, Sendable {
     public var command: String
@@ -17,6 +18,9 @@ public struct ExecRequest: Hashable, Sendable {
     public var environment: [String: String]
     public var sourceBashrc: Bool
     public var survivesDisconnect: Bool
+    /// A rank of a gang: after its node's queue admits it, it reports ``FrameKind/admitted`` and
+    /// starts only on ``FrameKind/go``, so all ranks start together.
+    public var startsOnGo: Bool = false
     /// Where the agent also writes the process's output, relative to the node's home.
     public var logPath: String
     /// Set when the process is a step of a job: the node records it and queues its run.
@@ -51,6 +55,7 @@ extension ExecRequest: WireMessage {
         let flags: UInt8 = try reader.integer()
         self.sourceBashrc = flags & 1 != 0
         self.survivesDisconnect = flags & 2 != 0
+        self.startsOnGo = flags & 4 != 0
         self.logPath = try reader.string()
         self.job = try reader.integer(UInt8.self) == 0 ? nil : try JobTicket(reading: &reader)
         try reader.finish()
@@ -60,7 +65,7 @@ extension ExecRequest: WireMessage {
         buffer.writeWireString(command)
         buffer.writeWireString(workingDirectory)
         buffer.writeWirePairs(environment.sorted { $0.key < $1.key })
-        buffer.writeInteger(UInt8((sourceBashrc ? 1 : 0) | (survivesDisconnect ? 2 : 0)))
+        buffer.writeInteger(UInt8((sourceBashrc ? 1 : 0) | (survivesDisconnect ? 2 : 0) | (startsOnGo ? 4 : 0)))
         buffer.writeWireString(logPath)
         buffer.writeInteger(UInt8(job == nil ? 0 : 1))
         job?.write(to: &buffer)

@@ -86,6 +86,11 @@ public struct FrameKind: Hashable, Sendable, CustomStringConvertible {
     /// Opens a stream asking for the node runtime's state: one ``data`` frame with a
     /// ``NodeState`` (its text form), then ``exit``.
     public static let nodeState = FrameKind(rawValue: 0x1E)
+    /// On an exec stream with ``ExecRequest/startsOnGo``: the node's queue admitted the job (it
+    /// holds its GPUs and CPUs); it starts on ``go``.
+    public static let admitted = FrameKind(rawValue: 0x1F)
+    /// Towards the agent, on an exec stream that reported ``admitted``: start now.
+    public static let go = FrameKind(rawValue: 0x20)
 
     /// Whether a frame of this kind opens a new stream (a request the peer serves).
     public var opensStream: Bool {
@@ -113,6 +118,8 @@ public struct FrameKind: Hashable, Sendable, CustomStringConvertible {
         case .pending: "pending"
         case .jobs: "jobs"
         case .nodeState: "nodeState"
+        case .admitted: "admitted"
+        case .go: "go"
         default: "kind(0x\(String(rawValue, radix: 16)))"
         }
     }

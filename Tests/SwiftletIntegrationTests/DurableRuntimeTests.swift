@@ -114,6 +114,36 @@ import Testing
         #expect(try await queue("gpus", home: home).map(\.state) == ["SUCCEEDED", "SUCCEEDED", "SUCCEEDED", "SUCCEEDED"])
     }
 
+    @Test func aGangStartsTogetherWhenOneNodesQueueIsBusy() async throws {
+        let home = try TestSupport.makeHome()
+        let task = try cli.writeTask("num_nodes: 2\nrun: echo up\n", home: home)
+        _ = try await cli.swiftlet(["launch", task, "-c", "gang"], home: home)
+        let cpus = try await nodeCPUs("gang", home: home)
+        let head = home.localNode(cluster: "gang", index: 0)
+        let worker = home.localNode(cluster: "gang", index: 1)
+        // Node 0's CPUs are taken until the test says go; node 1 is free.
+        _ = try await cli.swiftlet(
+            ["exec", "gang", "--num-nodes", "1", "-d", "--cpus", cpus, "--", "while [ ! -f ~/go ]; do sleep 0.05; done"],
+            home: home
+        )
+        let gang = Task {
+            try await cli.swiftlet(["exec", "gang", "--cpus", cpus, "--", "date +%s%N > ~/started"], home: home)
+        }
+        try await Task.sleep(for: .seconds(1))
+        // Node 1 admitted its rank at once, but the rank waits for the gang.
+        #expect(!FileManager.default.fileExists(atPath: worker + "/started"))
+        let released = UInt64(Date().timeIntervalSince1970 * 1e9)
+        #expect(FileManager.default.createFile(atPath: head + "/go", contents: nil))
+        let run = try await gang.value
+        #expect(run.code == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("node 0 (local): the job is PENDING"))
+        let starts = [head, worker].compactMap {
+            UInt64(FileSystem.contents(of: $0 + "/started").trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        #expect(starts.count == 2)
+        #expect(starts.allSatisfy { $0 >= released }, "both ranks started after node 0 was free")
+    }
+
     @Test func aKilledDaemonLeavesAConsistentStoreAndFailsWhatItOwned() async throws {
         let home = try TestSupport.makeHome()
         let task = try cli.writeTask("run: echo up\n", home: home)

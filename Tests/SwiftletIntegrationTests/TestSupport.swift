@@ -174,7 +174,7 @@ extension NodeSession {
         result.status = try await process.wait { event in
             switch event {
             case .started(let pid): result.pid = pid
-            case .pending: break
+            case .pending, .admitted: break
             case .stdout(let bytes): result.stdout += String(buffer: bytes)
             case .stderr(let bytes): result.stderr += String(buffer: bytes)
             }
