@@ -39,8 +39,8 @@ enum Daemon {
             lock = held
             listener = try UnixSocket.listen(path: paths.socket)
             let me = ProcessIdentity.of(getpid()) ?? ProcessIdentity(pid: getpid(), startTime: 0)
-            let owner = RuntimePaths.Owner(process: me, managed: notifier != nil, binary: RuntimePaths.binaryIdentity())
-            try AtomicFile.write(Array(owner.record.utf8), to: paths.pidFile)
+            let owner = DaemonRecord(process: me, managed: notifier != nil, binary: RuntimePaths.binaryIdentity())
+            try AtomicFile.write(Array(owner.text.utf8), to: paths.pidFile)
         } catch {
             writeError("swiftlet-agent daemon: \(error)")
             notifier?.send("STATUS=failed to start: \(error)")

@@ -42,8 +42,7 @@ struct JobStep: Sendable {
             await runtime.jobEnded()
             return .refused(StreamFailure(code: StreamFailure.spawnFailedCode, message: reason))
         case .wait(let reason):
-            record(.pending, durable: true)
-            event("PENDING, \(reason)")
+            event(record(.pending, durable: true), "PENDING, \(reason)")
             try? await stream.send(.pending, payload: ByteBuffer(string: reason))
             // Nil, or a record that ended meanwhile: cancelled, or failed by a newer daemon.
             guard let allocation = await runtime.waitForTurn(key), store.load(directory: directory)?.state.isFinal == false else {
@@ -58,25 +57,25 @@ struct JobStep: Sendable {
     /// process must go at once).
     func started(pid: Int32, gpuIDs: [Int]) -> Bool {
         let identity = ProcessIdentity.of(pid) ?? ProcessIdentity(pid: pid, startTime: 0)
-        record(ticket.step == .setup ? .settingUp : .running, durable: false) { record in
+        let current = record(ticket.step == .setup ? .settingUp : .running, durable: false) { record in
             record.pid = identity.pid
             record.pidStartTime = identity.startTime
             record.gpuIDs = gpuIDs
             record.logPath = logPath
         }
-        event("\(ticket.step == .setup ? "SETTING_UP" : "RUNNING"), pid \(pid)")
-        return store.load(directory: directory)?.state != .cancelled
+        event(current, "\(current.state.rawValue), pid \(pid)")
+        return current.state != .cancelled
     }
 
     /// A gang's rank that never started: another rank failed first (it counts as killed, 137),
     /// or the controller left before the gang's `go` (FAILED_DRIVER).
     func abandoned(connectionLost: Bool) async {
-        if connectionLost {
-            record(.failedDriver)
-        } else {
-            record(.failed, exit: .killed(by: 9))
-        }
-        event(connectionLost ? "abandoned: the controller left before the gang started" : "stopped before it started", isFailure: true)
+        let current = connectionLost ? record(.failedDriver) : record(.failed, exit: .killed(by: 9))
+        event(
+            current,
+            connectionLost ? "abandoned: the controller left before the gang started" : "stopped before it started",
+            isFailure: true
+        )
         await finish()
     }
 
@@ -89,19 +88,19 @@ struct JobStep: Sendable {
     /// The step's process ended with `status`. The record is written but not yet synced: call
     /// ``sync()`` once the controller has been told.
     func ended(_ status: ExitStatus) async {
-        switch (ticket.step, status.succeeded) {
-        case (.setup, true): break  // the run continues the job
-        case (.setup, false): record(.failedSetup, exit: status, durable: false)
-        case (.run, true): record(.succeeded, exit: status, durable: false)
-        case (.run, false): record(.failed, exit: status, durable: false)
-        }
-        event("ended: \(status)", isFailure: !status.succeeded)
+        let current: JobRecord? =
+            switch (ticket.step, status.succeeded) {
+            case (.setup, true): store.load(directory: directory)  // the run continues the job
+            case (.setup, false): record(.failedSetup, exit: status, durable: false)
+            case (.run, true): record(.succeeded, exit: status, durable: false)
+            case (.run, false): record(.failed, exit: status, durable: false)
+            }
+        if let current { event(current, "ended: \(status)", isFailure: !status.succeeded) }
         await finish()
     }
 
     /// Tells the daemon's log (and journald, in the host build) what happened to the step.
-    private func event(_ what: String, isFailure: Bool = false) {
-        guard let current = store.load(directory: directory) else { return }
+    private func event(_ current: JobRecord, _ what: String, isFailure: Bool = false) {
         AgentEvent.emit(.job(current, step: ticket.step, what, isFailure: isFailure))
     }
 
@@ -117,14 +116,24 @@ struct JobStep: Sendable {
 
     /// Moves the job's record to `state` when allowed, and sets what `also` sets; the exit
     /// status is kept either way (a cancelled job's record stays CANCELLED but learns how its
-    /// process ended).
-    private func record(_ state: JobState, exit: ExitStatus? = nil, durable: Bool = true, also: (inout JobRecord) -> Void = { _ in }) {
+    /// process ended). Returns the record as it now stands.
+    @discardableResult
+    private func record(
+        _ state: JobState,
+        exit: ExitStatus? = nil,
+        durable: Bool = true,
+        also: (inout JobRecord) -> Void = { _ in }
+    ) -> JobRecord {
+        var result: JobRecord?
         store.modify(directory: directory, durable: durable) { current in
-            var changed = opened(current).moved(to: state, at: UTCTime.now) ?? opened(current)
+            let base = opened(current)
+            var changed = base.moved(to: state, at: UTCTime.now) ?? base
             if let exit, changed.exit == nil || changed.state == state { changed.exit = exit }
             if changed.state == state { also(&changed) }
+            result = changed
             return changed
         }
+        return result!
     }
 
     /// The record this step continues: its job's (the same task id; a run continues its setup),

@@ -36,12 +36,6 @@ public struct ClusterTeardown: Sendable {
             }
             if ProcessIdentity(pid: record.pid, startTime: record.pidStartTime).isRunning { kill(-record.pid, SIGKILL) }
         }
-        // `pid start-time managed binary`, as the daemon writes it.
-        let owner = FileSystem.contents(of: nodeHome + "/.swiftlet/run/daemon.pid").split(separator: " ")
-        if owner.count >= 2, let pid = Int32(owner[0]), let start = UInt64(owner[1]),
-            ProcessIdentity(pid: pid, startTime: start).isRunning
-        {
-            kill(pid, SIGTERM)
-        }
+        if let daemon = DaemonRecord.running(home: nodeHome) { kill(daemon.process.pid, SIGTERM) }
     }
 }

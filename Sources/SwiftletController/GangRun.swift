@@ -26,7 +26,8 @@ struct GangRun {
     func run() async -> GangStateMachine {
         let gang = GangBox(GangStateMachine(rankCount: ranks.count))
         let processes = await startAll(gang)
-        let resumed = ResumedSessions(count: ranks.count)
+        // The sessions of ranks that reconnected after a lost connection.
+        let resumed = Locked([NodeSession?](repeating: nil, count: ranks.count))
         let admissions = Locked(Set<Int>())
         await withTaskGroup(of: Void.self) { group in
             for (index, rank) in ranks.enumerated() {
@@ -41,10 +42,12 @@ struct GangRun {
                         guard all else { return }
                         for process in processes.compactMap({ $0 }) { try? await process.go() }
                     }
-                    let outcome = await stream(process, rank: rank, admitted: admitted) { resumed.set(index, $0) }
+                    let outcome = await stream(process, rank: rank, admitted: admitted) { session in
+                        resumed.withLock { $0[index] = session }
+                    }
                     if case .kill(let victims) = gang.rankEnded(index, outcome) {
                         for victim in victims {
-                            if let session = resumed.get(victim) {
+                            if let session = resumed.withLock({ $0[victim] }) {
                                 // Its first connection is gone: stop its job through the new one.
                                 let request = FollowRequest(path: ranks[victim].request.logPath, offset: 0, follow: false)
                                 _ = try? await session.connection.openStream(kind: .cancel, payload: request.payload)
@@ -56,7 +59,7 @@ struct GangRun {
                 }
             }
         }
-        resumed.closeAll()
+        for session in resumed.withLock({ $0.compactMap { $0 } }) { session.connection.close() }
         return gang.value
     }
 
@@ -131,23 +134,6 @@ struct GangRun {
             Terminal.out(stdout.finish())
             return outcome
         }
-    }
-}
-
-/// The sessions of ranks that reconnected after a lost connection.
-final class ResumedSessions: @unchecked Sendable {
-    private let lock = Lock()
-    private var sessions: [NodeSession?]
-
-    init(count: Int) {
-        sessions = Array(repeating: nil, count: count)
-    }
-
-    func set(_ rank: Int, _ session: NodeSession) { lock.withLock { sessions[rank] = session } }
-    func get(_ rank: Int) -> NodeSession? { lock.withLock { sessions[rank] } }
-
-    func closeAll() {
-        for session in lock.withLock({ sessions.compactMap { $0 } }) { session.connection.close() }
     }
 }
 

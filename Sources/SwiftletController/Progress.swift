@@ -1,5 +1,3 @@
-import SwiftletPOSIX
-
 /// Tells which node is at which step, and how long it took, while several nodes come up. On a
 /// terminal the board is redrawn in place ten times a second; elsewhere (a log, a pipe) each step
 /// a node finishes is one plain line.
@@ -67,19 +65,5 @@ final class Progress: Sendable {
             return up + lines.map { "\r\u{1B}[2K" + $0 + "\n" }.joined()
         }
         Terminal.err(text)
-    }
-}
-
-/// A value behind a lock.
-final class Locked<Value>: @unchecked Sendable {
-    private let lock = Lock()
-    private var value: Value
-
-    init(_ value: Value) {
-        self.value = value
-    }
-
-    func withLock<T>(_ body: (inout Value) -> T) -> T {
-        lock.withLock { body(&value) }
     }
 }

@@ -26,12 +26,18 @@ import Testing
         return try #require(nodes.first?.cpus).formatted()
     }
 
+    /// Launches a one-node local cluster; returns its node's home and how many CPUs it has.
+    func launchOneNode(_ cluster: String, home: SwiftletHome) async throws -> (node: String, cpus: String) {
+        let task = try cli.writeTask("run: echo up\n", home: home)
+        let launch = try await cli.swiftlet(["launch", task, "-c", cluster], home: home)
+        #expect(launch.code == 0, "\(launch.stderr)")
+        return (home.localNode(cluster: cluster, index: 0), try await nodeCPUs(cluster, home: home))
+    }
+
     @Test func jobsSubmittedBackToBackRunOneAtATimeInOrder() async throws {
         let home = try TestSupport.makeHome()
-        let task = try cli.writeTask("run: echo up\n", home: home)
-        _ = try await cli.swiftlet(["launch", task, "-c", "fifo"], home: home)
         // Each job takes every CPU of the node, so they must run one after the other.
-        let cpus = try await nodeCPUs("fifo", home: home)
+        let (node, cpus) = try await launchOneNode("fifo", home: home)
         let count = 100
         let submission = try await ContinuousClock().measure {
             for _ in 1...count {
@@ -54,17 +60,14 @@ import Testing
         }
         #expect(jobs.count == count + 1)
         #expect(jobs.allSatisfy { $0.state == "SUCCEEDED" && $0.exitCodes == [0] })
-        let order = try String(contentsOfFile: home.localNode(cluster: "fifo", index: 0) + "/order", encoding: .utf8)
+        let order = try String(contentsOfFile: node + "/order", encoding: .utf8)
         let expected = (2...count + 1).flatMap { ["start \($0)", "end \($0)"] }
         #expect(order.split(separator: "\n").map(String.init) == expected)
     }
 
     @Test func aJobWaitsWhileItsCPUsAreTakenAndSaysWhy() async throws {
         let home = try TestSupport.makeHome()
-        let task = try cli.writeTask("run: echo up\n", home: home)
-        _ = try await cli.swiftlet(["launch", task, "-c", "wait"], home: home)
-        let cpus = try await nodeCPUs("wait", home: home)
-        let node = home.localNode(cluster: "wait", index: 0)
+        let (node, cpus) = try await launchOneNode("wait", home: home)
         _ = try await cli.swiftlet(["exec", "wait", "-d", "--cpus", cpus, "--", "while [ ! -f ~/go ]; do sleep 0.05; done"], home: home)
         let second = try await cli.swiftlet(["exec", "wait", "-d", "--cpus", "1", "--", "echo second ran"], home: home)
         #expect(second.stderr.contains("the job is PENDING, waiting for 1 CPUs"))
@@ -146,14 +149,11 @@ import Testing
 
     @Test func aKilledDaemonLeavesAConsistentStoreAndFailsWhatItOwned() async throws {
         let home = try TestSupport.makeHome()
-        let task = try cli.writeTask("run: echo up\n", home: home)
-        _ = try await cli.swiftlet(["launch", task, "-c", "crash"], home: home)
-        let cpus = try await nodeCPUs("crash", home: home)
-        let node = home.localNode(cluster: "crash", index: 0)
+        let (node, cpus) = try await launchOneNode("crash", home: home)
         // A quiet job that outlives its daemon, and one waiting behind it.
         _ = try await cli.swiftlet(["exec", "crash", "-d", "--cpus", cpus, "--", "while [ ! -f ~/go ]; do sleep 0.05; done"], home: home)
         _ = try await cli.swiftlet(["exec", "crash", "-d", "--cpus", cpus, "--", "echo never"], home: home)
-        let daemon = try #require(Int32(FileSystem.contents(of: node + "/.swiftlet/run/daemon.pid").split(separator: " ").first ?? ""))
+        let daemon = try #require(DaemonRecord.running(home: node)?.process.pid)
         kill(daemon, SIGKILL)
         // The next command starts a new daemon: the waiting job is FAILED_DRIVER (nobody will start
         // it), the running one still RUNNING while its process lives.
@@ -183,7 +183,7 @@ import Testing
             home: home,
             keepAlive: 0
         )
-        func daemonPID() -> Int32? { Int32(FileSystem.contents(of: node + "/.swiftlet/run/daemon.pid").split(separator: " ").first ?? "") }
+        func daemonPID() -> Int32? { DaemonRecord.running(home: node)?.process.pid }
         let old = try #require(daemonPID())
         // Another build of the agent (a copy is another binary) relays a connection on the node.
         let newer = home.path + "/newer-agent"
