@@ -54,8 +54,9 @@ public struct SSHHost: Codable, Hashable, Sendable, CustomStringConvertible {
     }
 
     /// `ssh` arguments up to and including the destination, multiplexed through a
-    /// ControlMaster whose socket lives in `controlDirectory`.
-    public func sshArguments(controlDirectory: String) -> [String] {
+    /// ControlMaster whose socket lives in `socketDirectory`; host keys are learned into
+    /// `stateDirectory/known_hosts`.
+    public func sshArguments(stateDirectory: String, socketDirectory: String) -> [String] {
         var arguments = [
             "-T",
             "-o", "BatchMode=yes",
@@ -63,9 +64,9 @@ public struct SSHHost: Codable, Hashable, Sendable, CustomStringConvertible {
             "-o", "ServerAliveInterval=5",
             "-o", "ServerAliveCountMax=3",
             "-o", "StrictHostKeyChecking=accept-new",
-            "-o", "UserKnownHostsFile=\(controlDirectory)/known_hosts ~/.ssh/known_hosts",
+            "-o", "UserKnownHostsFile=\(stateDirectory)/known_hosts ~/.ssh/known_hosts",
             "-o", "ControlMaster=auto",
-            "-o", "ControlPath=\(controlDirectory)/%C",
+            "-o", "ControlPath=\(socketDirectory)/%C",
             "-o", "ControlPersist=300",
             "-o", "LogLevel=ERROR",
         ]

@@ -113,6 +113,7 @@ public struct NodeConnector: Sendable {
         -> NodeSession
     {
         try home.ensure(home.sshControl)
+        try home.ensureSSHSockets()
         let stderrFile = home.sshControl + "/stderr-\(getpid())-\(UUID().uuidString.prefix(8))"
         defer { unlink(stderrFile) }
         let (arguments, environment, workingDirectory) = try transportCommand(for: address)
@@ -179,7 +180,9 @@ public struct NodeConnector: Sendable {
         case .ssh(let host):
             let ssh = try Executables.find("ssh")
             let command = BootstrapScript.remoteCommand(sha256: binary.sha256, size: binary.size)
-            return ([ssh] + host.sshArguments(controlDirectory: home.sshControl) + [command], environment, nil)
+            return (
+                [ssh] + host.sshArguments(stateDirectory: home.sshControl, socketDirectory: home.sshSockets) + [command], environment, nil
+            )
         }
     }
 }

@@ -11,6 +11,8 @@ import Testing
 
 /// Bringing an agent up on a node: install once, reuse after, and clear errors when it can't.
 @Suite struct BootstrapTests {
+    let cli = CommandLineTests()
+
     final class Counter: @unchecked Sendable {
         private let lock = Lock()
         private var count = 0
@@ -109,6 +111,23 @@ import Testing
         } throws: { error in
             "\(error)" == "node 2 (10.0.0.7): bootstrap: the node is aarch64 but this swiftlet only has an x86_64 agent"
         }
+    }
+
+    @Test(.enabled(if: Testbed.available))
+    func aDeepHomeStillSharesOneSSHConnectionPerHost() async throws {
+        let base = try TestSupport.makeHome().path + "/" + String(repeating: "deep/", count: 20)
+        let home = SwiftletHome(path: base)
+        try Testbed.installPool("solo", hosts: [3], in: home)
+        let task = try cli.writeTask("run: echo up\n", home: home)
+        let run = try await cli.swiftlet(["launch", task, "-c", "deep-ssh", "--infra", "ssh/solo"], home: home)
+        #expect(run.code == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("up"))
+        // ssh's ControlMaster socket could not live under the home: it lives in a private /tmp folder.
+        let sockets = try FileManager.default.contentsOfDirectory(atPath: home.sshSockets)
+        #expect(home.sshSockets.hasPrefix("/tmp/swiftlet-ssh-") && sockets.count == 1)
+        var info = stat()
+        #expect(stat(home.sshSockets, &info) == 0 && info.st_mode & 0o777 == 0o700)
+        _ = try await cli.swiftlet(["down", "deep-ssh"], home: home)
     }
 
     @Test(.enabled(if: Testbed.available))

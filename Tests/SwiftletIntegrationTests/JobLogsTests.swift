@@ -65,7 +65,7 @@ import Testing
             for _ in 0..<2 {
                 try await Task.sleep(for: .milliseconds(600))
                 let pids = try await TestSupport.shell("cat '\(home.path)'/keep/*.pid 2>/dev/null").output
-                for pid in pids.split(separator: "\n") { kill(Int32(pid) ?? 0, SIGKILL) }
+                for pid in pids.split(separator: "\n").compactMap({ Int32($0) }) where pid > 0 { kill(pid, SIGKILL) }
             }
         }
         let followed = try await cli.swiftlet(["logs", "cut"], home: home)
@@ -181,7 +181,9 @@ import Testing
             agent = (try? String(contentsOfFile: pidFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
             try await Task.sleep(for: .milliseconds(50))
         }
-        kill(Int32(agent) ?? 0, SIGKILL)
+        // Never kill(0, ...): that is this test process's own group.
+        let pid = try #require(Int32(agent).flatMap { $0 > 0 ? $0 : nil }, "the job never wrote its agent's pid")
+        kill(pid, SIGKILL)
         // The job dies with its agent (its output has nowhere to go); it must not stay RUNNING.
         var state = ""
         for _ in 0..<100 where state != "FAILED_DRIVER" {
