@@ -23,6 +23,7 @@ public struct ClusterTeardown: Sendable {
             }
             try? FileManager.default.removeItem(atPath: home.localCluster(name))
         }
+        try? FileManager.default.removeItem(atPath: DetachedGang.directory(home: home, cluster: name))
         try store.remove(name)
     }
 

@@ -18,6 +18,8 @@ struct GangRun {
         /// A new connection to the rank's node, to read on from its log after a lost
         /// connection (jobs that outlive their connection only).
         var reconnect: (@Sendable () async throws -> NodeSession)?
+        /// Called once, when the node first says the rank started, waits, or was admitted.
+        var onFirstEvent: (@Sendable () -> Void)?
     }
 
     let ranks: [Rank]
@@ -99,8 +101,13 @@ struct GangRun {
         var stderr = LinePrefixer(prefix: "")
         // Bytes of output shown: the offset in the node's log file of what comes next.
         var shown: UInt64 = 0
+        var heard = false
         do {
             let status = try await process.wait { event in
+                if !heard, let onFirstEvent = rank.onFirstEvent {
+                    heard = true
+                    onFirstEvent()
+                }
                 switch event {
                 case .started(let pid):
                     stdout = LinePrefixer(prefix: rank.prefix(pid))

@@ -18,6 +18,24 @@ public struct GangStateMachine: Sendable, Equatable {
     public struct Failure: Sendable, Equatable {
         public var rank: Int
         public var outcome: Outcome
+
+        /// As SkyPilot says it: "rank 2 on node 2 (10.0.0.3) exited with return code 3"; `nodes`
+        /// names each rank's node, and a single node goes unnamed.
+        public func describe(nodes: [String]) -> String {
+            switch outcome {
+            case .exited(let code):
+                let place = nodes.count > 1 ? " on \(nodes[rank])" : ""
+                return "rank \(rank)\(place) exited with return code \(code)"
+            case .lost(let message):
+                return message
+            }
+        }
+
+        /// The exit code of the command that ran the job: the rank's, or 255 for a lost node.
+        public var exitCode: Int32 {
+            if case .exited(let code) = outcome { return code }
+            return 255
+        }
     }
 
     public let rankCount: Int

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import SwiftletPOSIX
 import SwiftletProtocol
 import SwiftletTask
 
@@ -157,8 +158,8 @@ public struct JobRunner: Sendable {
             }
             let gang = await progress.timed("setup") { await GangRun(ranks: ranks).run() }
             if let failure = gang.firstFailure {
-                notice("ERROR: Job \(jobID)'s setup failed: \(describe(failure, sessions: sessions)) (FAILED_SETUP).")
-                return JobResult(state: "FAILED_SETUP", code: code(of: failure))
+                notice("ERROR: Job \(jobID)'s setup failed: \(failure.describe(nodes: sessions.map(\.name))) (FAILED_SETUP).")
+                return JobResult(state: "FAILED_SETUP", code: failure.exitCode)
             }
         }
         guard let command = job.task.run else {
@@ -183,7 +184,12 @@ public struct JobRunner: Sendable {
             )
         }
         if job.detach {
-            try await startDetached(ranks)
+            if ranks.count > 1 {
+                let gang = DetachedGang(cluster: environment.cluster, jobID: jobID, taskName: job.task.name, ranks: ranks)
+                try await gang.start(home: home, executable: connector.keeper?.executable ?? SelfExecutable.path())
+            } else {
+                try await startDetached(ranks)
+            }
             notice("Job \(jobID) submitted on '\(environment.cluster)'; follow it with 'swiftlet logs \(environment.cluster) \(jobID)'.")
             return JobResult(state: "RUNNING", code: 0)
         }
@@ -197,23 +203,8 @@ public struct JobRunner: Sendable {
         let gang = await GangRun(ranks: gangRanks).run()
         guard let failure = gang.firstFailure else { return JobResult(state: "SUCCEEDED", code: 0) }
         let codes = sessions.count > 1 ? " Return codes in rank order: \(gang.exitCodes)." : ""
-        notice("ERROR: Job \(jobID) failed: \(describe(failure, sessions: sessions)) (FAILED).\(codes)")
-        return JobResult(state: "FAILED", code: code(of: failure))
-    }
-
-    private func describe(_ failure: GangStateMachine.Failure, sessions: [NodeSession]) -> String {
-        switch failure.outcome {
-        case .exited(let code):
-            let place = sessions.count > 1 ? " on \(sessions[failure.rank].name)" : ""
-            return "rank \(failure.rank)\(place) exited with return code \(code)"
-        case .lost(let message):
-            return message
-        }
-    }
-
-    private func code(of failure: GangStateMachine.Failure) -> Int32 {
-        if case .exited(let code) = failure.outcome { return code }
-        return 255
+        notice("ERROR: Job \(jobID) failed: \(failure.describe(nodes: sessions.map(\.name))) (FAILED).\(codes)")
+        return JobResult(state: "FAILED", code: failure.exitCode)
     }
 
     /// Starts every rank; returns once all of them run (their output goes to the nodes' logs).

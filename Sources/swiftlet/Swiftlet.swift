@@ -9,6 +9,7 @@ struct Swiftlet: AsyncParsableCommand {
         abstract: "Run SkyPilot tasks on machines you already have.",
         subcommands: [
             Launch.self, Exec.self, Logs.self, Queue.self, Cancel.self, Status.self, Down.self, Validate.self, Version.self, Keeper.self,
+            Supervise.self,
         ]
     )
 }

@@ -117,20 +117,25 @@ import Testing
         #expect(try await queue("gpus", home: home).map(\.state) == ["SUCCEEDED", "SUCCEEDED", "SUCCEEDED", "SUCCEEDED"])
     }
 
-    @Test func aGangStartsTogetherWhenOneNodesQueueIsBusy() async throws {
+    @Test(arguments: [false, true])
+    func aGangStartsTogetherWhenOneNodesQueueIsBusy(detached: Bool) async throws {
         let home = try TestSupport.makeHome()
+        let cluster = detached ? "gang-d" : "gang"
         let task = try cli.writeTask("num_nodes: 2\nrun: echo up\n", home: home)
-        _ = try await cli.swiftlet(["launch", task, "-c", "gang"], home: home)
-        let cpus = try await nodeCPUs("gang", home: home)
-        let head = home.localNode(cluster: "gang", index: 0)
-        let worker = home.localNode(cluster: "gang", index: 1)
+        _ = try await cli.swiftlet(["launch", task, "-c", cluster], home: home)
+        let cpus = try await nodeCPUs(cluster, home: home)
+        let head = home.localNode(cluster: cluster, index: 0)
+        let worker = home.localNode(cluster: cluster, index: 1)
         // Node 0's CPUs are taken until the test says go; node 1 is free.
         _ = try await cli.swiftlet(
-            ["exec", "gang", "--num-nodes", "1", "-d", "--cpus", cpus, "--", "while [ ! -f ~/go ]; do sleep 0.05; done"],
+            ["exec", cluster, "--num-nodes", "1", "-d", "--cpus", cpus, "--", "while [ ! -f ~/go ]; do sleep 0.05; done"],
             home: home
         )
         let gang = Task {
-            try await cli.swiftlet(["exec", "gang", "--cpus", cpus, "--", "date +%s%N > ~/started"], home: home)
+            try await cli.swiftlet(
+                ["exec", cluster, "--cpus", cpus] + (detached ? ["-d"] : []) + ["--", "date +%s%N > ~/started"],
+                home: home
+            )
         }
         try await Task.sleep(for: .seconds(1))
         // Node 1 admitted its rank at once, but the rank waits for the gang.
@@ -139,9 +144,18 @@ import Testing
         #expect(FileManager.default.createFile(atPath: head + "/go", contents: nil))
         let run = try await gang.value
         #expect(run.code == 0, "\(run.stderr)")
-        #expect(run.stderr.contains("node 0 (local): the job is PENDING"))
-        let starts = [head, worker].compactMap {
-            UInt64(FileSystem.contents(of: $0 + "/started").trimmingCharacters(in: .whitespacesAndNewlines))
+        if detached {
+            #expect(run.stderr.contains("Job 3 submitted"))
+        } else {
+            #expect(run.stderr.contains("node 0 (local): the job is PENDING"))
+        }
+        // Detached, the background supervisor sends the gang's go.
+        var starts: [UInt64] = []
+        for _ in 0..<200 where starts.count < 2 {
+            starts = [head, worker].compactMap {
+                UInt64(FileSystem.contents(of: $0 + "/started").trimmingCharacters(in: .whitespacesAndNewlines))
+            }
+            try await Task.sleep(for: .milliseconds(50))
         }
         #expect(starts.count == 2)
         #expect(starts.allSatisfy { $0 >= released }, "both ranks started after node 0 was free")

@@ -1,5 +1,6 @@
 import Foundation
 import SwiftletController
+import SwiftletPOSIX
 import Testing
 
 /// `num_nodes: N` over the SSH test bed: ranks, environment, gang fail-fast, lost nodes.
@@ -72,6 +73,40 @@ struct MultiNodeTests {
         )
         // Not one `sleep` of the other ranks is left (the hosts share this machine's process table).
         #expect(try await TestSupport.processesLeft(matching: pattern) == 0)
+    }
+
+    @Test func aDetachedGangFailsFastTooAndKeepsTheCodesInRankOrder() async throws {
+        let home = try TestSupport.makeHome()
+        try Testbed.installPool("three", hosts: [2, 3, 4], in: home)
+        let marker = "62.\(Int.random(in: 100...999))"
+        let task = try cli.writeTask(
+            """
+            num_nodes: 3
+            run: |
+              if [ "$SKYPILOT_NODE_RANK" = 1 ]; then sleep 1; exit 4; fi
+              sleep \(marker) & wait
+            """,
+            home: home
+        )
+        let submitted = try await cli.swiftlet(["launch", task, "-c", "dgang", "--infra", "ssh/three", "-d"], home: home)
+        #expect(submitted.code == 0, "\(submitted.stderr)")
+        #expect(submitted.stderr.contains("Job 1 submitted"))
+        // The command has returned; the supervisor it left behind stops ranks 0 and 2.
+        var job: JobControl.JobSummary?
+        for _ in 0..<150 where job?.state != "FAILED" {
+            try await Task.sleep(for: .milliseconds(100))
+            let queue = try await cli.swiftlet(["queue", "dgang", "--json"], home: home)
+            job = try? JSONDecoder().decode([JobControl.JobSummary].self, from: Data(queue.stdout.utf8)).first
+        }
+        #expect(job?.state == "FAILED")
+        #expect(job?.exitCodes == [137, 4, 137])
+        #expect(try await TestSupport.processesLeft(matching: "^sleep \(marker)") == 0)
+        let log = FileSystem.contents(of: DetachedGang.logPath(home: home, cluster: "dgang", job: 1))
+        #expect(
+            log.contains("rank 1 on node 1 (10.213.0.13) exited with return code 4 (FAILED). Return codes in rank order: [137, 4, 137].")
+        )
+        let logs = try await cli.swiftlet(["logs", "dgang", "1", "--status"], home: home)
+        #expect(logs.code == 100)
     }
 
     @Test func aSetupFailureOnOneNodeStopsTheOthersAndTheRun() async throws {

@@ -1,0 +1,140 @@
+import Foundation
+import NIOCore
+import SwiftletPOSIX
+import SwiftletProtocol
+
+/// A multi-node job launched with `-d`: the command returns once every rank is submitted, and a
+/// background `swiftlet supervise` process on this machine holds the gang (``GangRun``) until
+/// the job ends. It starts the ranks together once every node admitted its own, and stops every
+/// other rank's process tree when one fails, exactly as an attached run does; what it would have
+/// printed goes to ``logPath``. If this machine goes away mid-run, the ranks run on without
+/// fail-fast, each node keeping its own log and state.
+public struct DetachedGang: Codable, Sendable {
+    public var cluster: String
+    public var jobID: Int
+    public var taskName: String?
+    public var ranks: [Rank]
+
+    public struct Rank: Codable, Sendable {
+        public var node: NodeAddress
+        public var name: String
+        /// The rank's ``ExecRequest``, as its payload in base64.
+        public var request: String
+    }
+
+    init(cluster: String, jobID: Int, taskName: String?, ranks: [GangRun.Rank]) {
+        self.cluster = cluster
+        self.jobID = jobID
+        self.taskName = taskName
+        self.ranks = ranks.map { rank in
+            Rank(
+                node: rank.session.address,
+                name: rank.session.name,
+                request: Data(rank.request.payload.readableBytesView).base64EncodedString()
+            )
+        }
+    }
+
+    /// Where the supervisor of `job` on `cluster` keeps its description and its output.
+    public static func directory(home: SwiftletHome, cluster: String) -> String { home.path + "/supervise/" + cluster }
+    public static func specPath(home: SwiftletHome, cluster: String, job: Int) -> String {
+        directory(home: home, cluster: cluster) + "/\(job).json"
+    }
+    public static func logPath(home: SwiftletHome, cluster: String, job: Int) -> String {
+        directory(home: home, cluster: cluster) + "/\(job).log"
+    }
+
+    /// Starts the supervisor (`executable supervise --spec FILE`) and returns once it reports
+    /// every rank submitted, or throws what kept it from getting there.
+    func start(home: SwiftletHome, executable: String) async throws {
+        let spec = Self.specPath(home: home, cluster: cluster, job: jobID)
+        try home.ensure(Self.directory(home: home, cluster: cluster))
+        try AtomicFile.write(Array(try JSONEncoder().encode(self)), to: spec)
+        let log = Self.logPath(home: home, cluster: cluster, job: jobID)
+        let pipes = try ProcessSpawner.spawn(
+            [executable, "supervise", "--spec", spec],
+            environment: ProcessInfo.processInfo.environment,
+            workingDirectory: nil,
+            stderrFile: log
+        )
+        close(pipes.stdin)
+        _ = TransportExit(pid: pipes.pid)
+        let line = await KeeperLine.read(from: pipes.stdout)
+        close(pipes.stdout)
+        switch line.flatMap(KeeperReport.init(line:)) {
+        case .ready:
+            return
+        case .failed(let error):
+            throw error
+        case nil:
+            let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            throw ControllerError("job \(jobID)'s supervisor did not start: \(output.trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
+    }
+
+    /// The body of `swiftlet supervise`: connects to every rank's node, starts the gang, reports
+    /// `ready` through `report` once every rank is submitted (or the error: `report` is called
+    /// once), then runs the gang to its end. Returns the job's exit code.
+    public func supervise(connector: NodeConnector, report reportOnce: @escaping @Sendable (String) -> Void) async -> Int32 {
+        let reported = Locked(false)
+        let report: @Sendable (String) -> Void = { line in
+            if reported.withLock({ done in
+                defer { done = true }; return !done
+            }) {
+                reportOnce(line)
+            }
+        }
+        let sessions: [NodeSession]
+        let requests: [ExecRequest]
+        do {
+            requests = try ranks.map { rank in
+                guard let bytes = Data(base64Encoded: rank.request) else {
+                    throw ControllerError("\(rank.name): the request is not base64")
+                }
+                return try ExecRequest(payload: ByteBuffer(bytes: bytes))
+            }
+            sessions = try await withThrowingTaskGroup(of: (Int, NodeSession).self) { group in
+                for (index, rank) in ranks.enumerated() {
+                    group.addTask { (index, try await connector.connect(to: rank.node, name: rank.name)) }
+                }
+                return try await group.reduce(into: [NodeSession?](repeating: nil, count: ranks.count)) { $0[$1.0] = $1.1 }
+                    .compactMap { $0 }
+            }
+        } catch let error as NodeError {
+            report(KeeperReport.failed(error).line)
+            return 255
+        } catch {
+            report(KeeperReport.failed(NodeError(node: "job \(jobID)", step: "run", "\(error)")).line)
+            return 255
+        }
+        let submitted = Locked(Set<Int>())
+        let gangRanks = sessions.enumerated().map { index, session in
+            var request = requests[index]
+            request.startsOnGo = true
+            return GangRun.Rank(
+                session: session,
+                request: request,
+                prefix: Prefixes.run(task: taskName, rank: index, ip: session.address.ip, multiNode: true),
+                reconnect: { [connector] in try await connector.connect(to: session.address, name: session.name) },
+                onFirstEvent: {
+                    let all = submitted.withLock { ranks in
+                        ranks.insert(index)
+                        return ranks.count == sessions.count
+                    }
+                    if all { report(KeeperReport.ready.line) }
+                }
+            )
+        }
+        let gang = await GangRun(ranks: gangRanks).run()
+        for session in sessions { await session.close() }
+        guard let failure = gang.firstFailure else {
+            Terminal.err("Job \(jobID) SUCCEEDED.\n")
+            return 0
+        }
+        let message =
+            "Job \(jobID) failed: \(failure.describe(nodes: sessions.map(\.name))) (FAILED). Return codes in rank order: \(gang.exitCodes)."
+        report(KeeperReport.failed(NodeError(node: "job \(jobID)", step: "run", message)).line)
+        Terminal.err("ERROR: \(message)\n")
+        return failure.exitCode
+    }
+}
