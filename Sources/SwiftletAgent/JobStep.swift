@@ -27,13 +27,17 @@ struct JobStep: Sendable {
     }
 
     /// For a run, waits for its turn in the node's queue, telling the controller why it waits.
-    func admit(stream: MuxStream) async -> Admission {
+    func admit(stream: MuxStream, holdsForGang: Bool) async -> Admission {
         await runtime.jobBegan()
         // Recorded before anything runs: a daemon that dies from here on leaves a record that
         // its successor turns FAILED_DRIVER, not a job nobody knows.
         record(.initializing, durable: false)
         guard ticket.step == .run else { return .proceed(gpuIDs: []) }
-        let demand = ResourceQueue.Demand(gpus: Int(ticket.gpus), milliCPUs: Int(ticket.milliCPUs))
+        let demand = ResourceQueue.Demand(
+            gpus: Int(ticket.gpus),
+            milliCPUs: Int(ticket.milliCPUs),
+            gang: holdsForGang && !ticket.taskID.isEmpty ? ticket.taskID : nil
+        )
         switch await runtime.submit(key, demand) {
         case .start(let allocation):
             return .proceed(gpuIDs: allocation.gpuIDs)

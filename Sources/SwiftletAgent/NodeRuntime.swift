@@ -20,6 +20,10 @@ actor NodeRuntime {
     /// Admissions that came before their job began to wait.
     private var admitted: [String: ResourceQueue.Allocation] = [:]
     private var withdrawn: Set<String> = []
+    /// Gang ranks that yielded their admission to an older gang and wait for it again.
+    private var yielded: Set<String> = []
+    /// How each held gang rank's controller hears that it yielded, or was admitted again.
+    private var gangNotices: [String: @Sendable (GangNotice) -> Void] = [:]
     private(set) var connections = 0
     private(set) var connectionsServed = 0
     private(set) var liveJobs = 0
@@ -69,7 +73,9 @@ actor NodeRuntime {
     // MARK: The queue
 
     func submit(_ key: String, _ demand: ResourceQueue.Demand) -> ResourceQueue.Admission {
-        queue.submit(key, demand)
+        let admission = queue.submit(key, demand)
+        rebalance()
+        return admission
     }
 
     /// Waits until job `key`, which ``submit(_:_:)`` told to wait, may start; nil when it was
@@ -82,7 +88,15 @@ actor NodeRuntime {
 
     /// Job `key` ended (or will not run): its resources go to the jobs waiting behind it.
     func release(_ key: String) {
-        for (next, allocation) in queue.release(key) {
+        yielded.remove(key)
+        gangNotices[key] = nil
+        hand(queue.release(key))
+        rebalance()
+    }
+
+    private func hand(_ started: [(key: String, allocation: ResourceQueue.Allocation)]) {
+        for (next, allocation) in started {
+            if yielded.remove(next) != nil { gangNotices[next]?(.admittedAgain) }
             if let waiter = waiters.removeValue(forKey: next) {
                 waiter.resume(returning: allocation)
             } else {
@@ -91,9 +105,60 @@ actor NodeRuntime {
         }
     }
 
+    /// Lets held ranks of younger gangs yield to an older gang's rank (see ``ResourceQueue``).
+    private func rebalance() {
+        let (gone, started) = queue.yieldToOlderGangs()
+        for key in gone {
+            yielded.insert(key)
+            gangNotices[key]?(.yielded)
+        }
+        hand(started)
+    }
+
+    // MARK: Gangs
+
+    enum GangNotice: Sendable {
+        case yielded
+        case admittedAgain
+    }
+
+    enum GangStart: Sendable {
+        /// Start with the resources it was admitted with.
+        case asAdmitted
+        /// It yielded meanwhile and was admitted again, with these.
+        case admittedAgain(ResourceQueue.Allocation)
+        /// It was cancelled while it waited again.
+        case withdrawn
+    }
+
+    /// Gang rank `key` holds its admission until the gang's `go`; `notice` tells its controller
+    /// when it yields and when it is admitted again.
+    func holdForGang(_ key: String, notice: @escaping @Sendable (GangNotice) -> Void) {
+        gangNotices[key] = notice
+    }
+
+    /// The gang's `go` came for `key`: if it yielded, it waits for its turn again first.
+    func gangStarts(_ key: String) async -> GangStart {
+        gangNotices[key] = nil
+        let start: GangStart
+        if withdrawn.remove(key) != nil {
+            return .withdrawn
+        } else if let allocation = admitted.removeValue(forKey: key) {
+            start = .admittedAgain(allocation)
+        } else if yielded.contains(key) {
+            guard let allocation = await waitForTurn(key) else { return .withdrawn }
+            start = .admittedAgain(allocation)
+        } else {
+            start = .asAdmitted
+        }
+        queue.started(key)
+        return start
+    }
+
     /// Takes a waiting job out of the queue (it was cancelled).
     func withdraw(_ key: String) {
         guard queue.waiting.contains(where: { $0.key == key }) else { return }
+        yielded.remove(key)
         if let waiter = waiters.removeValue(forKey: key) {
             waiter.resume(returning: nil)
         } else {

@@ -46,7 +46,7 @@ enum ProcessSession {
         var environment = command.environment
         var gpuIDs: [Int] = []
         if let job {
-            switch await job.admit(stream: stream) {
+            switch await job.admit(stream: stream, holdsForGang: request.startsOnGo) {
             case .refused(let failure):
                 log?.close()
                 await reset(stream, failure)
@@ -57,12 +57,29 @@ enum ProcessSession {
             }
         }
         if request.startsOnGo {
-            try? await stream.send(.admitted)
-            if case .stopped(let lost) = await waitForGo(inbound) {
+            let notices = GangNotices(stream: stream)
+            if let job { await NodeRuntime.shared.holdForGang(job.key, notice: notices.tell) }
+            notices.tell(.admittedAgain)
+            let go = await waitForGo(inbound)
+            var start = NodeRuntime.GangStart.asAdmitted
+            if case .go = go, let job { start = await NodeRuntime.shared.gangStarts(job.key) }
+            notices.finish()
+            if case .stopped(let lost) = go {
                 // Another rank failed (or the controller left) before the gang started.
                 log?.close()
                 await job?.abandoned(connectionLost: lost)
                 if !lost { try? await stream.send(.exit, payload: ExitStatus.killed(by: SIGKILL).payload) }
+                return
+            }
+            switch start {
+            case .asAdmitted:
+                break
+            case .admittedAgain(let allocation):
+                gpuIDs = allocation.gpuIDs
+                environment["CUDA_VISIBLE_DEVICES"] = gpuIDs.isEmpty ? nil : gpuIDs.map(String.init).joined(separator: ",")
+            case .withdrawn:
+                log?.close()
+                await reset(stream, StreamFailure(code: FollowRequest.cancelledCode, message: "cancelled while waiting"))
                 return
             }
         }
@@ -195,6 +212,32 @@ enum ProcessSession {
     private static func reset(_ stream: MuxStream, _ failure: StreamFailure) async {
         try? await stream.send(.reset, payload: failure.payload)
     }
+}
+
+/// Tells a held gang rank's controller, in order, that the rank is admitted (`admitted`), that it
+/// yielded to an older gang (`pending`), or that it is admitted again.
+final class GangNotices: Sendable {
+    private let continuation: AsyncStream<NodeRuntime.GangNotice>.Continuation
+
+    init(stream: MuxStream) {
+        let (notices, continuation) = AsyncStream.makeStream(of: NodeRuntime.GangNotice.self)
+        self.continuation = continuation
+        Task {
+            for await notice in notices {
+                switch notice {
+                case .admittedAgain:
+                    try? await stream.send(.admitted)
+                case .yielded:
+                    let reason = "waiting again: an older multi-node job needs what it held first"
+                    try? await stream.send(.pending, payload: ByteBuffer(string: reason))
+                }
+            }
+        }
+    }
+
+    @Sendable func tell(_ notice: NodeRuntime.GangNotice) { continuation.yield(notice) }
+
+    func finish() { continuation.finish() }
 }
 
 /// A stream's inbound frames with one iterator, handed from the waiting for `go` to the stdin

@@ -4,10 +4,20 @@
 ///
 /// GPUs are counted only on a node that has some: where none were found the GPU demand of a
 /// job is not enforced (a laptop running an `A100:8` task for a try), and the job gets none.
+///
+/// A rank of a multi-node job (a gang) is admitted on each of its nodes and then holds what it
+/// got, without running, until every node admitted its rank. Two gangs that each hold one node
+/// the other waits for would wait forever, so gangs are ordered by age (their task id, which
+/// starts with the submission time): a held rank of a younger gang yields what it holds to an
+/// older gang's rank at the head of the queue, and waits again right behind it. The oldest gang
+/// never yields, so it always gets all its nodes.
 struct ResourceQueue {
     struct Demand: Hashable, Sendable {
         var gpus: Int
         var milliCPUs: Int
+        /// A gang's age (smaller is older): set for a rank that holds its admission until the
+        /// gang starts.
+        var gang: String? = nil
     }
 
     struct Allocation: Hashable, Sendable {
@@ -28,6 +38,8 @@ struct ResourceQueue {
     let milliCPUCapacity: Int
     private(set) var running: [String: Allocation] = [:]
     private(set) var waiting: [(key: String, demand: Demand)] = []
+    /// Gang ranks admitted but not started: their age; they may yield to an older gang.
+    private(set) var holding: [String: String] = [:]
 
     init(gpuCount: Int, milliCPUCapacity: Int) {
         self.gpuCount = gpuCount
@@ -52,6 +64,7 @@ struct ResourceQueue {
         }
         if waiting.isEmpty, let allocation = allocate(demand) {
             running[key] = allocation
+            holding[key] = demand.gang
             return .start(allocation)
         }
         waiting.append((key, demand))
@@ -66,11 +79,42 @@ struct ResourceQueue {
     /// The job `key` ended or left the queue; returns the jobs that start now, in order.
     mutating func release(_ key: String) -> [(key: String, allocation: Allocation)] {
         running[key] = nil
+        holding[key] = nil
         waiting.removeAll { $0.key == key }
+        return admitWaiting()
+    }
+
+    /// The held gang rank `key` started running: it no longer yields.
+    mutating func started(_ key: String) {
+        holding[key] = nil
+    }
+
+    /// When the job at the head of the queue is a gang's rank that does not fit, held ranks of
+    /// younger gangs yield to it (the youngest first, only as many as it takes, and only if that
+    /// makes it fit). Returns the ranks that yielded (they wait again, right behind it) and the
+    /// jobs that start now.
+    mutating func yieldToOlderGangs() -> (yielded: [String], started: [(key: String, allocation: Allocation)]) {
+        guard let head = waiting.first, let age = head.demand.gang, allocate(head.demand) == nil else { return ([], []) }
+        var trial = self
+        var yielded: [(key: String, demand: Demand)] = []
+        for (key, younger) in holding.filter({ $0.value > age }).sorted(by: { $0.value > $1.value }) {
+            guard let allocation = trial.running.removeValue(forKey: key) else { continue }
+            trial.holding[key] = nil
+            yielded.append((key, Demand(gpus: allocation.gpuIDs.count, milliCPUs: allocation.milliCPUs, gang: younger)))
+            if trial.allocate(head.demand) != nil { break }
+        }
+        guard trial.allocate(head.demand) != nil else { return ([], []) }
+        trial.waiting.insert(contentsOf: yielded.reversed(), at: 1)
+        self = trial
+        return (yielded.map(\.key), admitWaiting())
+    }
+
+    private mutating func admitWaiting() -> [(key: String, allocation: Allocation)] {
         var started: [(String, Allocation)] = []
         while let head = waiting.first, let allocation = allocate(head.demand) {
             waiting.removeFirst()
             running[head.key] = allocation
+            holding[head.key] = head.demand.gang
             started.append((head.key, allocation))
         }
         return started

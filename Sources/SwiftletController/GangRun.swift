@@ -30,18 +30,27 @@ struct GangRun {
         let processes = await startAll(gang)
         // The sessions of ranks that reconnected after a lost connection.
         let resumed = Locked([NodeSession?](repeating: nil, count: ranks.count))
-        let admissions = Locked(Set<Int>())
+        // Which ranks their nodes admitted (a rank may yield its admission to an older gang and
+        // wait again), and whether the gang's go went out (once: a rank that yields after it
+        // starts as soon as its node admits it again).
+        let admissions = Locked((admitted: Set<Int>(), went: false))
         await withTaskGroup(of: Void.self) { group in
             for (index, rank) in ranks.enumerated() {
                 guard let process = processes[index] else { continue }
                 group.addTask {
                     // Ranks that wait for the gang start together, once every node admitted its own.
-                    let admitted: @Sendable () async -> Void = {
-                        let all = admissions.withLock { admitted in
-                            admitted.insert(index)
-                            return admitted.count == ranks.count
+                    let admitted: @Sendable (Bool) async -> Void = { isAdmitted in
+                        let go = admissions.withLock { state in
+                            guard isAdmitted else {
+                                state.admitted.remove(index)
+                                return false
+                            }
+                            state.admitted.insert(index)
+                            guard state.admitted.count == ranks.count, !state.went else { return false }
+                            state.went = true
+                            return true
                         }
-                        guard all else { return }
+                        guard go else { return }
                         for process in processes.compactMap({ $0 }) { try? await process.go() }
                     }
                     let outcome = await stream(process, rank: rank, admitted: admitted) { session in
@@ -91,7 +100,7 @@ struct GangRun {
     private func stream(
         _ process: RemoteProcess,
         rank: Rank,
-        admitted: @Sendable () async -> Void,
+        admitted: @Sendable (_ isAdmitted: Bool) async -> Void,
         adopt: @escaping @Sendable (NodeSession) -> Void
     ) async -> GangStateMachine.Outcome {
         let stdinTask: Task<Void, Never>? = rank.forwardStdin ? Task { await process.forwardStandardInput() } : nil
@@ -114,8 +123,9 @@ struct GangRun {
                     stderr = LinePrefixer(prefix: rank.prefix(pid))
                 case .pending(let reason):
                     Terminal.err("\(rank.session.name): the job is PENDING, \(reason).\n")
+                    await admitted(false)
                 case .admitted:
-                    await admitted()
+                    await admitted(true)
                 case .stdout(let bytes):
                     shown += UInt64(bytes.readableBytes)
                     Terminal.out(bytes.withUnsafeReadableBytes { stdout.feed($0) })

@@ -55,4 +55,50 @@ import Testing
         queue.adopt("survivor", .init(gpuIDs: [1], milliCPUs: 0))
         #expect(queue.submit("new", Demand(gpus: 1, milliCPUs: 0)) == .start(.init(gpuIDs: [0], milliCPUs: 0)))
     }
+
+    /// Two gangs crossed on two nodes: on node A the younger gang's rank holds A and the older
+    /// one waits; on node B it is the other way round. Node A's younger rank yields.
+    @Test func aHeldRankOfAYoungerGangYieldsToAnOlderOne() {
+        var nodeA = ResourceQueue(gpuCount: 2, milliCPUCapacity: 4000)
+        let older = "sky-2026-11-22-10-00-00-000001_a_1"
+        let younger = "sky-2026-11-22-10-00-00-000002_b_1"
+        #expect(nodeA.submit("young", Demand(gpus: 2, milliCPUs: 0, gang: younger)) == .start(.init(gpuIDs: [0, 1], milliCPUs: 0)))
+        #expect(nodeA.submit("old", Demand(gpus: 2, milliCPUs: 0, gang: older)) == .wait("waiting for 2 GPUs (0 free)"))
+        let (yielded, started) = nodeA.yieldToOlderGangs()
+        #expect(yielded == ["young"])
+        #expect(started.map(\.key) == ["old"])
+        #expect(started.first?.allocation.gpuIDs == [0, 1])
+        #expect(nodeA.waiting.map(\.key) == ["young"], "it waits again, first in line")
+        // Once the older gang's rank ends, the younger one is admitted again.
+        #expect(nodeA.release("old").map(\.key) == ["young"])
+    }
+
+    @Test func onlyHeldRanksOfYoungerGangsYield() {
+        var queue = ResourceQueue(gpuCount: 0, milliCPUCapacity: 4000)
+        let older = "sky-2026-11-22-10-00-00-000001_a_1"
+        let younger = "sky-2026-11-22-10-00-00-000002_b_1"
+        // A plain job and a started gang rank never yield.
+        _ = queue.submit("plain", Demand(gpus: 0, milliCPUs: 2000))
+        _ = queue.submit("young-started", Demand(gpus: 0, milliCPUs: 1000, gang: younger))
+        queue.started("young-started")
+        _ = queue.submit("young-held", Demand(gpus: 0, milliCPUs: 1000, gang: younger))
+        _ = queue.submit("old", Demand(gpus: 0, milliCPUs: 3000, gang: older))
+        var outcome = queue.yieldToOlderGangs()
+        #expect(outcome.yielded.isEmpty, "yielding the held rank alone would not make room")
+        #expect(queue.running["young-held"] != nil)
+        // An older gang does not yield to a younger one.
+        _ = queue.release("old")
+        _ = queue.submit("younger-still", Demand(gpus: 0, milliCPUs: 2000, gang: younger + "9"))
+        outcome = queue.yieldToOlderGangs()
+        #expect(outcome.yielded.isEmpty)
+        // Once the plain job is gone, the older gang's rank gets in without anyone yielding.
+        _ = queue.submit("old", Demand(gpus: 0, milliCPUs: 3000, gang: older))
+        #expect(queue.release("plain").map(\.key) == ["younger-still"])
+        // It needs 3 of the 4 CPUs: both held ranks yield (the youngest first), the started one stays.
+        outcome = queue.yieldToOlderGangs()
+        #expect(outcome.yielded == ["younger-still", "young-held"])
+        #expect(outcome.started.map(\.key) == ["old"])
+        #expect(queue.waiting.map(\.key) == ["young-held", "younger-still"], "back in line, oldest first")
+        #expect(queue.running["young-started"] != nil)
+    }
 }

@@ -2,6 +2,7 @@ import Foundation
 import SwiftletController
 import SwiftletPOSIX
 import SwiftletProtocol
+import SwiftletTransport
 import Testing
 
 #if canImport(Glibc)
@@ -159,6 +160,91 @@ import Testing
         }
         #expect(starts.count == 2)
         #expect(starts.allSatisfy { $0 >= released }, "both ranks started after node 0 was free")
+    }
+
+    /// Two gangs from two controllers, crossed: on node 0 the younger gang's rank came first and
+    /// holds the node, on node 1 the older one's. Without an order between them each would wait
+    /// for the other forever; the younger one's held rank yields, and both gangs run in turn.
+    @Test func crossedGangsDoNotWaitForEachOtherForever() async throws {
+        let home = try TestSupport.makeHome()
+        let task = try cli.writeTask("num_nodes: 2\nrun: echo up\n", home: home)
+        _ = try await cli.swiftlet(["launch", task, "-c", "cross"], home: home)
+        let milliCPUs = UInt32(try #require(Double(try await nodeCPUs("cross", home: home))) * 1000)
+        let connector = try TestSupport.connector(home: home)
+        var nodes: [NodeSession] = []
+        for index in 0..<2 {
+            nodes.append(
+                try await connector.connect(to: .local(home: home.localNode(cluster: "cross", index: index)), name: "node \(index)")
+            )
+        }
+        /// One reader of a stream's frames, called from one task at a time.
+        final class Frames: @unchecked Sendable {
+            var inbound: MuxStream.Inbound
+            init(_ inbound: MuxStream.Inbound) { self.inbound = inbound }
+        }
+        func rank(_ rank: Int, of gang: String, id: UInt32, on node: Int) async throws -> (RemoteProcess, Frames) {
+            var request = ExecRequest(
+                command: "echo \(gang) \(rank)",
+                survivesDisconnect: true,
+                logPath: ".swiftlet/jobs/cross/\(id)/run.log",
+                job: JobTicket(
+                    id: id,
+                    cluster: "cross",
+                    name: gang,
+                    rank: UInt32(rank),
+                    step: .run,
+                    milliCPUs: milliCPUs,
+                    taskID: "sky-2026-11-22-10-00-00-00000\(id)_cross_\(id)"
+                )
+            )
+            request.startsOnGo = true
+            let process = try await RemoteProcess.start(request, on: nodes[node])
+            return (process, Frames(process.stream.inbound))
+        }
+        /// The kinds of the next frames, until `last` arrives (nil after 10 s: it never did).
+        func frames(_ reader: Frames, until last: FrameKind) async -> [FrameKind]? {
+            await withTaskGroup(of: [FrameKind]?.self) { group in
+                group.addTask {
+                    var kinds: [FrameKind] = []
+                    while let frame = await reader.inbound.next() {
+                        kinds.append(frame.kind)
+                        if frame.kind == last { return kinds }
+                    }
+                    return nil
+                }
+                group.addTask {
+                    try? await Task.sleep(for: .seconds(10))
+                    return nil
+                }
+                let first = await group.next() ?? nil
+                group.cancelAll()
+                return first
+            }
+        }
+        // Job 10 is the older gang, job 11 the younger.
+        let (youngOn0, youngOn0Frames) = try await rank(0, of: "young", id: 11, on: 0)
+        #expect(await frames(youngOn0Frames, until: .admitted) == [.admitted])
+        let (oldOn1, oldOn1Frames) = try await rank(1, of: "old", id: 10, on: 1)
+        #expect(await frames(oldOn1Frames, until: .admitted) == [.admitted])
+        let (youngOn1, youngOn1Frames) = try await rank(1, of: "young", id: 11, on: 1)
+        #expect(await frames(youngOn1Frames, until: .pending) == [.pending])
+        // The older gang's rank on node 0 gets the node: the younger rank there yields.
+        let (oldOn0, oldOn0Frames) = try await rank(0, of: "old", id: 10, on: 0)
+        #expect(await frames(oldOn0Frames, until: .admitted) == [.pending, .admitted])
+        #expect(await frames(youngOn0Frames, until: .pending) == [.pending])
+        try await oldOn0.go()
+        try await oldOn1.go()
+        #expect(await frames(oldOn0Frames, until: .exit)?.contains(.started) == true)
+        #expect(await frames(oldOn1Frames, until: .exit)?.contains(.started) == true)
+        // The older gang is done: the younger is admitted on both nodes, and runs.
+        #expect(await frames(youngOn0Frames, until: .admitted) == [.admitted])
+        #expect(await frames(youngOn1Frames, until: .admitted) == [.admitted])
+        try await youngOn0.go()
+        try await youngOn1.go()
+        #expect(await frames(youngOn0Frames, until: .exit)?.contains(.started) == true)
+        #expect(await frames(youngOn1Frames, until: .exit)?.contains(.started) == true)
+        for node in nodes { await node.close() }
+        #expect(try await queue("cross", home: home).prefix(2).map(\.state) == ["SUCCEEDED", "SUCCEEDED"])
     }
 
     @Test func aKilledDaemonLeavesAConsistentStoreAndFailsWhatItOwned() async throws {
