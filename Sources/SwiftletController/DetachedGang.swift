@@ -35,7 +35,8 @@ public struct DetachedGang: Codable, Sendable {
         }
     }
 
-    /// Where the supervisor of `job` on `cluster` keeps its description and its output.
+    /// Where the supervisor of `job` on `cluster` finds its description (removed once read: it
+    /// holds the task's secrets) and writes its output.
     public static func directory(home: SwiftletHome, cluster: String) -> String { home.path + "/supervise/" + cluster }
     public static func specPath(home: SwiftletHome, cluster: String, job: Int) -> String {
         directory(home: home, cluster: cluster) + "/\(job).json"
@@ -78,11 +79,12 @@ public struct DetachedGang: Codable, Sendable {
     public func supervise(connector: NodeConnector, report reportOnce: @escaping @Sendable (String) -> Void) async -> Int32 {
         let reported = Locked(false)
         let report: @Sendable (String) -> Void = { line in
-            if reported.withLock({ done in
-                defer { done = true }; return !done
-            }) {
-                reportOnce(line)
+            let first = reported.withLock { done in
+                let first = !done
+                done = true
+                return first
             }
+            if first { reportOnce(line) }
         }
         let sessions: [NodeSession]
         let requests: [ExecRequest]

@@ -159,6 +159,8 @@ struct Supervise: AsyncParsableCommand {
 
     func run() async throws {
         let gang = try JSONDecoder().decode(DetachedGang.self, from: Data(contentsOf: URL(fileURLWithPath: spec)))
+        // It holds the task's envs and secrets: kept on disk no longer than it takes to read it.
+        unlink(spec)
         let code = await gang.supervise(connector: try CommandEnvironment.runner().connector) { line in
             Terminal.out(line + "\n")
             // The starter reads exactly one line; the rest joins the log, which is stderr.
