@@ -101,6 +101,8 @@ struct MultiNodeTests {
         #expect(job?.state == "FAILED")
         #expect(job?.exitCodes == [137, 4, 137])
         #expect(try await TestSupport.processesLeft(matching: "^sleep \(marker)") == 0)
+        // The job's description (envs, secrets) is not left on disk.
+        #expect(!FileManager.default.fileExists(atPath: DetachedGang.specPath(home: home, cluster: "dgang", job: 1)))
         let log = FileSystem.contents(of: DetachedGang.logPath(home: home, cluster: "dgang", job: 1))
         #expect(
             log.contains("rank 1 on node 1 (10.213.0.13) exited with return code 4 (FAILED). Return codes in rank order: [137, 4, 137].")
