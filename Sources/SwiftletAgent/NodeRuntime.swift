@@ -96,7 +96,7 @@ actor NodeRuntime {
 
     private func hand(_ started: [(key: String, allocation: ResourceQueue.Allocation)]) {
         for (next, allocation) in started {
-            if yielded.remove(next) != nil { gangNotices[next]?(.admittedAgain) }
+            if yielded.remove(next) != nil { gangNotices[next]?(.admitted) }
             if let waiter = waiters.removeValue(forKey: next) {
                 waiter.resume(returning: allocation)
             } else {
@@ -118,8 +118,8 @@ actor NodeRuntime {
     // MARK: Gangs
 
     enum GangNotice: Sendable {
+        case admitted
         case yielded
-        case admittedAgain
     }
 
     enum GangStart: Sendable {

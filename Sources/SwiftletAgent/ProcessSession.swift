@@ -59,7 +59,7 @@ enum ProcessSession {
         if request.startsOnGo {
             let notices = GangNotices(stream: stream)
             if let job { await NodeRuntime.shared.holdForGang(job.key, notice: notices.tell) }
-            notices.tell(.admittedAgain)
+            notices.tell(.admitted)
             let go = await waitForGo(inbound)
             var start = NodeRuntime.GangStart.asAdmitted
             if case .go = go, let job { start = await NodeRuntime.shared.gangStarts(job.key) }
@@ -225,7 +225,7 @@ final class GangNotices: Sendable {
         Task {
             for await notice in notices {
                 switch notice {
-                case .admittedAgain:
+                case .admitted:
                     try? await stream.send(.admitted)
                 case .yielded:
                     let reason = "waiting again: an older multi-node job needs what it held first"

@@ -41,14 +41,14 @@ public enum ConnectionKeeper {
             listener = try UnixSocket.listen(path: socket)
             try String(getpid()).write(toFile: socket + ".pid", atomically: true, encoding: .utf8)
         } catch let error as NodeError {
-            report(KeeperReport.failed(error).line)
+            report(HelperReport.failed(error).line)
             return 1
         } catch {
-            report(KeeperReport.failed(NodeError(node: name, step: "connect", "\(error)")).line)
+            report(HelperReport.failed(NodeError(node: name, step: "connect", "\(error)")).line)
             return 1
         }
-        report(KeeperReport.ready.line)
-        let clients = ClientCount()
+        report(HelperReport.ready.line)
+        let clients = Locked(0)
         let accepted = acceptLoop(listener)
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
@@ -57,7 +57,7 @@ public enum ConnectionKeeper {
                 await upstream.connection.closed()
                 unlink(socket)
                 let deadline = ContinuousClock.now + .seconds(2)
-                while clients.value > 0, ContinuousClock.now < deadline {
+                while clients.withLock({ $0 }) > 0, ContinuousClock.now < deadline {
                     try? await Task.sleep(for: .milliseconds(20))
                 }
                 retire(socket: socket, listener: listener)
@@ -66,15 +66,15 @@ public enum ConnectionKeeper {
                 var idleSince = ContinuousClock.now
                 while true {
                     try? await Task.sleep(for: .milliseconds(500))
-                    if clients.value > 0 { idleSince = .now } else if idleSince.duration(to: .now) > idle { break }
+                    if clients.withLock({ $0 }) > 0 { idleSince = .now } else if idleSince.duration(to: .now) > idle { break }
                 }
                 await upstream.close()
                 retire(socket: socket, listener: listener)
             }
             for await fd in accepted {
-                clients.add(1)
+                clients.withLock { $0 += 1 }
                 group.addTask {
-                    defer { clients.add(-1) }
+                    defer { clients.withLock { $0 -= 1 } }
                     guard await upstream.connection.failure() == nil else {
                         close(fd)  // the client sees the keeper gone and starts a new one
                         return
@@ -109,38 +109,5 @@ public enum ConnectionKeeper {
             continuation.finish()
         }
         return stream
-    }
-
-    final class ClientCount: @unchecked Sendable {
-        private let lock = Lock()
-        private var count = 0
-        func add(_ delta: Int) { lock.withLock { count += delta } }
-        var value: Int { lock.withLock { count } }
-    }
-}
-
-/// The one line a keeper reports to the command that started it.
-enum KeeperReport {
-    case ready
-    case failed(NodeError)
-
-    var line: String {
-        switch self {
-        case .ready: "ready"
-        case .failed(let error):
-            ["error", error.node, error.step, error.message].map {
-                $0.replacingOccurrences(of: "\t", with: " ").replacingOccurrences(of: "\n", with: " ")
-            }.joined(separator: "\t")
-        }
-    }
-
-    init?(line: String) {
-        if line == "ready" {
-            self = .ready
-            return
-        }
-        let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-        guard fields.count == 4, fields[0] == "error" else { return nil }
-        self = .failed(NodeError(node: fields[1], step: fields[2], fields[3]))
     }
 }

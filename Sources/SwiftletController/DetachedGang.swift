@@ -51,25 +51,11 @@ public struct DetachedGang: Codable, Sendable {
         let spec = Self.specPath(home: home, cluster: cluster, job: jobID)
         try home.ensure(Self.directory(home: home, cluster: cluster))
         try AtomicFile.write(Array(try JSONEncoder().encode(self)), to: spec)
-        let log = Self.logPath(home: home, cluster: cluster, job: jobID)
-        let pipes = try ProcessSpawner.spawn(
+        try await BackgroundHelper.start(
             [executable, "supervise", "--spec", spec],
-            environment: ProcessInfo.processInfo.environment,
-            workingDirectory: nil,
-            stderrFile: log
-        )
-        close(pipes.stdin)
-        _ = TransportExit(pid: pipes.pid)
-        let line = await KeeperLine.read(from: pipes.stdout)
-        close(pipes.stdout)
-        switch line.flatMap(KeeperReport.init(line:)) {
-        case .ready:
-            return
-        case .failed(let error):
-            throw error
-        case nil:
-            let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-            throw ControllerError("job \(jobID)'s supervisor did not start: \(output.trimmingCharacters(in: .whitespacesAndNewlines))")
+            log: Self.logPath(home: home, cluster: cluster, job: jobID)
+        ) {
+            ControllerError("job \(jobID)'s supervisor did not start: \($0)")
         }
     }
 
@@ -103,10 +89,10 @@ public struct DetachedGang: Codable, Sendable {
                     .compactMap { $0 }
             }
         } catch let error as NodeError {
-            report(KeeperReport.failed(error).line)
+            report(HelperReport.failed(error).line)
             return 255
         } catch {
-            report(KeeperReport.failed(NodeError(node: "job \(jobID)", step: "run", "\(error)")).line)
+            report(HelperReport.failed(NodeError(node: "job \(jobID)", step: "run", "\(error)")).line)
             return 255
         }
         let submitted = Locked(Set<Int>())
@@ -123,7 +109,7 @@ public struct DetachedGang: Codable, Sendable {
                         ranks.insert(index)
                         return ranks.count == sessions.count
                     }
-                    if all { report(KeeperReport.ready.line) }
+                    if all { report(HelperReport.ready.line) }
                 }
             )
         }
@@ -135,7 +121,7 @@ public struct DetachedGang: Codable, Sendable {
         }
         let message =
             "Job \(jobID) failed: \(failure.describe(nodes: sessions.map(\.name))) (FAILED). Return codes in rank order: \(gang.exitCodes)."
-        report(KeeperReport.failed(NodeError(node: "job \(jobID)", step: "run", message)).line)
+        report(HelperReport.failed(NodeError(node: "job \(jobID)", step: "run", message)).line)
         Terminal.err("ERROR: \(message)\n")
         return failure.exitCode
     }

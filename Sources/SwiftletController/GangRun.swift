@@ -26,7 +26,7 @@ struct GangRun {
 
     /// Starts every rank, then waits for all of them; the first failure kills the rest.
     func run() async -> GangStateMachine {
-        let gang = GangBox(GangStateMachine(rankCount: ranks.count))
+        let gang = Locked(GangStateMachine(rankCount: ranks.count))
         let processes = await startAll(gang)
         // The sessions of ranks that reconnected after a lost connection.
         let resumed = Locked([NodeSession?](repeating: nil, count: ranks.count))
@@ -56,7 +56,7 @@ struct GangRun {
                     let outcome = await stream(process, rank: rank, admitted: admitted) { session in
                         resumed.withLock { $0[index] = session }
                     }
-                    if case .kill(let victims) = gang.rankEnded(index, outcome) {
+                    if case .kill(let victims) = gang.withLock({ $0.rankEnded(index, outcome) }) {
                         for victim in victims {
                             if let session = resumed.withLock({ $0[victim] }) {
                                 // Its first connection is gone: stop its job through the new one.
@@ -71,25 +71,25 @@ struct GangRun {
             }
         }
         for session in resumed.withLock({ $0.compactMap { $0 } }) { session.connection.close() }
-        return gang.value
+        return gang.withLock { $0 }
     }
 
     /// Starts all ranks' processes together; a rank that cannot start fails the gang.
-    private func startAll(_ gang: GangBox) async -> [RemoteProcess?] {
+    private func startAll(_ gang: Locked<GangStateMachine>) async -> [RemoteProcess?] {
         await withTaskGroup(of: (Int, RemoteProcess?).self) { group in
             for (index, rank) in ranks.enumerated() {
                 group.addTask {
                     do {
                         return (index, try await RemoteProcess.start(rank.request, on: rank.session))
                     } catch {
-                        _ = gang.rankEnded(index, .lost("\(rank.session.name): \(error)"))
+                        _ = gang.withLock { $0.rankEnded(index, .lost("\(rank.session.name): \(error)")) }
                         return (index, nil)
                     }
                 }
             }
             var processes = [RemoteProcess?](repeating: nil, count: ranks.count)
             for await (index, process) in group { processes[index] = process }
-            if gang.value.firstFailure != nil {
+            if gang.withLock({ $0.firstFailure }) != nil {
                 // Someone could not start: the gang does not run.
                 for process in processes.compactMap({ $0 }) { try? await process.signal(SIGKILL) }
             }
@@ -152,20 +152,4 @@ struct GangRun {
             return outcome
         }
     }
-}
-
-/// The gang's state, shared by the rank tasks.
-final class GangBox: @unchecked Sendable {
-    private let lock = Lock()
-    private var machine: GangStateMachine
-
-    init(_ machine: GangStateMachine) {
-        self.machine = machine
-    }
-
-    func rankEnded(_ rank: Int, _ outcome: GangStateMachine.Outcome) -> GangStateMachine.Action {
-        lock.withLock { machine.rankEnded(rank, outcome) }
-    }
-
-    var value: GangStateMachine { lock.withLock { machine } }
 }

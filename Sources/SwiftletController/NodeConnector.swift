@@ -73,28 +73,8 @@ public struct NodeConnector: Sendable {
         let arguments = [
             executable, "keeper", "--address", address.canonicalJSON, "--name", name, "--idle", String(keepAlive.components.seconds),
         ]
-        let pipes = try ProcessSpawner.spawn(
-            arguments,
-            environment: ProcessInfo.processInfo.environment,
-            workingDirectory: nil,
-            stderrFile: socket + ".log"
-        )
-        close(pipes.stdin)
-        _ = TransportExit(pid: pipes.pid)
-        let line = await KeeperLine.read(from: pipes.stdout)
-        close(pipes.stdout)
-        switch line.flatMap(KeeperReport.init(line:)) {
-        case .ready:
-            return
-        case .failed(let error):
-            throw error
-        case nil:
-            let log = (try? String(contentsOfFile: socket + ".log", encoding: .utf8)) ?? ""
-            throw NodeError(
-                node: name,
-                step: "connect",
-                "the connection keeper did not start: \(log.trimmingCharacters(in: .whitespacesAndNewlines))"
-            )
+        try await BackgroundHelper.start(arguments, log: socket + ".log") { log in
+            NodeError(node: name, step: "connect", "the connection keeper did not start: \(log)")
         }
     }
 
@@ -206,42 +186,21 @@ public struct NodeSession: Sendable {
 /// Waits for the transport process's exit through the shared reaper.
 struct TransportExit: Sendable {
     let pid: pid_t
-    private let box = Box()
+    private let termination = Locked<ChildReaper.Termination?>(nil)
 
     init(pid: pid_t) {
         self.pid = pid
-        let box = self.box
-        ChildReaper.shared.onExit(of: pid) { termination in box.set(termination) }
+        let termination = self.termination
+        ChildReaper.shared.onExit(of: pid) { ended in termination.withLock { $0 = ended } }
     }
 
     func wait(upTo limit: Duration) async -> ChildReaper.Termination? {
         let deadline = ContinuousClock.now + limit
         while ContinuousClock.now < deadline {
-            if let termination = box.get() { return termination }
+            if let ended = termination.withLock({ $0 }) { return ended }
             try? await Task.sleep(for: .milliseconds(20))
         }
-        return box.get()
-    }
-
-    private final class Box: @unchecked Sendable {
-        private let lock = Lock()
-        private var value: ChildReaper.Termination?
-        func set(_ termination: ChildReaper.Termination) { lock.withLock { value = termination } }
-        func get() -> ChildReaper.Termination? { lock.withLock { value } }
-    }
-}
-
-/// The keeper's one status line, read off the cooperative pool.
-enum KeeperLine {
-    static func read(from fd: Int32) async -> String? {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                var bytes: [UInt8] = []
-                var byte: UInt8 = 0
-                while Glibc.read(fd, &byte, 1) == 1, byte != UInt8(ascii: "\n") { bytes.append(byte) }
-                continuation.resume(returning: bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self))
-            }
-        }
+        return termination.withLock { $0 }
     }
 }
 
