@@ -128,10 +128,10 @@ struct GangRun {
                     await admitted(true)
                 case .stdout(let bytes):
                     shown += UInt64(bytes.readableBytes)
-                    Terminal.out(bytes.withUnsafeReadableBytes { stdout.feed($0) })
+                    bytes.withUnsafeReadableBytes { stdout.feed($0, emit: Terminal.out) }
                 case .stderr(let bytes):
                     shown += UInt64(bytes.readableBytes)
-                    Terminal.err(bytes.withUnsafeReadableBytes { stderr.feed($0) })
+                    bytes.withUnsafeReadableBytes { stderr.feed($0, emit: Terminal.err) }
                 }
             }
             Terminal.out(stdout.finish())

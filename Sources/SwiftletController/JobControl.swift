@@ -291,7 +291,7 @@ public struct JobControl: Sendable {
                         if lastLines != nil {
                             lastLines!.append(frame.payload.readableBytesView)
                         } else {
-                            Terminal.out(frame.payload.withUnsafeReadableBytes { stdout.feed($0) })
+                            frame.payload.withUnsafeReadableBytes { stdout.feed($0, emit: Terminal.out) }
                         }
                     default:
                         if let ending = try RankOutcome(ending: frame, node: name, step: "logs") { outcome = ending }

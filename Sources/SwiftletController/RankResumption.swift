@@ -35,7 +35,7 @@ struct RankResumption: Sendable {
                     switch frame.kind {
                     case .data:
                         offset += UInt64(frame.payload.readableBytes)
-                        Terminal.out(frame.payload.withUnsafeReadableBytes { stdout.feed($0) })
+                        frame.payload.withUnsafeReadableBytes { stdout.feed($0, emit: Terminal.out) }
                     case .exit:
                         let status = (try? ExitStatus(payload: frame.payload)) ?? ExitStatus(code: -1)
                         await session.close()

@@ -5,18 +5,20 @@
 /// The controller's own stdout and stderr, written with one `write` per block so that lines
 /// from concurrent ranks never interleave mid-line.
 public enum Terminal {
-    public static func out(_ bytes: [UInt8]) { writeAll(1, bytes) }
-    public static func err(_ bytes: [UInt8]) { writeAll(2, bytes) }
-    public static func out(_ text: String) { writeAll(1, Array(text.utf8)) }
-    public static func err(_ text: String) { writeAll(2, Array(text.utf8)) }
+    public static func out(_ bytes: [UInt8]) { bytes.withUnsafeBytes { writeAll(1, $0) } }
+    public static func err(_ bytes: [UInt8]) { bytes.withUnsafeBytes { writeAll(2, $0) } }
+    public static func out(_ bytes: UnsafeRawBufferPointer) { writeAll(1, bytes) }
+    public static func err(_ bytes: UnsafeRawBufferPointer) { writeAll(2, bytes) }
+    public static func out(_ text: String) { out(Array(text.utf8)) }
+    public static func err(_ text: String) { err(Array(text.utf8)) }
 
     public static var stdinIsTerminal: Bool { isatty(0) == 1 }
     public static var stderrIsTerminal: Bool { isatty(2) == 1 }
 
-    private static func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
+    private static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) {
         var offset = 0
         while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, bytes.count - offset) }
+            let written = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
             if written < 0 && errno == EINTR { continue }
             if written <= 0 { return }
             offset += written

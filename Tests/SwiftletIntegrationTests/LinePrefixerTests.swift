@@ -32,4 +32,37 @@ import Testing
         #expect(output.count == 2 + LinePrefixer.maximumLine + 1 + 1)
         #expect(output.last == UInt8(ascii: "\n"))
     }
+
+    @Test func aNewPrefixKeepsTheLineInProgress() {
+        var prefixer = LinePrefixer(prefix: "")
+        #expect(prefixer.feed(Array("hal".utf8)).isEmpty)
+        prefixer = prefixer.withPrefix("(task, pid=9) ")
+        #expect(text(prefixer.feed(Array("f\n".utf8))) == "(task, pid=9) half\n")
+    }
+
+    /// The word-at-a-time scan against the plain definition, on lines of every length around
+    /// its 8-byte steps, cut into chunks at every kind of place, under short and long prefixes.
+    @Test(arguments: ["", "> ", "(worker12, rank=12, pid=1234567, ip=10.213.0.17) "])
+    func matchesLineByLinePrefixingHoweverTheStreamIsCut(prefix: String) {
+        var input: [UInt8] = []
+        for length in Array(0..<40) + [200, 4095, 20_000] {
+            input += (0..<length).map { UInt8(ascii: "a") + UInt8($0 % 26) } + [UInt8(ascii: "\n")]
+        }
+        input += Array("no newline at the end".utf8)
+        let expected = String(decoding: input, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+            .map { prefix + $0 + "\n" }.joined()
+        var generator = SystemRandomNumberGenerator()
+        for maximumChunk in [1, 7, 8, 9, 64, 4096, 300_000] {
+            var prefixer = LinePrefixer(prefix: prefix)
+            var output: [UInt8] = []
+            var offset = 0
+            while offset < input.count {
+                let count = min(input.count - offset, Int.random(in: 1...maximumChunk, using: &generator))
+                input[offset..<offset + count].withUnsafeBytes { prefixer.feed($0) { output += $0 } }
+                offset += count
+            }
+            output += prefixer.finish()
+            #expect(text(output) == expected, "chunks of up to \(maximumChunk) bytes")
+        }
+    }
 }
