@@ -10,8 +10,10 @@ import SwiftletProtocol
 /// 25 ms per start in a static binary) that bridges to async only where it serves.
 public enum AgentMain {
     static let usage = """
-        usage: swiftlet-agent serve --stdio   relay one controller connection on stdin/stdout to the
-                                              daemon (starting it if needed)
+        usage: swiftlet-agent serve --stdio [--lane]
+                                              relay one controller connection on stdin/stdout to the
+                                              daemon (starting it if needed; a spare lane never
+                                              replaces a daemon of another build, nor serves alone)
                swiftlet-agent daemon [--idle-exit SECONDS|never]
                                               the node runtime that owns jobs (default: exits after
                                               600 s with no job and no connection; never under systemd)
@@ -33,10 +35,14 @@ public enum AgentMain {
         case "self-test":
             return SelfTest.run()
         case "serve" where arguments.dropFirst().first == "--stdio":
+            let lane = arguments.dropFirst(2).first == "--lane"
             if Environment.get("SWIFTLET_AGENT_NO_DAEMON") != "1" {
-                switch DaemonRelay.run() {
+                switch DaemonRelay.run(replacesOtherBuilds: !lane) {
                 case .relayed(let code):
                     return code
+                case .unavailable(let reason) where lane:
+                    writeError("swiftlet-agent: no daemon for a spare lane (\(reason))")
+                    return 1
                 case .unavailable(let reason):
                     writeError("swiftlet-agent: no daemon (\(reason)); jobs on this connection end with it")
                 }

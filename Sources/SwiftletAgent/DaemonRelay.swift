@@ -16,7 +16,9 @@ enum DaemonRelay {
         case unavailable(String)
     }
 
-    static func run() -> Outcome {
+    /// - Parameter replacesOtherBuilds: false for a controller's spare lane, opened ahead of
+    ///   need: it uses whatever daemon runs, and leaves replacing it to real commands.
+    static func run(replacesOtherBuilds: Bool = true) -> Outcome {
         let paths = RuntimePaths()
         do {
             try paths.prepare()
@@ -28,7 +30,7 @@ enum DaemonRelay {
         for _ in 0..<4 {
             // A daemon of another build (the agent was upgraded) hands over to this one, unless
             // systemd runs it (then the protocol's version negotiation bridges the builds).
-            if let owner = paths.owner(), owner.binary != me, !owner.managed {
+            if replacesOtherBuilds, let owner = paths.owner(), owner.binary != me, !owner.managed {
                 kill(owner.process.pid, SIGUSR1)
                 waitUntil(seconds: 2) { paths.owner() == nil }
             }

@@ -49,14 +49,18 @@ public enum BootstrapScript {
         """#
 
     /// The snippet for an agent binary with this hash and size.
-    public static func render(sha256: String, size: Int) -> String {
-        template
+    /// The snippet for an agent of `sha256` and `size`. A spare lane's (`lane`) asks the agent
+    /// not to replace a daemon of another build.
+    public static func render(sha256: String, size: Int, lane: Bool = false) -> String {
+        let script =
+            template
             .replacingOccurrences(of: "@SHA256@", with: sha256)
             .replacingOccurrences(of: "@SIZE@", with: String(size))
+        return lane ? script.replacingOccurrences(of: "serve --stdio", with: "serve --stdio --lane") : script
     }
 
     /// The command a login shell on the node runs: the snippet under `/bin/sh`, quoted once.
-    public static func remoteCommand(sha256: String, size: Int) -> String {
-        "exec /bin/sh -c " + ShellQuoting.quote(render(sha256: sha256, size: size))
+    public static func remoteCommand(sha256: String, size: Int, lane: Bool = false) -> String {
+        "exec /bin/sh -c " + ShellQuoting.quote(render(sha256: sha256, size: size, lane: lane))
     }
 }

@@ -6,15 +6,20 @@ import SwiftletProtocol
 import SwiftletTransport
 
 /// Keeps a node's agent connection open between commands, as ssh's ControlMaster keeps its
-/// session: a background `swiftlet keeper` process holds the connection and relays the streams
-/// of local clients that connect to its unix socket, so a warm `exec` costs one local hop
-/// instead of a new ssh session, shell and agent start. It exits after `idle` without clients,
-/// or at once when the node connection breaks (the next command starts a new one).
+/// session: a background `swiftlet keeper` process holds the connection, so a warm `exec`
+/// costs one local hop instead of a new ssh session, shell and agent start.
+///
+/// A client that connects to its unix socket gets a ``SpareLane`` when one is ready (a second
+/// agent connection opened ahead of need, which the client then drives itself, with nothing
+/// between it and the transport), or else has its streams relayed over the keeper's own
+/// connection. The keeper exits after `idle` without clients, or at once when the node
+/// connection breaks (the next command starts a new one).
 public enum ConnectionKeeper {
     /// Where the keeper of `address` listens; a pid file and a log sit beside it.
     public static func socketPath(home: SwiftletHome, address: NodeAddress) -> String {
         let key = SHA256Digest.hex(of: Array(address.canonicalJSON.utf8))
-        return home.path + "/keep/" + key.prefix(20) + ".sock"
+        // "-2": the second keeper protocol (a client asks for a lane first).
+        return home.path + "/keep/" + key.prefix(20) + "-2.sock"
     }
 
     /// Stops the keeper of `address`, if one runs.
@@ -29,9 +34,15 @@ public enum ConnectionKeeper {
 
     /// The body of `swiftlet keeper`: connects to the node, reports `ready` (or the error) as one
     /// line through `report`, then serves clients until idle or the node connection is lost.
-    public static func run(connector: NodeConnector, address: NodeAddress, name: String, idle: Duration, report: (String) -> Void) async
-        -> Int32
-    {
+    public static func run(
+        connector: NodeConnector,
+        address: NodeAddress,
+        name: String,
+        idle: Duration,
+        spareLanes: Int,
+        report: (String) -> Void
+    ) async -> Int32 {
+        signal(SIGPIPE, SIG_IGN)  // a lane's transport may end while the keeper writes to it
         let socket = socketPath(home: connector.home, address: address)
         let upstream: NodeSession
         let listener: Int32
@@ -48,28 +59,43 @@ public enum ConnectionKeeper {
             return 1
         }
         report(HelperReport.ready.line)
+        let lanes = LanePool(target: spareLanes, log: { Terminal.err("keeper: \($0)\n") }) {
+            try connector.openSpareLane(to: address, stderrFile: socket + ".lane.log")
+        }
+        lanes.refill()
         let clients = Locked(0)
-        let accepted = acceptLoop(listener)
+        let accepted = acceptLoop(listener, lanes: lanes)
         await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                while true {
+                    try? await Task.sleep(for: .seconds(2))
+                    lanes.tend()
+                }
+            }
             group.addTask {
                 // The node is gone: stop taking clients at once, so the next command starts afresh,
                 // and give the relays a moment to tell their clients why.
                 await upstream.connection.closed()
+                lanes.shutDown()
                 unlink(socket)
                 let deadline = ContinuousClock.now + .seconds(2)
                 while clients.withLock({ $0 }) > 0, ContinuousClock.now < deadline {
                     try? await Task.sleep(for: .milliseconds(20))
                 }
-                retire(socket: socket, listener: listener)
+                retire(socket: socket, listener: listener, lanes: lanes)
             }
             group.addTask {
                 var idleSince = ContinuousClock.now
                 while true {
                     try? await Task.sleep(for: .milliseconds(500))
-                    if clients.withLock({ $0 }) > 0 { idleSince = .now } else if idleSince.duration(to: .now) > idle { break }
+                    if clients.withLock({ $0 }) + lanes.takenCount > 0 {
+                        idleSince = .now
+                    } else if idleSince.duration(to: .now) > idle {
+                        break
+                    }
                 }
                 await upstream.close()
-                retire(socket: socket, listener: listener)
+                retire(socket: socket, listener: listener, lanes: lanes)
             }
             for await fd in accepted {
                 clients.withLock { $0 += 1 }
@@ -94,18 +120,33 @@ public enum ConnectionKeeper {
     }
 
     /// Removes the socket so no new client finds this keeper, then exits the process.
-    private static func retire(socket: String, listener: Int32) -> Never {
+    private static func retire(socket: String, listener: Int32, lanes: LanePool) -> Never {
+        lanes.shutDown()
         unlink(socket)
         unlink(socket + ".pid")
         close(listener)
         exit(0)
     }
 
-    /// Accepted client descriptors, from a thread that may block in `accept`.
-    private static func acceptLoop(_ listener: Int32) -> AsyncStream<Int32> {
+    /// Accepted clients that are to be relayed, from a thread that may block in `accept`. A
+    /// client that asks while a spare lane is ready is handed the lane there and then.
+    private static func acceptLoop(_ listener: Int32, lanes: LanePool) -> AsyncStream<Int32> {
         let (stream, continuation) = AsyncStream.makeStream(of: Int32.self)
         DispatchQueue.global().async {
-            while let fd = try? UnixSocket.accept(listener) { continuation.yield(fd) }
+            while let fd = try? UnixSocket.accept(listener) {
+                guard LaneHandoff.readRequest(from: fd) else {
+                    close(fd)
+                    continue
+                }
+                if let lane = lanes.take() {
+                    _ = LaneHandoff.give(lane, to: fd)
+                    close(fd)
+                } else if LaneHandoff.sayRelay(to: fd) {
+                    continuation.yield(fd)
+                } else {
+                    close(fd)
+                }
+            }
             continuation.finish()
         }
         return stream

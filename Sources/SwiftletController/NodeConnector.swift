@@ -53,13 +53,34 @@ public struct NodeConnector: Sendable {
     /// Returns nil when the keeper speaks for another agent build (the binary was rebuilt).
     private func connectThroughKeeper(socket: String, address: NodeAddress, name: String) async throws -> NodeSession? {
         let fd = try UnixSocket.connect(path: socket)
-        let connection = try await PeerConnection.establish(
-            input: fd,
-            output: dup(fd),
-            hello: controllerHello,
-            bootstrapResponder: AgentUploader(binary: binary, node: name, uploaded: {}),
-            timing: timing
-        )
+        let answer: LaneHandoff.Answer
+        do {
+            answer = try LaneHandoff.ask(fd)
+        } catch {
+            close(fd)
+            throw error
+        }
+        let connection: PeerConnection
+        switch answer {
+        case .lane(let input, let output, let version, let peer):
+            close(fd)
+            connection = try await PeerConnection.adopt(
+                input: input,
+                output: output,
+                hello: controllerHello,
+                version: version,
+                peer: peer,
+                timing: timing
+            )
+        case .relay:
+            connection = try await PeerConnection.establish(
+                input: fd,
+                output: dup(fd),
+                hello: controllerHello,
+                bootstrapResponder: AgentUploader(binary: binary, node: name, uploaded: {}),
+                timing: timing
+            )
+        }
         guard connection.peer.buildID == binary.sha256 else {
             connection.close()
             return nil
@@ -78,7 +99,7 @@ public struct NodeConnector: Sendable {
         }
     }
 
-    private var controllerHello: Hello {
+    var controllerHello: Hello {
         Hello(
             role: "controller",
             buildID: binary.sha256,
@@ -145,8 +166,8 @@ public struct NodeConnector: Sendable {
         }
     }
 
-    private func transportCommand(for address: NodeAddress) throws -> ([String], [String: String], String?) {
-        let script = BootstrapScript.render(sha256: binary.sha256, size: binary.size)
+    func transportCommand(for address: NodeAddress, lane: Bool = false) throws -> ([String], [String: String], String?) {
+        let script = BootstrapScript.render(sha256: binary.sha256, size: binary.size, lane: lane)
         var environment = ProcessInfo.processInfo.environment
         switch address {
         case .local(let nodeHome):
@@ -159,7 +180,7 @@ public struct NodeConnector: Sendable {
             return ([path] + argv.dropFirst() + [script], environment, nil)
         case .ssh(let host):
             let ssh = try Executables.find("ssh")
-            let command = BootstrapScript.remoteCommand(sha256: binary.sha256, size: binary.size)
+            let command = BootstrapScript.remoteCommand(sha256: binary.sha256, size: binary.size, lane: lane)
             return (
                 [ssh] + host.sshArguments(stateDirectory: home.sshControl, socketDirectory: home.sshSockets) + [command], environment, nil
             )

@@ -16,12 +16,6 @@ public enum Terminal {
     public static var stderrIsTerminal: Bool { isatty(2) == 1 }
 
     private static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) {
-        var offset = 0
-        while offset < bytes.count {
-            let written = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if written < 0 && errno == EINTR { continue }
-            if written <= 0 { return }
-            offset += written
-        }
+        _ = FileDescriptorIO.writeAll(fd, bytes)
     }
 }

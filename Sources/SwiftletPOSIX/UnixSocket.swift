@@ -81,8 +81,8 @@ public enum UnixSocket {
 // stdout to the daemon, which then reads and writes them itself.
 extension UnixSocket {
     /// Sends one byte and `descriptors` over the connected socket `fd`.
-    public static func send(descriptors: [Int32], over fd: Int32) throws(SystemError) {
-        var byte: UInt8 = 0x46
+    public static func send(descriptors: [Int32], over fd: Int32, byte: UInt8 = 0x46) throws(SystemError) {
+        var byte = byte
         let dataBytes = descriptors.count * MemoryLayout<Int32>.size
         let header = MemoryLayout<cmsghdr>.size
         var control = [UInt8](repeating: 0, count: header + ((dataBytes + 7) & ~7))
@@ -107,9 +107,15 @@ extension UnixSocket {
         guard sent == 1 else { throw SystemError(errno: errno, "cannot pass descriptors") }
     }
 
-    /// Receives what ``send(descriptors:over:)`` sent (up to `count` descriptors, close-on-exec);
-    /// empty when the peer closed or sent none.
+    /// Receives what ``send(descriptors:over:byte:)`` sent (up to `count` descriptors,
+    /// close-on-exec); empty when the peer closed or sent none.
     public static func receiveDescriptors(over fd: Int32, count: Int) -> [Int32] {
+        receive(over: fd, count: count)?.descriptors ?? []
+    }
+
+    /// Receives one byte and the descriptors that came with it (up to `count`, close-on-exec);
+    /// nil when the peer closed.
+    public static func receive(over fd: Int32, count: Int) -> (byte: UInt8, descriptors: [Int32])? {
         var byte: UInt8 = 0
         let dataBytes = count * MemoryLayout<Int32>.size
         let header = MemoryLayout<cmsghdr>.size
@@ -129,8 +135,9 @@ extension UnixSocket {
                 }
             }
         }
-        guard received == 1, length >= header else { return [] }
-        return control.withUnsafeBytes { raw in
+        guard received == 1 else { return nil }
+        guard length >= header else { return (byte, []) }
+        let descriptors = control.withUnsafeBytes { raw -> [Int32] in
             let message = raw.baseAddress!.assumingMemoryBound(to: cmsghdr.self)
             guard message.pointee.cmsg_level == SOL_SOCKET, message.pointee.cmsg_type == Int32(SCM_RIGHTS) else { return [] }
             let found = (Int(message.pointee.cmsg_len) - header) / MemoryLayout<Int32>.size
@@ -138,5 +145,6 @@ extension UnixSocket {
             for extra in descriptors.dropFirst(count) { close(extra) }
             return Array(descriptors.prefix(count))
         }
+        return (byte, descriptors)
     }
 }

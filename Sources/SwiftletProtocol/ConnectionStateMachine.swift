@@ -43,6 +43,13 @@ public struct ConnectionStateMachine: Sendable {
         self.heartbeat = HeartbeatStateMachine(interval: heartbeatInterval, timeout: heartbeatTimeout, now: now)
     }
 
+    /// Takes up a connection whose handshake another process completed (a connection keeper's
+    /// spare lane): `version` and `peer` are what that handshake agreed.
+    public mutating func adoptHandshake(version: UInt16, peer: Hello, at now: ContinuousClock.Instant) {
+        state = .established(version: version, peer: peer)
+        heartbeat.receivedFrame(at: now)
+    }
+
     /// The frame this side opens with.
     public var helloFrame: Frame { Frame(kind: .hello, payload: local.payload) }
 

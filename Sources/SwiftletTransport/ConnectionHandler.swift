@@ -19,17 +19,26 @@ final class ConnectionHandler: ChannelInboundHandler {
     private var nextStreamID: UInt32 = 1
     private(set) var failure: ProtocolError?
     private let tickInterval: TimeAmount
-    /// The agent side speaks first; the controller waits for the agent's preamble.
-    private let speaksFirst: Bool
+    /// How the connection begins.
+    enum Opening {
+        /// The agent side: its hello goes out at once.
+        case speaksFirst
+        /// The controller: its hello follows the agent's preamble.
+        case afterPreamble
+        /// The handshake already happened elsewhere (a keeper's lane): no hello, only heartbeats.
+        case adopted(version: UInt16, peer: Hello)
+    }
+
+    private let opening: Opening
 
     init(
         stateMachine: ConnectionStateMachine,
         established: EventLoopPromise<(UInt16, Hello)>,
         acceptedStreams: AsyncStream<(Frame, AsyncStream<Frame>)>.Continuation,
         tickInterval: TimeAmount,
-        speaksFirst: Bool
+        opening: Opening
     ) {
-        self.speaksFirst = speaksFirst
+        self.opening = opening
         self.stateMachine = stateMachine
         self.established = established
         self.acceptedStreams = acceptedStreams
@@ -43,7 +52,16 @@ final class ConnectionHandler: ChannelInboundHandler {
     func channelActive(context: ChannelHandlerContext) {
         // The agent's hello follows its preamble at once: the controller can then send its
         // hello and its first request together, one round trip sooner.
-        if speaksFirst { startHandshake(context: context) }
+        switch opening {
+        case .speaksFirst:
+            startHandshake(context: context)
+        case .adopted(let version, let peer):
+            stateMachine.adoptHandshake(version: version, peer: peer, at: .now)
+            startHeartbeat(context: context)
+            established.succeed((version, peer))
+        case .afterPreamble:
+            break
+        }
         context.fireChannelActive()
     }
 
@@ -52,12 +70,16 @@ final class ConnectionHandler: ChannelInboundHandler {
             context.fireUserInboundEventTriggered(event)
             return
         }
-        if !speaksFirst { startHandshake(context: context) }
+        if case .afterPreamble = opening { startHandshake(context: context) }
     }
 
     private func startHandshake(context: ChannelHandlerContext) {
         context.writeAndFlush(wrapOutboundOut(stateMachine.helloFrame), promise: nil)
         stateMachine.restartSilenceTimer(at: .now)
+        startHeartbeat(context: context)
+    }
+
+    private func startHeartbeat(context: ChannelHandlerContext) {
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
         heartbeatTask = context.eventLoop.scheduleRepeatedTask(initialDelay: tickInterval, delay: tickInterval) { _ in
             loopBound.value.tick()

@@ -39,6 +39,55 @@ public struct PeerConnection: Sendable {
         maximumPayload: Int = Frame.defaultMaximumPayload,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> PeerConnection {
+        try await open(
+            input: input,
+            output: output,
+            local: hello,
+            opening: bootstrapResponder == nil ? .speaksFirst : .afterPreamble,
+            exchangesPreambles: true,
+            bootstrapResponder: bootstrapResponder,
+            timing: timing,
+            maximumPayload: maximumPayload,
+            group: group
+        )
+    }
+
+    /// Takes up a connection whose preambles and hellos another process exchanged (a spare lane
+    /// a connection keeper opened): frames flow at once, with `version` and `peer` as agreed.
+    public static func adopt(
+        input: Int32,
+        output: Int32,
+        hello: Hello,
+        version: UInt16,
+        peer: Hello,
+        timing: Timing = Timing(),
+        maximumPayload: Int = Frame.defaultMaximumPayload,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws -> PeerConnection {
+        try await open(
+            input: input,
+            output: output,
+            local: hello,
+            opening: .adopted(version: version, peer: peer),
+            exchangesPreambles: false,
+            bootstrapResponder: nil,
+            timing: timing,
+            maximumPayload: maximumPayload,
+            group: group
+        )
+    }
+
+    private static func open(
+        input: Int32,
+        output: Int32,
+        local hello: Hello,
+        opening: ConnectionHandler.Opening,
+        exchangesPreambles: Bool,
+        bootstrapResponder: (any BootstrapResponder)?,
+        timing: Timing,
+        maximumPayload: Int,
+        group: any EventLoopGroup
+    ) async throws -> PeerConnection {
         let (accepted, acceptedContinuation) = AsyncStream.makeStream(of: (Frame, AsyncStream<Frame>).self)
         let eventLoop = group.next()
         let established = eventLoop.makePromise(of: (UInt16, Hello).self)
@@ -60,10 +109,12 @@ public struct PeerConnection: Sendable {
                         established: established,
                         acceptedStreams: acceptedContinuation,
                         tickInterval: tick,
-                        speaksFirst: bootstrapResponder == nil
+                        opening: opening
                     )
+                    if exchangesPreambles {
+                        try channel.pipeline.syncOperations.addHandler(PreambleHandler(bootstrapResponder: bootstrapResponder))
+                    }
                     try channel.pipeline.syncOperations.addHandlers(
-                        PreambleHandler(bootstrapResponder: bootstrapResponder),
                         ByteToMessageHandler(FrameDecoder(maximumPayload: maximumPayload)),
                         MessageToByteHandler(FrameEncoder()),
                         handler

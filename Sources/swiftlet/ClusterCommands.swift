@@ -135,7 +135,10 @@ struct Keeper: AsyncParsableCommand {
         let home = SwiftletHome.fromEnvironment()
         let node = try JSONDecoder().decode(NodeAddress.self, from: Data(address.utf8))
         let connector = NodeConnector(home: home, binary: try AgentBinary.locate(home: home))
-        let code = await ConnectionKeeper.run(connector: connector, address: node, name: name, idle: .seconds(idle)) { line in
+        // Spare lanes kept ready (`$SWIFTLET_LANES`, default 1; 0 relays every client).
+        let lanes = ProcessInfo.processInfo.environment["SWIFTLET_LANES"].flatMap { Int($0) } ?? 1
+        let code = await ConnectionKeeper.run(connector: connector, address: node, name: name, idle: .seconds(idle), spareLanes: lanes) {
+            line in
             Terminal.out(line + "\n")
             // Nothing else may reach the starter, which reads exactly one line.
             let null = open("/dev/null", O_WRONLY)

@@ -297,26 +297,54 @@ import Testing
 
     /// Local only: the keeper sits in front of every transport alike, and a test-bed host's
     /// daemon also serves the other tests running on that host, so its count would race.
+    /// Spare lanes off: this is the keeper relaying over its one connection.
     @Test func laterCommandsReuseTheKeptAgentConnection() async throws {
         let kind = TransportKind.local
         let home = try TestSupport.makeHome()
+        let relayOnly = ["SWIFTLET_LANES": "0"]
         let task = try writeTask("run: echo up\n", home: home)
-        _ = try await swiftlet(["launch", task, "-c", "kept"] + infraArguments(kind, home: home), home: home)
+        _ = try await swiftlet(["launch", task, "-c", "kept"] + infraArguments(kind, home: home), home: home, environment: relayOnly)
         // The node's daemon counts the controller connections it served.
         func served() async throws -> Int {
-            let status = try await swiftlet(["status", "kept", "--json"], home: home)
+            let status = try await swiftlet(["status", "kept", "--json"], home: home, environment: relayOnly)
             let nodes = try JSONDecoder().decode([NodeInspection.Node].self, from: Data(status.stdout.utf8))
             return try #require(nodes.first?.connectionsServed, "\(status.stderr)")
         }
         let before = try await served()
-        let first = try await swiftlet(["exec", "kept", "--", "echo up"], home: home)
-        let second = try await swiftlet(["exec", "kept", "--", "echo up"], home: home)
+        let first = try await swiftlet(["exec", "kept", "--", "echo up"], home: home, environment: relayOnly)
+        let second = try await swiftlet(["exec", "kept", "--", "echo up"], home: home, environment: relayOnly)
         #expect(first.code == 0 && second.code == 0)
         #expect(try await served() == before, "kept connection: no new one")
         // Without keeping, every command brings its own connection (and agent relay) up.
         _ = try await swiftlet(["exec", "kept", "--", "echo up"], home: home, keepAlive: 0)
         #expect(try await served() == before + 1)
         _ = try await swiftlet(["down", "kept"], home: home)
+    }
+
+    /// With a spare lane ready, a command talks to the node's agent itself: the keeper that
+    /// handed it the lane can die mid-run and the command goes on to its end without a hitch.
+    @Test(arguments: [TransportKind.local, .ssh])
+    func aCommandOnASpareLaneDoesNotNeedTheKeeper(_ kind: TransportKind) async throws {
+        guard kind.usable else { return }
+        let home = try TestSupport.makeHome()
+        let task = try writeTask("run: echo up\n", home: home)
+        let cluster = "lane-\(kind)"
+        _ = try await swiftlet(["launch", task, "-c", cluster] + infraArguments(kind, home: home), home: home)
+        let keeperPID = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: home.path + "/keep").first { $0.hasSuffix(".sock.pid") }
+                .flatMap { Int32(try String(contentsOfFile: home.path + "/keep/" + $0, encoding: .utf8)) }
+        )
+        // The lane opens in the background after the keeper starts.
+        try await Task.sleep(for: .seconds(1))
+        async let run = swiftlet(["exec", cluster, "--", "sleep 2; echo after the keeper"], home: home)
+        try await Task.sleep(for: .seconds(1))
+        #expect(kill(keeperPID, SIGKILL) == 0)
+        let finished = try await run
+        #expect(finished.code == 0, "\(finished.stderr)")
+        #expect(finished.stdout.hasSuffix(") after the keeper\n"))
+        // Through the keeper's relay it would get there too, but only by reconnecting.
+        #expect(!finished.stderr.contains("connection was lost"), "\(finished.stderr)")
+        _ = try await swiftlet(["down", cluster], home: home)
     }
 
     @Test func aKilledNodeAgentIsReportedAndTheNextCommandWorks() async throws {

@@ -288,6 +288,10 @@ import Testing
         // Another build of the agent (a copy is another binary) relays a connection on the node.
         let newer = home.path + "/newer-agent"
         try FileManager.default.copyItem(atPath: TestSupport.agentPath, toPath: newer)
+        // A keeper's spare lane of that build is served by the daemon that runs: it replaces none.
+        let lane = try TestSupport.shellBlocking("sleep 1 | HOME='\(node)' '\(newer)' serve --stdio --lane | head -c 8 | od -An -tx1")
+        #expect(lane.output.contains("89 53 57 4c"), "the old daemon answered the lane")
+        #expect(daemonPID() == old, "a spare lane replaces no daemon")
         let relayed = try TestSupport.shellBlocking("sleep 1 | HOME='\(node)' '\(newer)' serve --stdio | head -c 8 | od -An -tx1")
         #expect(relayed.output.contains("89 53 57 4c"), "the new daemon answered with the preamble")
         let current = try #require(daemonPID())
