@@ -3,6 +3,10 @@ import NIOPosix
 import SwiftletProtocol
 import SwiftletTransport
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Forwards a process's stdout or stderr to its stream on the connection's own event loop: each
 /// read goes to the job's log and out as frames at once, with no task or thread hop between. When
 /// the stream's credit runs out the pipe is not read until the controller grants more, so a slow
@@ -19,6 +23,7 @@ final class OutputPump: ChannelInboundHandler {
     /// Bytes read but not yet sent for lack of credit.
     private var pending: ByteBuffer?
     private var inputEnded = false
+    private var readSinceLastComplete = 0
 
     /// Starts pumping `fd`; the future completes once it reached its end and everything read was
     /// sent (or the connection was lost).
@@ -27,8 +32,11 @@ final class OutputPump: ChannelInboundHandler {
     > {
         let eventLoop = stream.eventLoop
         let drained = eventLoop.makePromise(of: Void.self)
+        // Room for what a fast writer produces while the pump waits between reads.
+        _ = fcntl(fd, 1031 /* F_SETPIPE_SZ */, Int32(pipeCapacity))
         NIOPipeBootstrap(group: eventLoop)
-            .channelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 4096, initial: 65536, maximum: 262_144))
+            .channelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 4096, initial: 65536, maximum: pipeCapacity))
+            .channelOption(.autoRead, value: false)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
@@ -41,6 +49,14 @@ final class OutputPump: ChannelInboundHandler {
         return drained.futureResult
     }
 
+    /// While a job floods its output, its pipe is read at most this often: a program writing many
+    /// small pieces (`seq` writes 4 KiB at a time) then costs one read, one log write and one
+    /// frame per interval instead of per piece, on the node and on every hop to the terminal.
+    static let readInterval = TimeAmount.milliseconds(1)
+    /// A read at least this large (a full `stdio` buffer) means more is coming.
+    static let floodRead = 4096
+    static let pipeCapacity = 1 << 20
+
     private init(kind: FrameKind, stream: MuxStream, log: LogFile?, connected: ConnectedFlag, drained: EventLoopPromise<Void>) {
         self.kind = kind
         self.stream = stream
@@ -51,6 +67,7 @@ final class OutputPump: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var bytes = unwrapInboundIn(data)
+        readSinceLastComplete += bytes.readableBytes
         log?.append(bytes)
         guard connected.value else { return }
         if pending != nil {
@@ -58,6 +75,23 @@ final class OutputPump: ChannelInboundHandler {
         } else {
             send(bytes, context: context)
         }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        context.read()
+        context.fireChannelActive()
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        defer { readSinceLastComplete = 0 }
+        guard pending == nil else { return }  // waiting for credit: resume() reads again
+        // A trickle (a prompt, a progress line) goes on at once; a flood waits to gather.
+        guard readSinceLastComplete >= Self.floodRead else {
+            context.read()
+            return
+        }
+        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        context.eventLoop.scheduleTask(in: Self.readInterval) { loopBound.value.read() }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -74,7 +108,6 @@ final class OutputPump: ChannelInboundHandler {
             let rest = try stream.sendOnLoop(kind, bytes)
             guard rest.readableBytes > 0 else { return }
             pending = rest
-            context.channel.setOption(.autoRead, value: false).whenComplete { _ in }
             let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             stream.whenCreditOnLoop {
                 let (pump, context) = loopBound.value
@@ -95,7 +128,6 @@ final class OutputPump: ChannelInboundHandler {
         if inputEnded {
             drained.succeed()
         } else {
-            context.channel.setOption(.autoRead, value: true).whenComplete { _ in }
             context.read()
         }
     }

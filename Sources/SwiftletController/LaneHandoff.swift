@@ -40,9 +40,9 @@ enum LaneHandoff {
         let hello = lane.peer.payload
         details.writeInteger(UInt32(hello.readableBytes))
         details.writeImmutableBuffer(hello)
-        let given =
-            (try? UnixSocket.send(descriptors: [lane.input, lane.output], over: client, byte: laneFollows)) != nil
-            && details.withUnsafeReadableBytes { FileDescriptorIO.writeAll(client, $0) }
+        // One message: the client that takes the descriptors reads the details without waiting.
+        let message = [laneFollows] + details.readableBytesView
+        let given = (try? UnixSocket.send(descriptors: [lane.input, lane.output], over: client, bytes: message)) != nil
         if !given { kill(lane.pid, SIGTERM) }
         return given
     }

@@ -6,8 +6,8 @@ import SwiftletPOSIX
 #endif
 
 /// A keeper's ``SpareLane``s: keeps `target` of them ready, hands each to one client, and opens
-/// the next in the background. Opening stops after three failures in a row (the keeper then
-/// relays every client, as before lanes).
+/// the next in the background when that client is done. Opening stops after three failures in a
+/// row (the keeper then relays every client).
 final class LanePool: Sendable {
     private struct State {
         var ready: [SpareLane] = []
@@ -33,7 +33,8 @@ final class LanePool: Sendable {
         self.log = log
     }
 
-    /// A ready lane, now the caller's; nil when none is ready.
+    /// A ready lane, now the caller's; nil when none is ready. The next one opens once this
+    /// one's client is done (its transport ended), not while that client's command runs.
     func take() -> SpareLane? {
         let lane = state.withLock { state -> SpareLane? in
             guard !state.ready.isEmpty else { return nil }
@@ -41,7 +42,7 @@ final class LanePool: Sendable {
             state.taken.insert(lane.pid)
             return lane
         }
-        refill()
+        if lane == nil { refill() }
         return lane
     }
 

@@ -10,6 +10,8 @@
 /// calls, so no line costs a call or an allocation.
 public struct LinePrefixer: Sendable {
     public let prefix: [UInt8]
+    /// The prefix with room after it for whole-word loads.
+    private let paddedPrefix: [UInt8]
     /// The output under construction: complete lines, then the current line (its prefix and
     /// the part of it seen so far). Only `committed` bytes are complete; `used` are written.
     private var buffer: [UInt8] = []
@@ -23,6 +25,7 @@ public struct LinePrefixer: Sendable {
 
     public init(prefix: String) {
         self.prefix = Array(prefix.utf8)
+        self.paddedPrefix = self.prefix + [UInt8](repeating: 0, count: 8)
     }
 
     /// The same partial line, with a new prefix for what follows.
@@ -57,8 +60,15 @@ public struct LinePrefixer: Sendable {
             let room = (capacity - used - prefix.count - Self.slack) / (prefix.count + 1)
             let slice = min(bytes.count - read, room)
             let (written, committed) = buffer.withUnsafeMutableBytes { out in
-                prefix.withUnsafeBytes { prefix in
-                    Self.copyLines(from: input + read, count: slice, to: out.baseAddress!, at: used, prefix: prefix)
+                paddedPrefix.withUnsafeBytes { padded in
+                    Self.copyLines(
+                        from: input + read,
+                        count: slice,
+                        to: out.baseAddress!,
+                        at: used,
+                        prefix: padded.baseAddress!,
+                        prefixCount: prefix.count
+                    )
                 }
             }
             read += slice
@@ -97,13 +107,15 @@ public struct LinePrefixer: Sendable {
     }
 
     /// Copies `count` input bytes to `out` from offset `used`, writing the prefix at the start of
-    /// every line. Returns the bytes written and the end of the last complete line.
+    /// every line (`prefix` may be read up to 7 bytes past its end). Returns the bytes written and
+    /// the end of the last complete line.
     private static func copyLines(
         from input: UnsafeRawPointer,
         count: Int,
         to out: UnsafeMutableRawPointer,
         at used: Int,
-        prefix: UnsafeRawBufferPointer
+        prefix: UnsafeRawPointer,
+        prefixCount: Int
     ) -> (written: Int, committed: Int) {
         let newlines: UInt64 = 0x0a0a_0a0a_0a0a_0a0a
         let ones: UInt64 = 0x0101_0101_0101_0101
@@ -115,8 +127,17 @@ public struct LinePrefixer: Sendable {
         var lineStarted = used > 0
         while read < count {
             if !lineStarted {
-                if let prefixBytes = prefix.baseAddress { memcpy(out + written, prefixBytes, prefix.count) }
-                written += prefix.count
+                // Whole words, the last one spilling past the prefix into room the line overwrites.
+                var word = 0
+                while word < prefixCount {
+                    out.storeBytes(
+                        of: prefix.loadUnaligned(fromByteOffset: word, as: UInt64.self),
+                        toByteOffset: written + word,
+                        as: UInt64.self
+                    )
+                    word += 8
+                }
+                written += prefixCount
                 lineStarted = true
             }
             if read + 8 <= count {

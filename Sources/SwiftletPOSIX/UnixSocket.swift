@@ -82,18 +82,26 @@ public enum UnixSocket {
 extension UnixSocket {
     /// Sends one byte and `descriptors` over the connected socket `fd`.
     public static func send(descriptors: [Int32], over fd: Int32, byte: UInt8 = 0x46) throws(SystemError) {
-        var byte = byte
+        try send(descriptors: descriptors, over: fd, bytes: [byte])
+    }
+
+    /// Sends `bytes` (at least one) with `descriptors` attached to the first, in one message, so
+    /// a receiver that takes the descriptors finds the rest already waiting.
+    public static func send(descriptors: [Int32], over fd: Int32, bytes: [UInt8]) throws(SystemError) {
+        precondition(!bytes.isEmpty, "descriptors travel with at least one byte")
+        var bytes = bytes
         let dataBytes = descriptors.count * MemoryLayout<Int32>.size
         let header = MemoryLayout<cmsghdr>.size
         var control = [UInt8](repeating: 0, count: header + ((dataBytes + 7) & ~7))
-        let sent = withUnsafeMutablePointer(to: &byte) { bytePointer in
+        let count = bytes.count
+        let sent = bytes.withUnsafeMutableBytes { payload in
             control.withUnsafeMutableBytes { raw in
                 let message = raw.baseAddress!.assumingMemoryBound(to: cmsghdr.self)
                 message.pointee.cmsg_len = header + dataBytes
                 message.pointee.cmsg_level = SOL_SOCKET
                 message.pointee.cmsg_type = Int32(SCM_RIGHTS)
                 descriptors.withUnsafeBytes { (raw.baseAddress! + header).copyMemory(from: $0.baseAddress!, byteCount: dataBytes) }
-                var vector = iovec(iov_base: bytePointer, iov_len: 1)
+                var vector = iovec(iov_base: payload.baseAddress, iov_len: count)
                 return withUnsafeMutablePointer(to: &vector) { vectorPointer in
                     var header = msghdr()
                     header.msg_iov = vectorPointer
@@ -104,7 +112,7 @@ extension UnixSocket {
                 }
             }
         }
-        guard sent == 1 else { throw SystemError(errno: errno, "cannot pass descriptors") }
+        guard sent == count else { throw SystemError(errno: errno, "cannot pass descriptors") }
     }
 
     /// Receives what ``send(descriptors:over:byte:)`` sent (up to `count` descriptors,

@@ -102,6 +102,9 @@ public struct PeerConnection: Sendable {
                 + Int64(timing.heartbeatInterval.components.attoseconds / 2_000_000_000)
         )
         let (channel, handler) = try await NIOPipeBootstrap(group: eventLoop)
+            // Reads as large as the frames a streaming job sends (up to 256 KiB of output each),
+            // so a frame rarely waits for a second read and its start is not moved in between.
+            .channelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 4096, initial: 65536, maximum: 1 << 20))
             .takingOwnershipOfDescriptors(input: input, output: output) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let handler = ConnectionHandler(
