@@ -1,11 +1,8 @@
 import NIOCore
 import NIOPosix
+import SwiftletPOSIX
 import SwiftletProtocol
 import SwiftletTransport
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// Forwards a process's stdout or stderr to its stream on the connection's own event loop: each
 /// read goes to the job's log and out as frames at once, with no task or thread hop between. When
@@ -33,7 +30,7 @@ final class OutputPump: ChannelInboundHandler {
         let eventLoop = stream.eventLoop
         let drained = eventLoop.makePromise(of: Void.self)
         // Room for what a fast writer produces while the pump waits between reads.
-        _ = fcntl(fd, 1031 /* F_SETPIPE_SZ */, Int32(pipeCapacity))
+        PipeCapacity.grow(fd, to: pipeCapacity)
         NIOPipeBootstrap(group: eventLoop)
             .channelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 4096, initial: 65536, maximum: pipeCapacity))
             .channelOption(.autoRead, value: false)
@@ -55,7 +52,7 @@ final class OutputPump: ChannelInboundHandler {
     static let readInterval = TimeAmount.milliseconds(1)
     /// A read at least this large (a full `stdio` buffer) means more is coming.
     static let floodRead = 4096
-    static let pipeCapacity = 1 << 20
+    static let pipeCapacity = PipeCapacity.large
 
     private init(kind: FrameKind, stream: MuxStream, log: LogFile?, connected: ConnectedFlag, drained: EventLoopPromise<Void>) {
         self.kind = kind

@@ -54,6 +54,8 @@ extension NodeConnector {
             stderrFile: stderrFile
         )
         if pipes.stderr >= 0 { close(pipes.stderr) }
+        // The node's output arrives here: let a streaming job's frames land in one read each.
+        PipeCapacity.grow(pipes.stdout)
         do {
             var reader = ExactReader(fd: pipes.stdout, deadline: .now + timeout)
             try reader.skipToPreamble()
