@@ -29,6 +29,7 @@ enum AgentServer {
             return 70
         }
         let connection: PeerConnection
+        await NodeRuntime.shared.connectionOpened()
         do {
             connection = try await PeerConnection.establish(input: input, output: output, hello: hello)
         } catch {
@@ -41,10 +42,10 @@ enum AgentServer {
 
     /// Serves the streams the controller opens on `connection` until it closes, then calls
     /// `connectionEnded` and returns once the sessions it started have ended (a job's run may
-    /// outlive its connection by far).
+    /// outlive its connection by far). The caller counted the connection open
+    /// (``NodeRuntime/connectionOpened()``) before its handshake; this counts it closed.
     static func serve(_ connection: PeerConnection, connectionEnded: @escaping @Sendable () -> Void = {}) async {
         let runtime = NodeRuntime.shared
-        await runtime.connectionOpened()
         await withTaskGroup(of: Void.self) { group in
             for await (frame, frames) in connection.acceptedStreams {
                 let stream = connection.stream(accepting: frame, frames: frames)

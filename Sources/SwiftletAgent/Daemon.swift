@@ -90,10 +90,17 @@ enum Daemon {
             for fd in descriptors { close(fd) }
             return
         }
+        // Counted from here, not from the end of the handshake: a retiring daemon must not exit
+        // under a connection it just took (its controller would see it close unexplained).
+        let runtime = NodeRuntime.shared
+        await runtime.connectionOpened()
         var ack: UInt8 = 1
         guard write(socket, &ack, 1) == 1,
             let connection = try? await PeerConnection.establish(input: descriptors[0], output: descriptors[1], hello: hello)
-        else { return }
+        else {
+            await runtime.connectionClosed()
+            return
+        }
         await AgentServer.serve(connection, connectionEnded: closeSocket.callAsFunction)
     }
 
