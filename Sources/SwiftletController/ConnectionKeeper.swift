@@ -68,8 +68,8 @@ public enum ConnectionKeeper {
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 while true {
-                    try? await Task.sleep(for: .seconds(2))
-                    lanes.tend()
+                    try? await Task.sleep(for: .milliseconds(100))
+                    lanes.tend(relaying: clients.withLock { $0 } > 0)
                 }
             }
             group.addTask {
@@ -142,6 +142,7 @@ public enum ConnectionKeeper {
                     _ = LaneHandoff.give(lane, to: fd)
                     close(fd)
                 } else if LaneHandoff.sayRelay(to: fd) {
+                    lanes.noteActivity()
                     continuation.yield(fd)
                 } else {
                     close(fd)

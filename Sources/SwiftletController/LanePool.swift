@@ -5,9 +5,10 @@ import SwiftletPOSIX
     import Glibc
 #endif
 
-/// A keeper's ``SpareLane``s: keeps `target` of them ready, hands each to one client, and opens
-/// the next in the background when that client is done. Opening stops after three failures in a
-/// row (the keeper then relays every client).
+/// A keeper's ``SpareLane``s: keeps `target` of them ready and hands each to one client. The
+/// next opens once the keeper has been quiet a moment (no client, no lane in use): a burst of
+/// commands is relayed rather than made to pay for lanes opening under it. Opening stops after
+/// three failures in a row (the keeper then relays every client).
 final class LanePool: Sendable {
     private struct State {
         var ready: [SpareLane] = []
@@ -16,7 +17,13 @@ final class LanePool: Sendable {
         var taken: Set<pid_t> = []
         var failuresInARow = 0
         var closed = false
+        var lastActivity = ContinuousClock.now
+        var lastKeepalive = ContinuousClock.now
     }
+
+    /// How long the keeper must be quiet before a lane opens.
+    static let quietBeforeOpening: Duration = .milliseconds(250)
+    static let keepaliveInterval: Duration = .seconds(2)
 
     static let maximumFailures = 3
     /// A lane older than this is replaced: the agent's unread pings must never fill its pipe.
@@ -33,17 +40,20 @@ final class LanePool: Sendable {
         self.log = log
     }
 
-    /// A ready lane, now the caller's; nil when none is ready. The next one opens once this
-    /// one's client is done (its transport ended), not while that client's command runs.
+    /// A ready lane, now the caller's; nil when none is ready.
     func take() -> SpareLane? {
-        let lane = state.withLock { state -> SpareLane? in
+        state.withLock { state -> SpareLane? in
+            state.lastActivity = .now
             guard !state.ready.isEmpty else { return nil }
             let lane = state.ready.removeFirst()
             state.taken.insert(lane.pid)
             return lane
         }
-        if lane == nil { refill() }
-        return lane
+    }
+
+    /// A client is being relayed (it keeps the keeper from opening lanes meanwhile).
+    func noteActivity() {
+        state.withLock { $0.lastActivity = .now }
     }
 
     /// Lanes clients hold now.
@@ -62,20 +72,26 @@ final class LanePool: Sendable {
         }
     }
 
-    /// Sends each ready lane its keepalive and retires the old ones; call every couple of seconds.
-    func tend() {
-        let retired = state.withLock { state -> [SpareLane] in
+    /// Call a few times a second with whether a client is being relayed: sends the ready lanes
+    /// their keepalives, retires old ones, and opens new ones once all is quiet.
+    func tend(relaying: Bool) {
+        let (retired, quiet) = state.withLock { state -> ([SpareLane], Bool) in
+            if relaying { state.lastActivity = .now }
             var retired: [SpareLane] = []
-            state.ready.removeAll { lane in
-                let old = lane.opened.duration(to: .now) > Self.maximumAge
-                guard old || !lane.sendKeepalive() else { return false }
-                retired.append(lane)
-                return true
+            if state.lastKeepalive.duration(to: .now) >= Self.keepaliveInterval {
+                state.lastKeepalive = .now
+                state.ready.removeAll { lane in
+                    let old = lane.opened.duration(to: .now) > Self.maximumAge
+                    guard old || !lane.sendKeepalive() else { return false }
+                    retired.append(lane)
+                    return true
+                }
             }
-            return retired
+            let quiet = state.taken.isEmpty && state.lastActivity.duration(to: .now) >= Self.quietBeforeOpening
+            return (retired, quiet)
         }
         for lane in retired { lane.discard() }
-        if !retired.isEmpty { refill() }
+        if quiet { refill() }
     }
 
     /// Ends every ready lane; lanes clients hold are theirs to close.
@@ -112,11 +128,12 @@ final class LanePool: Sendable {
         }
     }
 
-    /// A taken lane's transport ended: its client is done, and the next lane opens. A ready
-    /// lane ending on its own counts as a failure (the node is going away, or another agent
+    /// A taken lane's transport ended: its client is done. A ready lane ending on its own
+    /// counts as a failure (the node is going away, or another agent
     /// build keeps replacing the node's daemon): lanes must not fight it.
     private func transportEnded(_ lane: SpareLane) {
         let wasReady = state.withLock { state -> Bool in
+            state.lastActivity = .now
             state.taken.remove(lane.pid)
             guard let index = state.ready.firstIndex(where: { $0.pid == lane.pid }) else { return false }
             state.ready.remove(at: index)
@@ -124,6 +141,5 @@ final class LanePool: Sendable {
             return true
         }
         if wasReady { lane.closeDescriptors() }
-        refill()
     }
 }

@@ -338,7 +338,11 @@ import Testing
         try await Task.sleep(for: .seconds(1))
         async let run = swiftlet(["exec", cluster, "--", "sleep 2; echo after the keeper"], home: home)
         try await Task.sleep(for: .seconds(1))
-        #expect(kill(keeperPID, SIGKILL) == 0)
+        let keeperLog =
+            (try? FileManager.default.contentsOfDirectory(atPath: home.path + "/keep"))?
+            .filter { $0.hasSuffix(".log") }
+            .compactMap { try? String(contentsOfFile: home.path + "/keep/" + $0, encoding: .utf8) }.joined() ?? ""
+        #expect(kill(keeperPID, SIGKILL) == 0, "the keeper that took the launch is gone: \(keeperLog)")
         let finished = try await run
         #expect(finished.code == 0, "\(finished.stderr)")
         #expect(finished.stdout.hasSuffix(") after the keeper\n"))
