@@ -40,6 +40,9 @@ public enum AgentMain {
                 switch DaemonRelay.run(replacesOtherBuilds: !lane) {
                 case .relayed(let code):
                     return code
+                case .lost(let reason):
+                    writeError("swiftlet-agent: \(reason)")
+                    return 1
                 case .unavailable(let reason) where lane:
                     writeError("swiftlet-agent: no daemon for a spare lane (\(reason))")
                     return 1

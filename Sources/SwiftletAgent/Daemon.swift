@@ -95,9 +95,17 @@ enum Daemon {
         let runtime = NodeRuntime.shared
         await runtime.connectionOpened()
         var ack: UInt8 = 1
-        guard write(socket, &ack, 1) == 1,
-            let connection = try? await PeerConnection.establish(input: descriptors[0], output: descriptors[1], hello: hello)
-        else {
+        guard write(socket, &ack, 1) == 1 else {
+            // The relay gave up waiting: the transport is its to close, not ours to serve.
+            for fd in descriptors { close(fd) }
+            await runtime.connectionClosed()
+            return
+        }
+        let connection: PeerConnection
+        do {
+            connection = try await PeerConnection.establish(input: descriptors[0], output: descriptors[1], hello: hello)
+        } catch {
+            writeError("swiftlet-agent daemon: a controller's handshake failed: \(error)")
             await runtime.connectionClosed()
             return
         }

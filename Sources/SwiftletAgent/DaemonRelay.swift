@@ -14,6 +14,9 @@ enum DaemonRelay {
         case relayed(Int32)
         /// No daemon could be reached (a read-only home, say): serve in this process instead.
         case unavailable(String)
+        /// A daemon took the transport's descriptors without confirming: serving them here too
+        /// could garble the stream, so the connection fails with this reason.
+        case lost(String)
     }
 
     /// - Parameter replacesOtherBuilds: false for a controller's spare lane, opened ahead of
@@ -38,12 +41,19 @@ enum DaemonRelay {
                 lastProblem = "the daemon did not start (see \(paths.log))"
                 continue
             }
-            // The daemon answers one byte once it holds the descriptors. Nothing from it means it
-            // was exiting as we connected: try again.
-            guard (try? UnixSocket.send(descriptors: [0, 1], over: socket)) != nil, readByte(socket, timeout: 10_000) else {
+            // The daemon answers one byte once it holds the descriptors. If they could not be
+            // sent, or it closes without a word (it was exiting as we connected), try again. Once
+            // sent they are never sent twice: a slow daemon may still take them, and two
+            // daemons on one transport would garble it.
+            guard (try? UnixSocket.send(descriptors: [0, 1], over: socket)) != nil else {
                 close(socket)
                 lastProblem = "the daemon closed the connection"
                 continue
+            }
+            guard readByte(socket, timeout: 60_000) else {
+                close(socket)
+                if paths.owner() == nil { lastProblem = "the daemon exited as it took the connection"; continue }
+                return .lost("the daemon took the connection but did not answer in 60 s (see \(paths.log))")
             }
             // The pipes are the daemon's now: holding them here would keep the transport from
             // seeing their end.

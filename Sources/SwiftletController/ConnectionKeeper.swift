@@ -59,10 +59,11 @@ public enum ConnectionKeeper {
             return 1
         }
         report(HelperReport.ready.line)
+        // The first lane opens like the next ones, once the keeper has been quiet a moment: not
+        // while the command that started the keeper runs.
         let lanes = LanePool(target: spareLanes, log: { Terminal.err("keeper: \($0)\n") }) {
             try connector.openSpareLane(to: address, stderrFile: socket + ".lane.log")
         }
-        lanes.refill()
         let clients = Locked(0)
         let accepted = acceptLoop(listener, lanes: lanes)
         await withTaskGroup(of: Void.self) { group in

@@ -43,7 +43,7 @@ enum LaneHandoff {
         // One message: the client that takes the descriptors reads the details without waiting.
         let message = [laneFollows] + details.readableBytesView
         let given = (try? UnixSocket.send(descriptors: [lane.input, lane.output], over: client, bytes: message)) != nil
-        if !given { kill(lane.pid, SIGTERM) }
+        if !given && lane.pid > 0 { kill(lane.pid, SIGTERM) }
         return given
     }
 

@@ -59,6 +59,9 @@ final class LanePool: Sendable {
     /// Lanes clients hold now.
     var takenCount: Int { state.withLock { $0.taken.count } }
 
+    /// Lanes ready for the next client.
+    var readyCount: Int { state.withLock { $0.ready.count } }
+
     /// Opens lanes in the background until `target` are ready or opening.
     func refill() {
         let toOpen = state.withLock { state -> Int in
@@ -73,21 +76,22 @@ final class LanePool: Sendable {
     }
 
     /// Call a few times a second with whether a client is being relayed: sends the ready lanes
-    /// their keepalives, retires old ones, and opens new ones once all is quiet.
-    func tend(relaying: Bool) {
+    /// their keepalives, retires old ones, and opens new ones once all is quiet. (`now` is a
+    /// parameter so that tests can let time pass.)
+    func tend(relaying: Bool, at now: ContinuousClock.Instant = .now) {
         let (retired, quiet) = state.withLock { state -> ([SpareLane], Bool) in
-            if relaying { state.lastActivity = .now }
+            if relaying { state.lastActivity = now }
             var retired: [SpareLane] = []
-            if state.lastKeepalive.duration(to: .now) >= Self.keepaliveInterval {
-                state.lastKeepalive = .now
+            if state.lastKeepalive.duration(to: now) >= Self.keepaliveInterval {
+                state.lastKeepalive = now
                 state.ready.removeAll { lane in
-                    let old = lane.opened.duration(to: .now) > Self.maximumAge
+                    let old = lane.opened.duration(to: now) > Self.maximumAge
                     guard old || !lane.sendKeepalive() else { return false }
                     retired.append(lane)
                     return true
                 }
             }
-            let quiet = state.taken.isEmpty && state.lastActivity.duration(to: .now) >= Self.quietBeforeOpening
+            let quiet = state.taken.isEmpty && state.lastActivity.duration(to: now) >= Self.quietBeforeOpening
             return (retired, quiet)
         }
         for lane in retired { lane.discard() }

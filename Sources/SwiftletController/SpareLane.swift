@@ -25,7 +25,7 @@ struct SpareLane: Sendable {
     /// Closes the keeper's descriptors and ends the transport (a lane no client took).
     func discard() {
         closeDescriptors()
-        kill(pid, SIGTERM)
+        if pid > 0 { kill(pid, SIGTERM) }  // never 0 or -1: that would signal a whole group
     }
 
     func closeDescriptors() {

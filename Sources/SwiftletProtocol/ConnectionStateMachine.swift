@@ -30,17 +30,25 @@ public struct ConnectionStateMachine: Sendable {
     private var heartbeat: HeartbeatStateMachine
     private var streams: [StreamID: CreditWindow] = [:]
     private let window: UInt32
+    /// How long the peer may take to answer this side's hello. Longer than a heartbeat's
+    /// silence: a controller bringing many nodes up at once (uploading the agent to some) may
+    /// answer late, and it waits that long for its own side of the handshake.
+    public let handshakeTimeout: Duration
+    private var handshakeStarted: ContinuousClock.Instant
 
     public init(
         local: Hello,
         window: UInt32 = CreditWindow.initial,
         heartbeatInterval: Duration = .seconds(2),
         heartbeatTimeout: Duration = .seconds(10),
+        handshakeTimeout: Duration = .seconds(60),
         now: ContinuousClock.Instant
     ) {
         self.local = local
         self.window = window
         self.heartbeat = HeartbeatStateMachine(interval: heartbeatInterval, timeout: heartbeatTimeout, now: now)
+        self.handshakeTimeout = max(handshakeTimeout, heartbeatTimeout)
+        self.handshakeStarted = now
     }
 
     /// Takes up a connection whose handshake another process completed (a connection keeper's
@@ -60,6 +68,7 @@ public struct ConnectionStateMachine: Sendable {
 
     /// Starts counting silence from `now` (the handshake begins; uploads before it do not count).
     public mutating func restartSilenceTimer(at now: ContinuousClock.Instant) {
+        handshakeStarted = now
         heartbeat.receivedFrame(at: now)
     }
 
@@ -96,8 +105,8 @@ public struct ConnectionStateMachine: Sendable {
     public mutating func tick(at now: ContinuousClock.Instant) -> ReceiveAction {
         guard isEstablished else {
             if case .closed = state { return .none }
-            // Before the handshake, silence counts the same.
-            if case .peerSilent(let seconds) = heartbeat.tick(at: now) { return fail(silent: seconds) }
+            let waited = handshakeStarted.duration(to: now)
+            if waited >= handshakeTimeout { return fail(silent: Int(waited.components.seconds)) }
             return .none
         }
         switch heartbeat.tick(at: now) {

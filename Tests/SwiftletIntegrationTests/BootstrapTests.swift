@@ -24,8 +24,9 @@ import Testing
     func installsTheAgentOnceAndReusesIt(_ kind: TransportKind) async throws {
         let home = try TestSupport.makeHome()
         let connector = try TestSupport.connector(home: home)
-        // A node of its own, so an earlier test's install does not count.
-        let address: NodeAddress = kind == .local ? kind.address(home: home) : .ssh(Testbed.host(2))
+        // A node of its own: an earlier test's install must not count, and deleting the agent
+        // from under a node's daemon must not disturb other tests' connections to it.
+        let address: NodeAddress = kind == .local ? kind.address(home: home) : .ssh(Testbed.host(8))
         if kind == .ssh {
             let reset = try await connector.connect(to: address, name: "node")
             _ = try await reset.run("rm -rf ~/.swiftlet/agent/\(connector.binary.sha256)")

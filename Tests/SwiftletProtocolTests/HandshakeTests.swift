@@ -75,6 +75,22 @@ import Testing
         #expect(error.code == .peerSilent)
     }
 
+    @Test func aPeerMayTakeLongerToAnswerTheHelloThanToAnswerAPing() {
+        var machine = ConnectionStateMachine(
+            local: hello("agent", 1...1),
+            heartbeatTimeout: .seconds(10),
+            handshakeTimeout: .seconds(60),
+            now: start
+        )
+        machine.restartSilenceTimer(at: start)
+        if case .close = machine.tick(at: start + .seconds(30)) { Issue.record("gave up on the hello after 30 s") }
+        guard case .close(let error, _) = machine.tick(at: start + .seconds(61)) else {
+            Issue.record("waited for the hello forever")
+            return
+        }
+        #expect(error.code == .peerSilent)
+    }
+
     @Test func dataBeyondTheCreditWindowIsAViolation() {
         var machine = ConnectionStateMachine(local: hello("agent", 1...1), window: 8, now: start)
         _ = machine.received(Frame(kind: .hello, payload: hello("controller", 1...1).payload), at: start)
