@@ -34,7 +34,8 @@ struct SpareLane: Sendable {
     }
 
     /// Keeps the agent from counting an idle lane as silent. A pong needs no answer, and the
-    /// agent's pings wait unread in the pipe for the client that takes the lane.
+    /// agent's pings wait unread in the pipe for the client that takes the lane. False when the
+    /// transport does not take it (gone, or not reading): the lane is then retired.
     func sendKeepalive() -> Bool {
         var frame = ByteBuffer()
         frame.writeFrame(Frame(kind: .pong, payload: ByteBuffer(integer: UInt64(0))))
@@ -74,6 +75,9 @@ extension NodeConnector {
             guard opening.withUnsafeReadableBytes({ FileDescriptorIO.writeAll(pipes.stdin, $0) }) else {
                 throw ControllerError("the transport closed its input")
             }
+            // Keepalives must never block the keeper (a pong fits in a pipe's atomic write: it
+            // goes in whole or not at all). The client's event loop wants it non-blocking anyway.
+            _ = fcntl(pipes.stdin, F_SETFL, fcntl(pipes.stdin, F_GETFL) | O_NONBLOCK)
             return SpareLane(pid: pipes.pid, input: pipes.stdout, output: pipes.stdin, version: version, peer: peer, opened: .now)
         } catch {
             SpareLane(pid: pipes.pid, input: pipes.stdout, output: pipes.stdin, version: 0, peer: controllerHello, opened: .now).discard()
