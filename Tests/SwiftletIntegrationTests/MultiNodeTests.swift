@@ -141,8 +141,12 @@ struct MultiNodeTests {
         // Once every rank runs, host 6 dies.
         try await TestSupport.waitForProcesses(matching: pattern, count: 3)
         let killedAt = Date()
-        // Every process of host 6 but its sshd listener (kept for later runs) dies at once.
-        try await TestSupport.shell("ip netns pids swl-h6 | grep -vx \"$(cat \(Testbed.state)/h6/sshd.pid)\" | xargs -r kill -9")
+        // Every process of host 6 but its sshd listener (kept for later runs) dies at once: all are
+        // stopped first, so none (the daemon seeing its job killed, say) can tell anyone.
+        try await TestSupport.shell(
+            "pids=$(ip netns pids swl-h6 | grep -vx \"$(cat \(Testbed.state)/h6/sshd.pid)\"); "
+                + "[ -z \"$pids\" ] || { kill -STOP $pids; kill -9 $pids; } 2>/dev/null; true"
+        )
         let run = try await launch.value
         #expect(Date().timeIntervalSince(killedAt) < 15)
         #expect(run.code == 255)
