@@ -124,11 +124,5 @@ func writeOutput(_ text: String) {
 }
 
 func writeAll(_ fd: Int32, _ text: String) {
-    var bytes = Array(text.utf8)[...]
-    while !bytes.isEmpty {
-        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        if written < 0 && errno == EINTR { continue }
-        if written <= 0 { return }
-        bytes = bytes.dropFirst(written)
-    }
+    _ = Array(text.utf8).withUnsafeBytes { FileDescriptorIO.writeAll(fd, $0) }
 }

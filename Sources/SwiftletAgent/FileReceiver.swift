@@ -70,14 +70,8 @@ struct TreeWriter {
             guard fd >= 0 else { throw SystemError(errno: EINVAL, "more bytes than the files announced") }
             let count = Int(min(UInt64(buffer.readableBytes), remaining))
             let slice = buffer.readSlice(length: count)!
-            try slice.withUnsafeReadableBytes { bytes in
-                var offset = 0
-                while offset < bytes.count {
-                    let written = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-                    if written < 0 && errno == EINTR { continue }
-                    guard written > 0 else { throw SystemError(errno: errno, "cannot write \(files[index].path)") }
-                    offset += written
-                }
+            guard slice.withUnsafeReadableBytes({ FileDescriptorIO.writeAll(fd, $0) }) else {
+                throw SystemError(errno: errno, "cannot write \(files[index].path)")
             }
             remaining -= UInt64(count)
             if remaining == 0 { try closeCurrent() }

@@ -22,15 +22,8 @@ final class LogFile: @unchecked Sendable {
     func append(_ buffer: ByteBuffer) {
         lock.withLock {
             guard fd >= 0 else { return }
-            buffer.withUnsafeReadableBytes { bytes in
-                var offset = 0
-                while offset < bytes.count {
-                    let written = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-                    if written < 0 && errno == EINTR { continue }
-                    if written <= 0 { return }  // disk full: the stream still reaches the controller
-                    offset += written
-                }
-            }
+            // A disk that is full loses the log's rest; the stream still reaches the controller.
+            _ = buffer.withUnsafeReadableBytes { FileDescriptorIO.writeAll(fd, $0) }
         }
     }
 

@@ -46,7 +46,7 @@ struct ExactReader {
             try waitReadable()
             let got = result.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, count - filled) }
             if got < 0 && (errno == EINTR || errno == EAGAIN) { continue }
-            guard got > 0 else { throw ControllerError("the transport ended before the agent's hello") }
+            guard got > 0 else { throw ControllerError("the other side closed after \(filled) of \(count) bytes") }
             filled += got
         }
         return result
@@ -65,19 +65,5 @@ extension ExactReader {
             if ready < 0 && errno != EINTR { throw SystemError(errno: errno, "poll") }
             if ready > 0 { return }
         }
-    }
-}
-
-/// Blocking writes of whole buffers.
-enum FileDescriptorIO {
-    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
-        var offset = 0
-        while offset < bytes.count {
-            let written = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if written < 0 && errno == EINTR { continue }
-            guard written > 0 else { return false }
-            offset += written
-        }
-        return true
     }
 }

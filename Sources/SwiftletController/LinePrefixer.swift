@@ -89,13 +89,6 @@ public struct LinePrefixer: Sendable {
         }
     }
 
-    /// The complete, prefixed lines in `bytes`, as one block.
-    public mutating func feed(_ bytes: UnsafeRawBufferPointer) -> [UInt8] {
-        var output: [UInt8] = []
-        feed(bytes) { output.append(contentsOf: $0) }
-        return output
-    }
-
     /// The last, unterminated line, if any, with a newline added.
     public mutating func finish() -> [UInt8] {
         guard used > 0 else { return [] }

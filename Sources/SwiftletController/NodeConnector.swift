@@ -99,6 +99,13 @@ public struct NodeConnector: Sendable {
         }
     }
 
+    /// Whether this controller talks to an agent that said `hello`: an agent it started must be
+    /// the one it uploads; a daemon systemd runs may be another build (the agreed protocol
+    /// version bridges the two).
+    func serves(_ hello: Hello) -> Bool {
+        hello.buildID == binary.sha256 || hello.capabilities.contains("managed-daemon")
+    }
+
     var controllerHello: Hello {
         Hello(
             role: "controller",
@@ -144,9 +151,7 @@ public struct NodeConnector: Sendable {
                     timing: timing
                 )
             }
-            // A daemon systemd runs on the node may be another build; the agreed protocol version
-            // bridges the two. An agent this controller started must be the one it uploaded.
-            guard connection.peer.buildID == binary.sha256 || connection.peer.capabilities.contains("managed-daemon") else {
+            guard serves(connection.peer) else {
                 connection.close()
                 throw NodeError(
                     node: name,

@@ -65,8 +65,8 @@ extension NodeConnector {
                 throw ControllerError("the agent opened with \(frame.kind), not its hello")
             }
             let peer = try Hello(payload: frame.payload)
-            // The lane left a daemon of another build in place: fine only if systemd runs it.
-            guard peer.buildID == binary.sha256 || peer.capabilities.contains("managed-daemon") else {
+            // A lane leaves a daemon of another build in place (`--lane`): a command replaces it.
+            guard serves(peer) else {
                 throw ControllerError("the node's daemon is build \(peer.buildID.prefix(12)); a command will replace it")
             }
             let version = try controllerHello.negotiate(with: peer)

@@ -1,3 +1,5 @@
+import SwiftletPOSIX
+
 #if canImport(Glibc)
     import Glibc
 #endif

@@ -12,17 +12,11 @@ public enum AtomicFile {
         let temporary = path + ".tmp-\(getpid())-\(counter.next())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard fd >= 0 else { throw SystemError(errno: errno, "cannot create \(temporary)") }
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, bytes.count - offset) }
-            if written < 0 && errno == EINTR { continue }
-            guard written > 0 else {
-                let code = errno
-                close(fd)
-                unlink(temporary)
-                throw SystemError(errno: code, "cannot write \(temporary)")
-            }
-            offset += written
+        guard bytes.withUnsafeBytes({ FileDescriptorIO.writeAll(fd, $0) }) else {
+            let code = errno
+            close(fd)
+            unlink(temporary)
+            throw SystemError(errno: code, "cannot write \(temporary)")
         }
         if durable && fsync(fd) != 0 {
             let code = errno
