@@ -31,10 +31,6 @@ enum LaneHandoff {
     /// Hands `lane` to the client. The keeper's copies of the descriptors are closed either way;
     /// false when the client could not take it (the lane is then ended).
     static func give(_ lane: SpareLane, to client: Int32) -> Bool {
-        defer {
-            close(lane.input)
-            close(lane.output)
-        }
         var details = ByteBuffer()
         details.writeInteger(lane.version)
         let hello = lane.peer.payload
@@ -43,7 +39,7 @@ enum LaneHandoff {
         // One message: the client that takes the descriptors reads the details without waiting.
         let message = [laneFollows] + details.readableBytesView
         let given = (try? UnixSocket.send(descriptors: [lane.input, lane.output], over: client, bytes: message)) != nil
-        if !given && lane.pid > 0 { kill(lane.pid, SIGTERM) }
+        if given { lane.closeDescriptors() } else { lane.discard() }
         return given
     }
 
