@@ -24,6 +24,7 @@ public enum AgentMain {
     /// Runs the command in `arguments` (without the program name); returns the exit code.
     public static func run(_ arguments: [String]) -> Int32 {
         NSSLookupPinning.apply()
+        HeapTuning.apply()
         signal(SIGPIPE, SIG_IGN)
         guard access("/proc/self", F_OK) == 0 else {
             writeError("swiftlet-agent: /proc is not mounted; the agent needs /proc to run")

@@ -29,7 +29,11 @@ public struct FrameDecoder: NIOSingleStepByteToMessageDecoder, Sendable {
         buffer.moveReaderIndex(forwardBy: 4)
         let kind = FrameKind(rawValue: buffer.readInteger(as: UInt8.self)!)
         let stream = StreamID(buffer.readInteger(as: UInt32.self)!)
-        let payload = buffer.readSlice(length: payloadLength)!
+        // A copy, not a slice: a slice would keep the whole read buffer alive while the frame
+        // waits for its consumer, and every later read would then copy that buffer on write.
+        var payload = ByteBuffer()
+        payload.reserveCapacity(payloadLength)
+        payload.writeImmutableBuffer(buffer.readSlice(length: payloadLength)!)
         return Frame(kind: kind, stream: stream, payload: payload)
     }
 

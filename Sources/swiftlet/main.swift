@@ -10,6 +10,11 @@ import SwiftletPOSIX
 // async `@main` costs about 25 ms per start in a statically linked binary, a tenth of a warm
 // `swiftlet exec`. The process always leaves through `exit`.
 NSSLookupPinning.apply()
+HeapTuning.apply()
+// A pipe on stdout or stderr gets a 1 MiB buffer: a job's prefixed lines (several times the
+// bytes the node sent) would otherwise wake the reader, and wait for it, every 64 KiB.
+PipeCapacity.grow(1)
+PipeCapacity.grow(2)
 
 /// Carries the parsed command into the task and its outcome back.
 final class CommandBox: @unchecked Sendable {
