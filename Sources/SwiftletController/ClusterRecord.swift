@@ -58,6 +58,15 @@ public struct ClusterStore: Sendable {
         try AtomicFile.write(Array(try encoder.encode(record)), to: file(record.name))
     }
 
+    /// Runs `body` holding the store's lock, so that the read-modify-write of one command (say,
+    /// taking the next job id) never interleaves with another's.
+    public func locked<T>(_ body: () throws -> T) throws -> T {
+        try home.ensure(home.clusters)
+        let lock = try FileLock(waitingOn: home.clusters + "/.lock")
+        defer { lock.release() }
+        return try body()
+    }
+
     public func remove(_ name: String) throws {
         try? FileManager.default.removeItem(atPath: file(name))
     }

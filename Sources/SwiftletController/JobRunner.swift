@@ -70,18 +70,20 @@ public struct JobRunner: Sendable {
     public func launch(_ job: Job, cluster name: String, infra requested: Infra?) async throws -> Int32 {
         try ClusterStore.validate(name: name)
         let size = job.nodeCount ?? job.task.numNodes
-        var record: ClusterRecord
-        if let existing = try store.load(name) {
-            if let infra = requested, existing.infra != infra.description {
-                throw ControllerError("cluster '\(name)' is on \(existing.infra), not \(infra); use another -c name")
+        // Under the store's lock: two launches of one new name make one cluster.
+        var record = try store.locked {
+            if let existing = try store.load(name) {
+                if let infra = requested, existing.infra != infra.description {
+                    throw ControllerError("cluster '\(name)' is on \(existing.infra), not \(infra); use another -c name")
+                }
+                return existing
             }
-            record = existing
-        } else {
             let infra = try requested ?? Infra(parsing: job.task.resources.infra ?? "local")
             let nodes = try infra.allocate(count: size, cluster: name, home: home)
-            record = ClusterRecord(name: name, infra: infra.description, nodes: nodes)
+            let record = ClusterRecord(name: name, infra: infra.description, nodes: nodes)
             try store.save(record)
             notice("Launching cluster '\(name)' on \(infra) (\(nodes.count) node\(nodes.count == 1 ? "" : "s")).")
+            return record
         }
         return try await run(job, nodeCount: size, on: &record)
     }
@@ -105,10 +107,7 @@ public struct JobRunner: Sendable {
         let progress = Progress(enabled: nodes.count > 1 && job.runSetup, notice: notice)
         defer { progress.settle() }
         let sessions = try await connectAll(nodes, progress: progress)
-        record.lastJobID += 1
-        let jobID = record.lastJobID
-        if let name = job.task.name { record.jobNames = (record.jobNames ?? [:]).merging([String(jobID): name]) { _, new in new } }
-        try store.save(record)
+        let jobID = try takeJobID(for: job, on: &record)
         let environment = TaskEnvironment(
             cluster: record.name,
             infra: record.infra,
@@ -126,9 +125,30 @@ public struct JobRunner: Sendable {
         }
         for session in sessions { await session.close() }
         let outcome = try result.get()
-        record.lastJobStatus = outcome.state
-        try? store.save(record)
+        try? store.locked {
+            // Unless a later job was submitted meanwhile: its state is the one to show.
+            guard var current = try store.load(record.name), current.lastJobID == jobID else { return }
+            current.lastJobStatus = outcome.state
+            try store.save(current)
+        }
         return outcome.code
+    }
+
+    /// The next job id of the cluster, taken under the store's lock so that concurrent commands
+    /// on one cluster never share one (nor its log directory on the nodes).
+    private func takeJobID(for job: Job, on record: inout ClusterRecord) throws -> Int {
+        record = try store.locked {
+            guard var current = try store.load(record.name) else {
+                throw ControllerError("cluster '\(record.name)' was taken down")
+            }
+            current.lastJobID += 1
+            if let name = job.task.name {
+                current.jobNames = (current.jobNames ?? [:]).merging([String(current.lastJobID): name]) { _, new in new }
+            }
+            try store.save(current)
+            return current
+        }
+        return record.lastJobID
     }
 
     /// How a job ended, for the cluster record and the command's exit code.

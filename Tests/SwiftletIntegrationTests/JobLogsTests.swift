@@ -129,6 +129,31 @@ import Testing
         _ = try await cli.swiftlet(["down", "q"], home: home)
     }
 
+    @Test func concurrentCommandsOnOneClusterTakeTheirOwnJobIDs() async throws {
+        let home = try TestSupport.makeHome()
+        let task = try cli.writeTask("run: echo launched\n", home: home)
+        _ = try await cli.swiftlet(["launch", task, "-c", "busy"], home: home)
+        let cli = self.cli
+        let codes = try await withThrowingTaskGroup(of: Int32.self) { group in
+            for index in 1...6 {
+                group.addTask { try await cli.swiftlet(["exec", "busy", "--", "echo exec \(index)"], home: home).code }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(codes == Array(repeating: 0, count: 6))
+        let queue = try await cli.swiftlet(["queue", "busy", "--json"], home: home)
+        let jobs = try JSONDecoder().decode([JobControl.JobSummary].self, from: Data(queue.stdout.utf8))
+        #expect(jobs.map(\.id) == Array((1...7).reversed()))
+        #expect(jobs.allSatisfy { $0.state == "SUCCEEDED" })
+        // Each job kept its own log: the six lines, once each.
+        var logged: [String] = []
+        for id in 2...7 { logged += lines(try await cli.swiftlet(["logs", "busy", "\(id)"], home: home).stdout) }
+        #expect(logged.sorted() == (1...6).map { "exec \($0)" })
+        let status = try await cli.swiftlet(["status"], home: home)
+        #expect(status.stdout.contains("7 SUCCEEDED"), "\(status.stdout)")
+        _ = try await cli.swiftlet(["down", "busy"], home: home)
+    }
+
     @Test func tailStartsWithTheLastLinesAndStatusTellsTheState() async throws {
         let home = try TestSupport.makeHome()
         let task = try cli.writeTask("run: |\n  seq 1 20\n  while [ ! -f ~/go ]; do sleep 0.05; done\n  echo done\n", home: home)
