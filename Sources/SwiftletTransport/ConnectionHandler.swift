@@ -10,6 +10,8 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     private var stateMachine: ConnectionStateMachine
     private var context: ChannelHandlerContext?
+    /// Inside a read: replies wait for its end to be flushed together.
+    private var reading = false
     private var heartbeatTask: RepeatedTask?
     private let established: EventLoopPromise<(UInt16, Hello)>
     private var inbound: [StreamID: AsyncStream<Frame>.Continuation] = [:]
@@ -87,7 +89,15 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        reading = true
         perform(stateMachine.received(unwrapInboundIn(data), at: .now))
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        // The replies to a burst of frames (say, pings queued on a spare lane) leave together.
+        reading = false
+        context.flush()
+        context.fireChannelReadComplete()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -209,8 +219,13 @@ final class ConnectionHandler: ChannelInboundHandler {
         }
     }
 
+    /// Sends `frame`: at once, or with the other replies at the end of the read in progress.
     private func write(_ frame: Frame) {
-        context?.writeAndFlush(wrapOutboundOut(frame), promise: nil)
+        guard reading else {
+            context?.writeAndFlush(wrapOutboundOut(frame), promise: nil)
+            return
+        }
+        context?.write(wrapOutboundOut(frame), promise: nil)
     }
 
     private func finishStream(_ stream: StreamID) {
