@@ -7,6 +7,7 @@ struct Swiftlet: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "swiftlet",
         abstract: "Run SkyPilot tasks on machines you already have.",
+        version: SwiftletVersion.current,
         subcommands: [
             Launch.self, Exec.self, Logs.self, Queue.self, Cancel.self, Status.self, Down.self, Validate.self, Version.self, Keeper.self,
             Supervise.self,

@@ -215,6 +215,15 @@ import Testing
         #expect(!second.stdout.contains("# node copy"))
     }
 
+    @Test func versionIsAFlagAndACommand() async throws {
+        let home = try TestSupport.makeHome()
+        let flag = try await swiftlet(["--version"], home: home)
+        #expect(flag.code == 0, "\(flag.stderr)")
+        #expect(flag.stdout == "\(SwiftletVersion.current)\n")
+        let command = try await swiftlet(["version"], home: home)
+        #expect(command.stdout.hasPrefix("swiftlet \(SwiftletVersion.current)\nagent "))
+    }
+
     @Test func statusListsClustersAndDownForgetsThem() async throws {
         let home = try TestSupport.makeHome()
         let task = try writeTask("run: echo hi\n", home: home)
