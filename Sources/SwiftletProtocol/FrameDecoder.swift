@@ -14,7 +14,18 @@ public struct FrameDecoder: NIOSingleStepByteToMessageDecoder, Sendable {
     }
 
     public mutating func decode(buffer: inout ByteBuffer) throws -> Frame? {
-        guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) else { return nil }
+        guard try bytesMissing(in: buffer) == 0 else { return nil }
+        let payloadLength = Int(buffer.readInteger(as: UInt32.self)!) - Frame.headerBytesAfterLength
+        let kind = FrameKind(rawValue: buffer.readInteger(as: UInt8.self)!)
+        let stream = StreamID(buffer.readInteger(as: UInt32.self)!)
+        return Frame(kind: kind, stream: stream, payload: buffer.readSlice(length: payloadLength)!)
+    }
+
+    /// How many more bytes the frame at the start of `buffer` needs: 0 when it is all there
+    /// (more bytes may follow), the rest of the length field while that is incomplete. Throws as
+    /// soon as the length is in and out of bounds.
+    public func bytesMissing(in buffer: ByteBuffer) throws -> Int {
+        guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) else { return 4 - buffer.readableBytes }
         guard length >= Frame.headerBytesAfterLength else {
             throw ProtocolError(.malformedFrame, "frame length \(length) is shorter than its 5-byte header")
         }
@@ -25,16 +36,7 @@ public struct FrameDecoder: NIOSingleStepByteToMessageDecoder, Sendable {
                 "frame of \(payloadLength) payload bytes exceeds the maximum of \(maximumPayload)"
             )
         }
-        guard buffer.readableBytes >= Frame.headerBytes + payloadLength else { return nil }
-        buffer.moveReaderIndex(forwardBy: 4)
-        let kind = FrameKind(rawValue: buffer.readInteger(as: UInt8.self)!)
-        let stream = StreamID(buffer.readInteger(as: UInt32.self)!)
-        // A copy, not a slice: a slice would keep the whole read buffer alive while the frame
-        // waits for its consumer, and every later read would then copy that buffer on write.
-        var payload = ByteBuffer()
-        payload.reserveCapacity(payloadLength)
-        payload.writeImmutableBuffer(buffer.readSlice(length: payloadLength)!)
-        return Frame(kind: kind, stream: stream, payload: payload)
+        return max(0, Frame.headerBytes + payloadLength - buffer.readableBytes)
     }
 
     public mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> Frame? {

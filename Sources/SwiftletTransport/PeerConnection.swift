@@ -118,7 +118,7 @@ public struct PeerConnection: Sendable {
                         try channel.pipeline.syncOperations.addHandler(PreambleHandler(bootstrapResponder: bootstrapResponder))
                     }
                     try channel.pipeline.syncOperations.addHandlers(
-                        ByteToMessageHandler(FrameDecoder(maximumPayload: maximumPayload)),
+                        FrameReader(maximumPayload: maximumPayload),
                         MessageToByteHandler(FrameEncoder()),
                         handler
                     )

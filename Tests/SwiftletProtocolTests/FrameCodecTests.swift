@@ -1,4 +1,5 @@
 import NIOCore
+import NIOEmbedded
 import NIOTestUtils
 import Testing
 
@@ -68,6 +69,70 @@ import Testing
         } throws: { error in
             (error as? ProtocolError)?.code == .malformedFrame
         }
+    }
+}
+
+@Suite struct FrameReaderTests {
+    func wire(_ frames: [Frame]) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        for frame in frames { buffer.writeFrame(frame) }
+        return buffer
+    }
+
+    /// Frames read back from `input` cut into reads at `cuts`; the reader's error, if any.
+    func read(_ input: ByteBuffer, cutAt cuts: [Int], maximumPayload: Int = Frame.defaultMaximumPayload) throws -> ([Frame], (any Error)?) {
+        let channel = EmbeddedChannel(handler: FrameReader(maximumPayload: maximumPayload))
+        var input = input
+        var start = input.readerIndex
+        var failure: (any Error)?
+        for cut in cuts.sorted() + [input.writerIndex] where cut > start {
+            do {
+                try channel.writeInbound(input.getSlice(at: start, length: cut - start)!)
+            } catch {
+                failure = error
+                break
+            }
+            start = cut
+        }
+        input.moveReaderIndex(to: input.writerIndex)
+        var frames: [Frame] = []
+        while let frame = try channel.readInbound(as: Frame.self) { frames.append(frame) }
+        if failure == nil {
+            do { _ = try channel.finish() } catch { failure = error }
+        }
+        return (frames, failure)
+    }
+
+    @Test func readsFramesHoweverTheStreamIsCut() throws {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<50 {
+            let frames = (0..<Int.random(in: 1...12, using: &generator)).map { index in
+                let size = [0, 1, 7, 4096, 70_000, 262_144].randomElement(using: &generator)!
+                return Frame(kind: .data, stream: StreamID(UInt32(index)), payload: ByteBuffer(repeating: UInt8(index), count: size))
+            }
+            let input = wire(frames)
+            let cuts = (0..<Int.random(in: 0...20, using: &generator)).map { _ in Int.random(in: 0..<input.writerIndex, using: &generator) }
+            let (read, failure) = try read(input, cutAt: cuts)
+            #expect(failure == nil)
+            #expect(read == frames)
+        }
+    }
+
+    @Test func aStreamThatEndsInsideAFrameFails() throws {
+        let input = wire([Frame(kind: .data, stream: StreamID(1), payload: ByteBuffer(string: "hello"))])
+        for end in [2, 6, input.writerIndex - 1] {
+            let (read, failure) = try read(input.getSlice(at: 0, length: end)!, cutAt: [1])
+            #expect(read.isEmpty)
+            #expect((failure as? ProtocolError)?.code == .malformedFrame)
+        }
+    }
+
+    @Test func anOversizedFrameFailsAsSoonAsItsLengthIsIn() throws {
+        var input = ByteBuffer()
+        input.writeInteger(UInt32(1 << 30))
+        let (read, failure) = try read(input, cutAt: [2], maximumPayload: 1024)
+        #expect(read.isEmpty)
+        #expect((failure as? ProtocolError)?.code == .frameTooLarge)
     }
 }
 
