@@ -6,9 +6,9 @@
 /// Raising both thresholds lets freed blocks be reused as they are.
 public enum HeapTuning {
     /// Blocks below this come from the heap, where freed ones are reused.
-    public static let mmapThreshold: Int32 = 4 << 20
+    public static let mmapThreshold: Int32 = 2 << 20
     /// Free memory kept at the top of the heap before any is returned.
-    public static let trimThreshold: Int32 = 16 << 20
+    public static let trimThreshold: Int32 = 4 << 20
 
     /// Applies both thresholds. Returns false where glibc refused either (only speed is lost).
     @discardableResult
