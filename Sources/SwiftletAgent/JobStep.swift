@@ -28,7 +28,7 @@ struct JobStep: Sendable {
 
     /// For a run, waits for its turn in the node's queue, telling the controller why it waits.
     func admit(stream: MuxStream, holdsForGang: Bool) async -> Admission {
-        await runtime.jobBegan()
+        await runtime.jobBegan(key)
         // Recorded before anything runs: a daemon that dies from here on leaves a record that
         // its successor turns FAILED_DRIVER, not a job nobody knows.
         record(.initializing, durable: false)
@@ -43,7 +43,7 @@ struct JobStep: Sendable {
             return .proceed(gpuIDs: allocation.gpuIDs)
         case .impossible(let reason):
             record(.failed, exit: ExitStatus(code: 1), durable: true)
-            await runtime.jobEnded()
+            await runtime.jobEnded(key)
             return .refused(StreamFailure(code: StreamFailure.spawnFailedCode, message: reason))
         case .wait(let reason):
             event(record(.pending, durable: true), "PENDING, \(reason)")
@@ -115,7 +115,7 @@ struct JobStep: Sendable {
 
     private func finish() async {
         if ticket.step == .run { await runtime.release(key) }
-        await runtime.jobEnded()
+        await runtime.jobEnded(key)
     }
 
     /// Moves the job's record to `state` when allowed, and sets what `also` sets; the exit

@@ -52,7 +52,10 @@ enum LogFollower {
                 }
                 if Self.driverIsGone(record) {
                     if driverGoneSince == nil { driverGoneSince = .now }
-                    if driverGoneSince!.duration(to: .now) > driverGrace {
+                    // Unless this daemon runs the step: it records the end itself, however late.
+                    if driverGoneSince!.duration(to: .now) > driverGrace,
+                        await !NodeRuntime.shared.runsStep(of: NodeRuntime.key(cluster: record.cluster, id: record.id))
+                    {
                         markDriverDead(directory: directory)
                         continue
                     }

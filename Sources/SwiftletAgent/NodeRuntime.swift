@@ -27,6 +27,9 @@ actor NodeRuntime {
     private(set) var connections = 0
     private(set) var connectionsServed = 0
     private(set) var liveJobs = 0
+    /// Jobs with a step this daemon runs (by key, with how many): their ends are recorded here,
+    /// however long that takes under load, so this daemon never declares them FAILED_DRIVER.
+    private var ownSteps: [String: Int] = [:]
     private(set) var lastActivity = ContinuousClock.now
 
     init() {
@@ -61,8 +64,20 @@ actor NodeRuntime {
         touch()
     }
     func connectionClosed() { connections -= 1; touch() }
-    func jobBegan() { liveJobs += 1; touch() }
-    func jobEnded() { liveJobs -= 1; touch() }
+    func jobBegan(_ key: String? = nil) {
+        liveJobs += 1
+        if let key { ownSteps[key, default: 0] += 1 }
+        touch()
+    }
+
+    func jobEnded(_ key: String? = nil) {
+        liveJobs -= 1
+        if let key, let count = ownSteps[key] { ownSteps[key] = count > 1 ? count - 1 : nil }
+        touch()
+    }
+
+    /// Whether a step of job `key` runs in this daemon.
+    func runsStep(of key: String) -> Bool { ownSteps[key] != nil }
     private func touch() { lastActivity = .now }
 
     /// Whether nothing has happened for `period`: no connection, no job.

@@ -19,7 +19,10 @@ enum RuntimeQueries {
             try? await Task.sleep(for: LogFollower.driverGrace)
             for (index, record) in records.enumerated() where LogFollower.driverIsGone(record) {
                 let directory = JobStore.directory(cluster: record.cluster, id: record.id)
-                if let current = store.load(directory: directory), LogFollower.driverIsGone(current) {
+                let key = NodeRuntime.key(cluster: record.cluster, id: record.id)
+                if let current = store.load(directory: directory), LogFollower.driverIsGone(current),
+                    await !NodeRuntime.shared.runsStep(of: key)
+                {
                     LogFollower.markDriverDead(directory: directory)
                 }
                 records[index] = store.load(directory: directory) ?? record
