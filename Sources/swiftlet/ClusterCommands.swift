@@ -7,7 +7,7 @@ struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
         abstract: "List clusters, or a cluster's nodes with their agents' state."
-    )
+    ).underSwiftlet
 
     @Argument(help: "A cluster: show its nodes, asking each node's agent.")
     var cluster: String?
@@ -77,7 +77,7 @@ struct Down: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "down",
         abstract: "Tear a cluster down and forget it."
-    )
+    ).underSwiftlet
 
     @Argument(help: "The cluster.")
     var cluster: String
@@ -106,7 +106,7 @@ struct Version: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "version",
         abstract: "Print the controller and agent versions."
-    )
+    ).underSwiftlet
 
     func run() throws {
         let agent = try AgentBinary.locate(home: .fromEnvironment())
@@ -120,7 +120,7 @@ struct Keeper: AsyncParsableCommand {
         commandName: "keeper",
         abstract: "Keep a node's agent connection open for later commands (started by swiftlet itself).",
         shouldDisplay: false
-    )
+    ).underSwiftlet
 
     @Option(help: "The node address, as JSON.")
     var address: String
@@ -155,7 +155,7 @@ struct Supervise: AsyncParsableCommand {
         commandName: "supervise",
         abstract: "Hold a detached multi-node job's gang until it ends (started by swiftlet itself).",
         shouldDisplay: false
-    )
+    ).underSwiftlet
 
     @Option(help: "The job's description, as 'launch -d' wrote it.")
     var spec: String

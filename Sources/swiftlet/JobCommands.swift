@@ -9,7 +9,7 @@ struct Logs: AsyncParsableCommand {
         abstract: "Show a job's output from the nodes' log files (default: the last job), following it while it runs.",
         discussion:
             "Exit codes: 0 succeeded, 100 failed, 101 not finished (--no-follow), 102 not found. Ctrl-C stops following; the job goes on."
-    )
+    ).underSwiftlet
 
     @Argument(help: "The cluster.")
     var cluster: String
@@ -40,7 +40,7 @@ struct Queue: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "queue",
         abstract: "List a cluster's jobs and their states, newest first."
-    )
+    ).underSwiftlet
 
     @Argument(help: "The cluster.")
     var cluster: String
@@ -114,7 +114,7 @@ struct Cancel: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cancel",
         abstract: "Cancel jobs (default: the last one): SIGTERM to their whole process trees on every node, SIGKILL after 3 s."
-    )
+    ).underSwiftlet
 
     @Argument(help: "The cluster.")
     var cluster: String
@@ -138,7 +138,7 @@ struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "validate",
         abstract: "Check a task file and print how Swiftlet reads it."
-    )
+    ).underSwiftlet
 
     @Argument(help: "The task YAML file.")
     var task: String

@@ -7,7 +7,7 @@ struct Launch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "launch",
         abstract: "Bring up a cluster (or reuse it) and run a task on it."
-    )
+    ).underSwiftlet
 
     @Argument(help: "The task YAML file.")
     var task: String
@@ -45,7 +45,7 @@ struct Exec: AsyncParsableCommand {
         commandName: "exec",
         abstract: "Run a task (without setup) or a command on an existing cluster.",
         discussion: "swiftlet exec CLUSTER task.yaml   or   swiftlet exec CLUSTER -- COMMAND ARGS..."
-    )
+    ).underSwiftlet
 
     @Argument(help: "The cluster.")
     var cluster: String

@@ -27,7 +27,7 @@ final class CommandBox: @unchecked Sendable {
 }
 
 do {
-    var command = try Swiftlet.parseAsRoot()
+    var command = try Swiftlet.parse(commandLine: Array(CommandLine.arguments.dropFirst()))
     if let asyncCommand = command as? any AsyncParsableCommand {
         let box = CommandBox(asyncCommand)
         let done = DispatchSemaphore(value: 0)
