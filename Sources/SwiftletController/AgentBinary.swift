@@ -11,11 +11,10 @@ public struct AgentBinary: Sendable {
 
     /// `path`, else `$SWIFTLET_AGENT_BINARY`, else `swiftlet-agent` beside the running executable.
     public static func locate(home: SwiftletHome, path given: String? = nil) throws -> AgentBinary {
-        let environment = ProcessInfo.processInfo.environment
         let path: String
         if let given {
             path = given
-        } else if let configured = environment["SWIFTLET_AGENT_BINARY"], !configured.isEmpty {
+        } else if let configured = Environment.get("SWIFTLET_AGENT_BINARY"), !configured.isEmpty {
             path = configured
         } else {
             path = FileSystem.parent(of: try SelfExecutable.path()) + "/swiftlet-agent"

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import SwiftletPOSIX
 import SwiftletProtocol
 
 /// A rank whose connection was lost while its job runs on: a lost connection is not a dead node.
@@ -10,7 +11,7 @@ struct RankResumption: Sendable {
     /// How long a node may stay unreachable before it counts as lost (`SWIFTLET_RECONNECT_GRACE`
     /// seconds; default 20).
     static var grace: Duration {
-        .seconds(Int(ProcessInfo.processInfo.environment["SWIFTLET_RECONNECT_GRACE"] ?? "") ?? 20)
+        .seconds(Int(Environment.get("SWIFTLET_RECONNECT_GRACE") ?? "") ?? 20)
     }
 
     let name: String

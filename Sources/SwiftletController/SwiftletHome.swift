@@ -10,8 +10,7 @@ public struct SwiftletHome: Sendable {
     }
 
     public static func fromEnvironment() -> SwiftletHome {
-        let environment = ProcessInfo.processInfo.environment
-        if let path = environment["SWIFTLET_HOME"], !path.isEmpty { return SwiftletHome(path: path) }
+        if let path = Environment.get("SWIFTLET_HOME"), !path.isEmpty { return SwiftletHome(path: path) }
         return SwiftletHome(path: NSHomeDirectory() + "/.swiftlet")
     }
 
@@ -56,6 +55,9 @@ public struct SwiftletHome: Sendable {
     public func localCluster(_ cluster: String) -> String { path + "/local/\(cluster)" }
 
     func ensure(_ directory: String) throws {
+        // Most calls find it there: one syscall, not FileManager's attribute dictionary (whose
+        // first use costs a conformance scan of the whole binary).
+        if mkdir(directory, 0o700) == 0 || errno == EEXIST { return }
         try FileManager.default.createDirectory(
             atPath: directory,
             withIntermediateDirectories: true,

@@ -20,7 +20,7 @@ enum CommandEnvironment {
 
     /// Connections are kept for `$SWIFTLET_KEEPALIVE` seconds (default 300; 0 turns keeping off).
     static func keeper() throws -> (executable: String, keepAlive: Duration)? {
-        let seconds = ProcessInfo.processInfo.environment["SWIFTLET_KEEPALIVE"].flatMap { Int($0) } ?? 300
+        let seconds = Environment.get("SWIFTLET_KEEPALIVE").flatMap { Int($0) } ?? 300
         guard seconds > 0 else { return nil }
         return (try SelfExecutable.path(), .seconds(seconds))
     }
