@@ -114,7 +114,7 @@ public struct JobRunner: Sendable {
             nodeIPs: nodes.map(\.ip),
             jobID: jobID,
             submitted: Date(),
-            user: NSUserName(),
+            user: Environment.userName,
             gpusPerNode: job.task.resources.gpusPerNode
         )
         let result: Result<JobResult, any Error>

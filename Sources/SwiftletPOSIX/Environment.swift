@@ -23,6 +23,13 @@ public enum Environment {
         return result
     }
 
+    /// The user running this process: the name in its passwd entry, else `$USER`, else its uid.
+    public static var userName: String {
+        if let entry = getpwuid(getuid()), let name = entry.pointee.pw_name { return String(cString: name) }
+        if let user = get("USER"), !user.isEmpty { return user }
+        return String(getuid())
+    }
+
     /// The home directory: `$HOME`, else `/`.
     public static var home: String {
         if let home = get("HOME"), !home.isEmpty { return home }
