@@ -43,9 +43,9 @@ public struct ClusterStore: Sendable {
     private func file(_ name: String) -> String { home.clusters + "/\(name).json" }
 
     public func load(_ name: String) throws -> ClusterRecord? {
-        guard let data = FileManager.default.contents(atPath: file(name)) else { return nil }
+        guard let bytes = FileSystem.bytes(of: file(name)) else { return nil }
         do {
-            return try decoder.decode(ClusterRecord.self, from: data)
+            return try decoder.decode(ClusterRecord.self, from: Data(bytes))
         } catch {
             throw ControllerError("cluster state \(file(name)) is unreadable: \(error)")
         }

@@ -1,4 +1,5 @@
 import Foundation
+import SwiftletPOSIX
 import Yams
 
 /// `~/.swiftlet/ssh_node_pools.yaml`, in SkyPilot's format:
@@ -71,5 +72,5 @@ public struct NodePoolFile: Sendable {
 }
 
 func expandTilde(_ path: String) -> String {
-    path.hasPrefix("~/") ? NSHomeDirectory() + path.dropFirst(1) : path
+    path.hasPrefix("~/") ? Environment.home + path.dropFirst(1) : path
 }

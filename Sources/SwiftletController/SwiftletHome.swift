@@ -11,7 +11,7 @@ public struct SwiftletHome: Sendable {
 
     public static func fromEnvironment() -> SwiftletHome {
         if let path = Environment.get("SWIFTLET_HOME"), !path.isEmpty { return SwiftletHome(path: path) }
-        return SwiftletHome(path: NSHomeDirectory() + "/.swiftlet")
+        return SwiftletHome(path: Environment.home + "/.swiftlet")
     }
 
     public var clusters: String { path + "/clusters" }

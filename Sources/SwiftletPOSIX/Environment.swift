@@ -30,9 +30,12 @@ public enum Environment {
         return String(getuid())
     }
 
-    /// The home directory: `$HOME`, else `/`.
+    /// The home directory: `$HOME`, else the one in this user's passwd entry, else `/`.
     public static var home: String {
         if let home = get("HOME"), !home.isEmpty { return home }
+        if let entry = getpwuid(getuid()), let directory = entry.pointee.pw_dir, directory.pointee != 0 {
+            return String(cString: directory)
+        }
         return "/"
     }
 }

@@ -39,6 +39,22 @@ public enum FileSystem {
         return names
     }
 
+    /// A file's bytes, all of them; nil when it cannot be opened or read.
+    public static func bytes(of path: String) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            if count < 0 { return nil }
+            if count == 0 { return bytes }
+            bytes += chunk[0..<count]
+        }
+    }
+
     /// A small file's contents as text ("" when it cannot be read).
     public static func contents(of path: String, limit: Int = 64 * 1024) -> String {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
