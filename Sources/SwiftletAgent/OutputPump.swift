@@ -34,6 +34,10 @@ final class OutputPump: ChannelInboundHandler {
         NIOPipeBootstrap(group: eventLoop)
             .channelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 4096, initial: 65536, maximum: pipeCapacity))
             .channelOption(.autoRead, value: false)
+            // One read per cycle: the pump looks at its credit before it reads again, rather than
+            // piling the cycle's further reads (copied, up to a megabyte each) behind one that ran
+            // out of credit.
+            .channelOption(.maxMessagesPerRead, value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
