@@ -48,24 +48,43 @@ public struct FrameDecoder: NIOSingleStepByteToMessageDecoder, Sendable {
     }
 }
 
-/// Writes ``Frame``s as bytes.
-public struct FrameEncoder: MessageToByteEncoder, Sendable {
+/// Writes ``Frame``s as bytes: a payload larger than a page goes out as it is, after its
+/// header, so the output of a streaming job is not copied on its way to the transport.
+public final class FrameWriter: ChannelOutboundHandler, Sendable {
     public typealias OutboundIn = Frame
+    public typealias OutboundOut = ByteBuffer
+
+    /// Payloads up to this size are copied behind their header: one buffer costs less than two.
+    public static let copiedPayload = 4096
 
     public init() {}
 
-    public func encode(data frame: Frame, out: inout ByteBuffer) throws {
-        out.writeFrame(frame)
+    public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let frame = unwrapOutboundIn(data)
+        let copied = frame.payload.readableBytes <= Self.copiedPayload
+        var header = context.channel.allocator.buffer(capacity: Frame.headerBytes + (copied ? frame.payload.readableBytes : 0))
+        header.writeFrameHeader(frame)
+        guard !copied else {
+            header.writeImmutableBuffer(frame.payload)
+            context.write(wrapOutboundOut(header), promise: promise)
+            return
+        }
+        context.write(wrapOutboundOut(header), promise: nil)
+        context.write(wrapOutboundOut(frame.payload), promise: promise)
     }
 }
 
 extension ByteBuffer {
     /// Appends `frame` in wire form.
     public mutating func writeFrame(_ frame: Frame) {
+        writeFrameHeader(frame)
+        writeImmutableBuffer(frame.payload)
+    }
+
+    /// Appends the header of `frame`: the length, kind and stream that precede its payload.
+    public mutating func writeFrameHeader(_ frame: Frame) {
         writeInteger(UInt32(Frame.headerBytesAfterLength + frame.payload.readableBytes))
         writeInteger(frame.kind.rawValue)
         writeInteger(frame.stream.rawValue)
-        var payload = frame.payload
-        writeBuffer(&payload)
     }
 }

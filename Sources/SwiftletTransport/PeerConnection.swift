@@ -119,7 +119,7 @@ public struct PeerConnection: Sendable {
                     }
                     try channel.pipeline.syncOperations.addHandlers(
                         FrameReader(maximumPayload: maximumPayload),
-                        MessageToByteHandler(FrameEncoder()),
+                        FrameWriter(),
                         handler
                     )
                     return (channel, NIOLoopBound(handler, eventLoop: channel.eventLoop))

@@ -118,6 +118,29 @@ import Testing
         }
     }
 
+    @Test func theWriterSendsTheSameBytesAsTheWireForm() throws {
+        let frames = [
+            Frame(kind: .ping, payload: ByteBuffer(integer: UInt64(7))),
+            Frame(kind: .data, stream: StreamID(3), payload: ByteBuffer(repeating: 0x61, count: FrameWriter.copiedPayload)),
+            Frame(kind: .data, stream: StreamID(3), payload: ByteBuffer(repeating: 0x62, count: 200_000)),
+            Frame(kind: .eof, stream: StreamID(3)),
+        ]
+        let channel = EmbeddedChannel(handler: FrameWriter())
+        for frame in frames { try channel.writeOutbound(frame) }
+        var sent = ByteBuffer()
+        var buffers = 0
+        while var piece = try channel.readOutbound(as: ByteBuffer.self) {
+            sent.writeBuffer(&piece)
+            buffers += 1
+        }
+        #expect(sent == wire(frames))
+        // Only the large payload travels as a buffer of its own, after its header.
+        #expect(buffers == frames.count + 1)
+        let (read, failure) = try read(sent, cutAt: [])
+        #expect(failure == nil)
+        #expect(read == frames)
+    }
+
     @Test func aStreamThatEndsInsideAFrameFails() throws {
         let input = wire([Frame(kind: .data, stream: StreamID(1), payload: ByteBuffer(string: "hello"))])
         for end in [2, 6, input.writerIndex - 1] {
