@@ -39,35 +39,26 @@ public enum FileSystem {
         return names
     }
 
-    /// A file's bytes, all of them; nil when it cannot be opened or read.
-    public static func bytes(of path: String) -> [UInt8]? {
+    /// A file's bytes, up to `limit` of them; nil when it cannot be opened or read.
+    public static func bytes(of path: String, limit: Int = .max) -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 16 * 1024)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+        while bytes.count < limit {
+            let wanted = min(chunk.count, limit - bytes.count)
+            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, wanted) }
             if count < 0 && errno == EINTR { continue }
             if count < 0 { return nil }
-            if count == 0 { return bytes }
+            if count == 0 { break }
             bytes += chunk[0..<count]
         }
+        return bytes
     }
 
     /// A small file's contents as text ("" when it cannot be read).
     public static func contents(of path: String, limit: Int = 64 * 1024) -> String {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return "" }
-        defer { close(fd) }
-        var bytes = [UInt8](repeating: 0, count: limit)
-        var total = 0
-        while total < limit {
-            let count = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + total, limit - total) }
-            if count < 0 && errno == EINTR { continue }
-            if count <= 0 { break }
-            total += count
-        }
-        return String(decoding: bytes[0..<total], as: UTF8.self)
+        String(decoding: bytes(of: path, limit: limit) ?? [], as: UTF8.self)
     }
 }
