@@ -7,7 +7,7 @@ packaging/build-release.sh >/dev/null
 export SWIFTLET_HOME SWIFTLET_AGENT_BINARY="$PWD/$bin/swiftlet-agent"
 SWIFTLET_HOME=$(mktemp -d /tmp/swiftlet-bench.XXXXXX)
 cleanup() {
-    for sock in "$SWIFTLET_HOME"/base-*; do
+    for sock in "$SWIFTLET_HOME"/base-* "$SWIFTLET_HOME"/aes-*; do
         [ -S "$sock" ] && ssh -o ControlPath="$sock" -O exit dummy 2>/dev/null || true
     done
     "$bin/swiftlet" status --json 2>/dev/null | grep -o '"name" : "[^"]*"' | cut -d'"' -f4 | while read -r c; do "$bin/swiftlet" down "$c" >/dev/null 2>&1 || true; done

@@ -55,8 +55,8 @@ public struct SSHHost: Codable, Hashable, Sendable, CustomStringConvertible {
 
     /// `ssh` arguments up to and including the destination, multiplexed through a
     /// ControlMaster whose socket lives in `socketDirectory`; host keys are learned into
-    /// `stateDirectory/known_hosts`.
-    public func sshArguments(stateDirectory: String, socketDirectory: String) -> [String] {
+    /// `stateDirectory/known_hosts`. `options` come before the destination.
+    public func sshArguments(stateDirectory: String, socketDirectory: String, options: [String] = []) -> [String] {
         var arguments = [
             "-T",
             "-o", "BatchMode=yes",
@@ -73,6 +73,7 @@ public struct SSHHost: Codable, Hashable, Sendable, CustomStringConvertible {
         if let port { arguments += ["-p", String(port)] }
         if let identityFile { arguments += ["-i", identityFile, "-o", "IdentitiesOnly=yes"] }
         if let user { arguments += ["-l", user] }
+        arguments += options
         arguments.append(address)
         return arguments
     }

@@ -187,7 +187,12 @@ public struct NodeConnector: Sendable {
             let ssh = try Executables.find("ssh")
             let command = BootstrapScript.remoteCommand(sha256: binary.sha256, size: binary.size, lane: lane)
             return (
-                [ssh] + host.sshArguments(stateDirectory: home.sshControl, socketDirectory: home.sshSockets) + [command], environment, nil
+                [ssh]
+                    + host.sshArguments(
+                        stateDirectory: home.sshControl,
+                        socketDirectory: home.sshSockets,
+                        options: SSHCipherPreference.options
+                    ) + [command], environment, nil
             )
         }
     }

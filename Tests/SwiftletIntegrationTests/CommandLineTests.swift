@@ -355,7 +355,9 @@ import Testing
         let home = try TestSupport.makeHome()
         let task = try writeTask("run: echo up\n", home: home)
         let cluster = "lane-\(kind)"
-        _ = try await swiftlet(["launch", task, "-c", cluster] + infraArguments(kind, home: home), home: home)
+        // A keeper that outlasts a slow run (20 s idle is the tests' default): it must still be
+        // there to be killed.
+        _ = try await swiftlet(["launch", task, "-c", cluster] + infraArguments(kind, home: home), home: home, keepAlive: 300)
         let keeperPID = try #require(
             try FileManager.default.contentsOfDirectory(atPath: home.path + "/keep").first { $0.hasSuffix(".sock.pid") }
                 .flatMap { Int32(try String(contentsOfFile: home.path + "/keep/" + $0, encoding: .utf8)) }
