@@ -22,7 +22,7 @@ enum FileReceiver {
             try await stream.send(.data, answer)
             var writer = TreeWriter(root: root, files: needed.map(\.element))
             try writer.begin()
-            for await inbound in stream.inbound {
+            for await inbound in stream.inboundPieces {
                 if inbound.kind == .data {
                     try writer.write(inbound.payload)
                 } else if inbound.kind == .eof {

@@ -57,7 +57,7 @@ enum ConnectionRelay {
     }
 
     private static func forward(_ frame: Frame, to stream: MuxStream) async throws {
-        if frame.kind == .data || frame.kind == .stderr {
+        if frame.kind.carriesBytes {
             try await stream.send(frame.kind, frame.payload)
         } else {
             try await stream.send(frame.kind, payload: frame.payload)

@@ -281,7 +281,7 @@ public struct JobControl: Sendable {
                 )
                 let stream = try await session.connection.openStream(kind: .follow, payload: request.payload)
                 var outcome: RankOutcome?
-                for await frame in stream.inbound {
+                for await frame in stream.inboundPieces {
                     switch frame.kind {
                     case .started:
                         let pid = frame.payload.getInteger(at: frame.payload.readerIndex, as: UInt32.self) ?? 0

@@ -32,7 +32,7 @@ struct RankResumption: Sendable {
                 adopt(session)
                 let request = FollowRequest(path: logPath, offset: offset, follow: true)
                 let stream = try await session.connection.openStream(kind: .follow, payload: request.payload)
-                for await frame in stream.inbound {
+                for await frame in stream.inboundPieces {
                     switch frame.kind {
                     case .data:
                         offset += UInt64(frame.payload.readableBytes)

@@ -50,7 +50,7 @@ public struct RemoteProcess: Sendable {
     /// Feeds every event to `handle` and returns how the process ended.
     /// Throws ``StreamFailure`` when it could not start, ``ProtocolError`` when the connection was lost.
     public func wait(_ handle: (Event) async -> Void) async throws -> ExitStatus {
-        for await frame in stream.inbound {
+        for await frame in stream.inboundPieces {
             switch frame.kind {
             case .started:
                 let pid = frame.payload.getInteger(at: frame.payload.readerIndex, as: UInt32.self) ?? 0

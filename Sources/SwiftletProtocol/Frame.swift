@@ -22,11 +22,16 @@ public struct Frame: Hashable, Sendable {
     public var kind: FrameKind
     public var stream: StreamID
     public var payload: ByteBuffer
+    /// On receipt only: this is a piece of a ``FrameKind/data`` or ``FrameKind/stderr`` frame
+    /// that a read ended inside, and the rest of its payload follows in the next frames of the
+    /// stream (``FrameReader`` hands on pieces rather than gathering them).
+    public var continues: Bool
 
-    public init(kind: FrameKind, stream: StreamID = .control, payload: ByteBuffer = ByteBuffer()) {
+    public init(kind: FrameKind, stream: StreamID = .control, payload: ByteBuffer = ByteBuffer(), continues: Bool = false) {
         self.kind = kind
         self.stream = stream
         self.payload = payload
+        self.continues = continues
     }
 }
 
@@ -96,6 +101,9 @@ public struct FrameKind: Hashable, Sendable, CustomStringConvertible {
     public var opensStream: Bool {
         [.exec, .sync, .follow, .cancel, .jobs, .nodeState].contains(self)
     }
+
+    /// ``data`` and ``stderr``: bytes under flow control, which may arrive in pieces.
+    public var carriesBytes: Bool { self == .data || self == .stderr }
 
     public var description: String {
         switch self {

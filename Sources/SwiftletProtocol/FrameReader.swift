@@ -1,19 +1,31 @@
 import NIOCore
 
 /// Cuts a connection's bytes into ``Frame``s without copying them: a payload is a slice of the
-/// buffer it was read into, and only a frame that a read ends inside is gathered, into a buffer
-/// of its own.
+/// buffer it was read into.
+///
+/// A ``FrameKind/data`` or ``FrameKind/stderr`` frame that a read ends inside is handed on in
+/// pieces, one per read, each marked ``Frame/continues`` but the last: a streaming job's frames
+/// (up to 256 KiB) arrive in reads of 32-64 KiB from ssh, and gathering them copied nearly every
+/// byte of its output once more. Any other frame that a read ends inside is gathered into a
+/// buffer of its own, as is a header cut in two.
 ///
 /// (NIO's `ByteToMessageHandler` appends every read to one buffer, which copies each byte once
-/// more, and copies that whole buffer again on write while frames still hold slices of it: a
-/// streaming job's output crossed memory three times before it was shown.)
+/// more, and copies that whole buffer again on write while frames still hold slices of it.)
 public final class FrameReader: ChannelInboundHandler, RemovableChannelHandler {
     public typealias InboundIn = ByteBuffer
     public typealias InboundOut = Frame
 
+    /// Inside the payload of a data frame whose earlier pieces went on.
+    private struct PayloadLeft {
+        var kind: FrameKind
+        var stream: StreamID
+        var bytes: Int
+    }
+
     private let decoder: FrameDecoder
-    /// The start of a frame that the last read ended inside.
+    /// The start of a frame that the last read ended inside (of a data frame, its header only).
     private var partial: ByteBuffer?
+    private var payloadLeft: PayloadLeft?
     /// After a malformed frame nothing more is read: the connection is failing.
     private var failed = false
 
@@ -22,27 +34,32 @@ public final class FrameReader: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard !failed else { return }
         var bytes = unwrapInboundIn(data)
         do {
-            if var started = partial {
-                // Only what completes the frame moves into its buffer.
-                while case let missing = try decoder.bytesMissing(in: started), missing > 0 {
-                    guard let piece = bytes.readSlice(length: min(missing, bytes.readableBytes)), piece.readableBytes > 0 else {
-                        partial = started
-                        return
-                    }
-                    started.writeImmutableBuffer(piece)
+            while !failed, bytes.readableBytes > 0 {
+                if var left = payloadLeft {
+                    let piece = bytes.readSlice(length: min(left.bytes, bytes.readableBytes))!
+                    left.bytes -= piece.readableBytes
+                    payloadLeft = left.bytes > 0 ? left : nil
+                    context.fireChannelRead(
+                        wrapInboundOut(Frame(kind: left.kind, stream: left.stream, payload: piece, continues: left.bytes > 0))
+                    )
+                } else if var started = partial {
+                    // Only what completes the frame (of a data frame: its header) moves in.
+                    let missing = try bytesMissing(in: started)
+                    started.writeImmutableBuffer(bytes.readSlice(length: min(missing, bytes.readableBytes))!)
+                    partial = started
+                    guard try bytesMissing(in: started) == 0 else { continue }
+                    partial = nil
+                    try deliver(from: &started, context: context)
+                } else {
+                    try deliver(from: &bytes, context: context)
+                    guard bytes.readableBytes > 0 else { return }
+                    var own = context.channel.allocator.buffer(capacity: bytes.readableBytes + (try bytesMissing(in: bytes)))
+                    own.writeImmutableBuffer(bytes)
+                    partial = own
+                    return
                 }
-                partial = nil
-                try deliver(from: &started, context: context)
-            }
-            try deliver(from: &bytes, context: context)
-            if bytes.readableBytes > 0 {
-                let room = bytes.readableBytes + ((try? decoder.bytesMissing(in: bytes)) ?? 0)
-                var own = context.channel.allocator.buffer(capacity: room)
-                own.writeImmutableBuffer(bytes)
-                partial = own
             }
         } catch {
             failed = true
@@ -61,19 +78,45 @@ public final class FrameReader: ChannelInboundHandler, RemovableChannelHandler {
         context.fireUserInboundEventTriggered(event)
     }
 
+    /// Hands on the whole frames at the start of `buffer`, then, when `buffer` ends inside a data
+    /// frame whose header is in, the payload it holds as that frame's first piece.
     private func deliver(from buffer: inout ByteBuffer, context: ChannelHandlerContext) throws {
         var decoder = self.decoder
         while !failed, let frame = try decoder.decode(buffer: &buffer) {
             context.fireChannelRead(wrapInboundOut(frame))
         }
+        guard !failed, buffer.readableBytes >= Frame.headerBytes, let header = header(in: buffer), header.kind.carriesBytes else { return }
+        buffer.moveReaderIndex(forwardBy: Frame.headerBytes)
+        let piece = buffer.readSlice(length: buffer.readableBytes)!
+        payloadLeft = PayloadLeft(kind: header.kind, stream: header.stream, bytes: header.payloadLength - piece.readableBytes)
+        guard piece.readableBytes > 0 else { return }
+        context.fireChannelRead(wrapInboundOut(Frame(kind: header.kind, stream: header.stream, payload: piece, continues: true)))
+    }
+
+    /// What the frame at the start of `buffer` still needs before it can be handed on: its
+    /// header first, then (unless it is a data frame) the rest of it.
+    private func bytesMissing(in buffer: ByteBuffer) throws -> Int {
+        let missing = try decoder.bytesMissing(in: buffer)
+        guard buffer.readableBytes < Frame.headerBytes else {
+            return header(in: buffer)?.kind.carriesBytes == true ? 0 : missing
+        }
+        return buffer.readableBytes < 4 ? missing : Frame.headerBytes - buffer.readableBytes
+    }
+
+    private func header(in buffer: ByteBuffer) -> (kind: FrameKind, stream: StreamID, payloadLength: Int)? {
+        guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self),
+            let kind = buffer.getInteger(at: buffer.readerIndex + 4, as: UInt8.self),
+            let stream = buffer.getInteger(at: buffer.readerIndex + 5, as: UInt32.self)
+        else { return nil }
+        return (FrameKind(rawValue: kind), StreamID(stream), Int(length) - Frame.headerBytesAfterLength)
     }
 
     private func reportUnfinishedFrame(context: ChannelHandlerContext) {
-        guard let partial, !failed else { return }
+        guard partial != nil || payloadLeft != nil, !failed else { return }
+        let left = partial?.readableBytes ?? 0
         failed = true
-        self.partial = nil
-        context.fireErrorCaught(
-            ProtocolError(.malformedFrame, "stream ended inside a frame (\(partial.readableBytes) bytes left)")
-        )
+        partial = nil
+        payloadLeft = nil
+        context.fireErrorCaught(ProtocolError(.malformedFrame, "stream ended inside a frame (\(left) bytes of it read)"))
     }
 }

@@ -15,10 +15,15 @@ public struct MuxStream: Sendable {
         self.frames = frames
     }
 
-    /// Frames from the peer. Data bytes are granted back to the peer as the iteration moves on,
-    /// so a slow consumer slows the producer instead of filling memory. Ends when the stream
-    /// ends or the connection is lost (then ``PeerConnection/failure()`` says why).
-    public var inbound: Inbound { Inbound(iterator: frames.makeAsyncIterator(), stream: self) }
+    /// Frames from the peer, each whole. Data bytes are granted back to the peer as the
+    /// iteration moves on, so a slow consumer slows the producer instead of filling memory. Ends
+    /// when the stream ends or the connection is lost (then ``PeerConnection/failure()`` says
+    /// why).
+    public var inbound: Inbound { Inbound(iterator: frames.makeAsyncIterator(), stream: self, joinsPieces: true) }
+
+    /// ``inbound`` for a consumer of bytes (a process's output, a log, files): a data frame may
+    /// come in pieces as it was read (see ``Frame/continues``), uncopied.
+    public var inboundPieces: Inbound { Inbound(iterator: frames.makeAsyncIterator(), stream: self, joinsPieces: false) }
 
     /// Sends bytes as `kind` (``FrameKind/data`` or ``FrameKind/stderr``), waiting for credit.
     public func send(_ kind: FrameKind, _ bytes: ByteBuffer) async throws {
@@ -57,6 +62,7 @@ public struct MuxStream: Sendable {
     public struct Inbound: AsyncSequence, AsyncIteratorProtocol {
         var iterator: AsyncStream<Frame>.Iterator
         let stream: MuxStream
+        let joinsPieces: Bool
         var unacknowledged = 0
 
         public mutating func next() async -> Frame? {
@@ -64,8 +70,14 @@ public struct MuxStream: Sendable {
                 stream.connection.consumed(unacknowledged, on: stream.id)
                 unacknowledged = 0
             }
-            guard let frame = await iterator.next() else { return nil }
-            if frame.kind == .data || frame.kind == .stderr { unacknowledged = frame.payload.readableBytes }
+            guard var frame = await iterator.next() else { return nil }
+            while joinsPieces, frame.continues {
+                // The pieces of one frame come one after another: nothing else is inside a frame.
+                guard let piece = await iterator.next() else { return nil }
+                frame.payload.writeImmutableBuffer(piece.payload)
+                frame.continues = piece.continues
+            }
+            if frame.kind.carriesBytes { unacknowledged = frame.payload.readableBytes }
             return frame
         }
 

@@ -46,6 +46,15 @@ final class RawPeer: @unchecked Sendable {
         }
     }
 
+    /// Returns once everything sent so far has been read by the other side (the pipe is empty).
+    func waitUntilRead() async throws {
+        writer.sync {}
+        var unread: Int32 = 1
+        while ioctl(ourWrite, UInt(FIONREAD), &unread) == 0, unread > 0 {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
     func send(_ frame: Frame) {
         var buffer = ByteBuffer()
         buffer.writeFrame(frame)

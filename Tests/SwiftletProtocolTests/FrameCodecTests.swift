@@ -103,19 +103,52 @@ import Testing
         return (frames, failure)
     }
 
+    /// The frames that `pieces` are pieces of: each data frame's pieces joined.
+    func joined(_ pieces: [Frame]) -> [Frame] {
+        var frames: [Frame] = []
+        var joining = false
+        for piece in pieces {
+            if joining {
+                frames[frames.count - 1].payload.writeImmutableBuffer(piece.payload)
+                frames[frames.count - 1].continues = piece.continues
+            } else {
+                frames.append(piece)
+            }
+            joining = piece.continues
+        }
+        return frames
+    }
+
     @Test func readsFramesHoweverTheStreamIsCut() throws {
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<50 {
             let frames = (0..<Int.random(in: 1...12, using: &generator)).map { index in
                 let size = [0, 1, 7, 4096, 70_000, 262_144].randomElement(using: &generator)!
-                return Frame(kind: .data, stream: StreamID(UInt32(index)), payload: ByteBuffer(repeating: UInt8(index), count: size))
+                let kind = [FrameKind.data, .stderr, .exec, .exit].randomElement(using: &generator)!
+                return Frame(kind: kind, stream: StreamID(UInt32(index)), payload: ByteBuffer(repeating: UInt8(index), count: size))
             }
             let input = wire(frames)
             let cuts = (0..<Int.random(in: 0...20, using: &generator)).map { _ in Int.random(in: 0..<input.writerIndex, using: &generator) }
             let (read, failure) = try read(input, cutAt: cuts)
             #expect(failure == nil)
-            #expect(read == frames)
+            #expect(joined(read) == frames)
+            // Only bytes come in pieces, and never more pieces than reads.
+            #expect(read.allSatisfy { !$0.continues || $0.kind.carriesBytes })
+            #expect(read.count <= frames.count + cuts.count)
         }
+    }
+
+    @Test func aDataFrameThatReadsCutComesInPiecesAsRead() throws {
+        let output = Frame(kind: .data, stream: StreamID(5), payload: ByteBuffer(bytes: (0..<100_000).map { UInt8($0 % 251) }))
+        let request = Frame(kind: .exec, stream: StreamID(7), payload: ByteBuffer(repeating: 0x61, count: 50_000))
+        let input = wire([output, request])
+        // Inside the data frame's header, twice inside its payload, then inside the exec frame.
+        let (read, failure) = try read(input, cutAt: [5, 30_009, 70_009, 100_009 + 20_000])
+        #expect(failure == nil)
+        #expect(read.map(\.payload.readableBytes) == [30_000, 40_000, 30_000, 50_000])
+        #expect(read.map(\.continues) == [true, true, false, false])
+        #expect(read.allSatisfy { $0.kind == .data } == false)
+        #expect(joined(read) == [output, request])
     }
 
     @Test func theWriterSendsTheSameBytesAsTheWireForm() throws {
@@ -145,7 +178,8 @@ import Testing
         let input = wire([Frame(kind: .data, stream: StreamID(1), payload: ByteBuffer(string: "hello"))])
         for end in [2, 6, input.writerIndex - 1] {
             let (read, failure) = try read(input.getSlice(at: 0, length: end)!, cutAt: [1])
-            #expect(read.isEmpty)
+            // At most the first piece of its payload went on, never the whole frame.
+            #expect(read.filter { !$0.continues }.isEmpty)
             #expect((failure as? ProtocolError)?.code == .malformedFrame)
         }
     }
