@@ -40,6 +40,32 @@ import Testing
         #expect(text(prefixer.feed(Array("f\n".utf8))) == "(task, pid=9) half\n")
     }
 
+    /// A flood of short lines (as `seq` prints them) in one call or in pipe-sized reads: handed
+    /// on in bounded blocks, and no line anywhere in a block loses its prefix.
+    @Test(arguments: [65536, 1 << 30])
+    func aFloodOfShortLinesComesOutWhole(readSize: Int) {
+        let lines = (1...300_000).map { "\($0)\n" }
+        let input = Array(lines.joined().utf8)
+        let prefix = "(task, pid=12345) "
+        var prefixer = LinePrefixer(prefix: prefix)
+        var output: [UInt8] = []
+        var blocks: [Int] = []
+        var offset = 0
+        while offset < input.count {
+            let count = min(input.count - offset, readSize)
+            input[offset..<offset + count].withUnsafeBytes {
+                prefixer.feed($0) { block in
+                    output += block
+                    blocks.append(block.count)
+                }
+            }
+            offset += count
+        }
+        #expect(prefixer.finish().isEmpty)
+        #expect(text(output) == lines.map { prefix + $0 }.joined())
+        #expect(blocks.max()! <= 320 * 1024)
+    }
+
     /// The word-at-a-time scan against the plain definition, on lines of every length around
     /// its 8-byte steps, cut into chunks at every kind of place, under short and long prefixes.
     @Test(arguments: ["", "> ", "(worker12, rank=12, pid=1234567, ip=10.213.0.17) "])
