@@ -24,7 +24,10 @@ enum SSHCipherPreference {
         let configured =
             configurationNamesCiphers(at: userConfig, relativeTo: Environment.home + "/.ssh")
             || configurationNamesCiphers(at: "/etc/ssh/ssh_config", relativeTo: "/etc/ssh")
-        return options(cpuHasAES: cpuHasAES(cpuinfo: FileSystem.contents(of: "/proc/cpuinfo", limit: 1 << 20)), configured: configured)
+        // The first processor's entry is enough (all share the instruction set); the kernel
+        // writes the file as it is read, and all of it takes milliseconds on a large machine.
+        let cpuinfo = FileSystem.contents(of: "/proc/cpuinfo", limit: 16 * 1024)
+        return options(cpuHasAES: cpuHasAES(cpuinfo: cpuinfo), configured: configured)
     }()
 
     /// `-o Ciphers=...` for ssh, or nothing.
