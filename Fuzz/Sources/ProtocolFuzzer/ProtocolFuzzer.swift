@@ -1,11 +1,14 @@
 import NIOCore
+import NIOEmbedded
 import SwiftletProtocol
 
 /// Feeds arbitrary bytes through everything that reads peer input: the preamble scanner, the
-/// frame decoder, the connection state machine and every message decoder. Any trap is a bug.
+/// frame decoder, the frame reader, the connection state machine and every message decoder.
+/// Any trap is a bug.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     let bytes = UnsafeRawBufferPointer(start: start, count: count)
+    checkFrameReader(bytes)
     var buffer = ByteBuffer(bytes: bytes)
     let now = ContinuousClock.now
 
@@ -23,7 +26,10 @@ public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     var frames = ByteBuffer(bytes: bytes)
     while let frame = try? decoder.decode(buffer: &frames) {
         if first {
-            _ = machine.received(Frame(kind: .hello, payload: Hello(role: "controller", buildID: "x", os: "linux", arch: "x86_64").payload), at: now)
+            _ = machine.received(
+                Frame(kind: .hello, payload: Hello(role: "controller", buildID: "x", os: "linux", arch: "x86_64").payload),
+                at: now
+            )
             first = false
         }
         _ = machine.received(frame, at: now)
@@ -37,6 +43,52 @@ public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     }
     _ = try? decoder.decodeLast(buffer: &frames, seenEOF: true)
     return 0
+}
+
+/// The frame reader, fed the bytes after the first in reads of 1 to 256 bytes (the first byte
+/// says how many), must hand on the frames the decoder reads from them whole: its data frames
+/// in pieces that join to the same frames, nothing more, and a failure at the same frame.
+func checkFrameReader(_ bytes: UnsafeRawBufferPointer) {
+    guard let first = bytes.first else { return }
+    let input = UnsafeRawBufferPointer(rebasing: bytes.dropFirst())
+    var decoder = FrameDecoder(maximumPayload: 1024)
+    var whole = ByteBuffer(bytes: input)
+    var expected: [Frame] = []
+    var decoderFailed = false
+    do {
+        while let frame = try decoder.decode(buffer: &whole) { expected.append(frame) }
+    } catch {
+        decoderFailed = true
+    }
+    let channel = EmbeddedChannel(handler: FrameReader(maximumPayload: 1024))
+    var readerFailed = false
+    var offset = 0
+    while offset < input.count, !readerFailed {
+        let count = min(Int(first) + 1, input.count - offset)
+        do {
+            try channel.writeInbound(ByteBuffer(bytes: UnsafeRawBufferPointer(rebasing: input[offset..<offset + count])))
+        } catch {
+            readerFailed = true
+        }
+        offset += count
+    }
+    var frames: [Frame] = []
+    var joining = false
+    while let piece = try? channel.readInbound(as: Frame.self) {
+        precondition(!piece.continues || piece.kind.carriesBytes, "only bytes come in pieces")
+        if joining {
+            precondition(frames[frames.count - 1].kind == piece.kind && frames[frames.count - 1].stream == piece.stream)
+            frames[frames.count - 1].payload.writeImmutableBuffer(piece.payload)
+            frames[frames.count - 1].continues = piece.continues
+        } else {
+            frames.append(piece)
+        }
+        joining = piece.continues
+    }
+    if joining { frames.removeLast() }  // the input ended inside it
+    precondition(frames == expected, "the reader's frames differ from the decoder's")
+    precondition(readerFailed == decoderFailed, "one failed, the other did not")
+    _ = try? channel.finish()
 }
 
 // SwiftPM links an executable's entry point as `<Target>_main`; hand control to libFuzzer's
