@@ -112,11 +112,18 @@ public final class FrameReader: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func reportUnfinishedFrame(context: ChannelHandlerContext) {
-        guard partial != nil || payloadLeft != nil, !failed else { return }
-        let left = partial?.readableBytes ?? 0
+        guard !failed else { return }
+        let state: String
+        if let payloadLeft {
+            state = "\(payloadLeft.bytes) bytes of its payload missing"
+        } else if let partial {
+            state = "\(partial.readableBytes) bytes of it read"
+        } else {
+            return
+        }
         failed = true
         partial = nil
         payloadLeft = nil
-        context.fireErrorCaught(ProtocolError(.malformedFrame, "stream ended inside a frame (\(left) bytes of it read)"))
+        context.fireErrorCaught(ProtocolError(.malformedFrame, "stream ended inside a frame (\(state))"))
     }
 }
