@@ -20,15 +20,22 @@ enum SSHCipherPreference {
 
     /// The options for this machine and user, decided once per process.
     static let options: [String] = {
-        let userConfig = Environment.home + "/.ssh/config"
         let configured =
-            configurationNamesCiphers(at: userConfig, relativeTo: Environment.home + "/.ssh")
+            configurationNamesCiphers(at: sshHome + "/.ssh/config", relativeTo: sshHome + "/.ssh")
             || configurationNamesCiphers(at: "/etc/ssh/ssh_config", relativeTo: "/etc/ssh")
         // The first processor's entry is enough (all share the instruction set); the kernel
         // writes the file as it is read, and all of it takes milliseconds on a large machine.
         let cpuinfo = FileSystem.contents(of: "/proc/cpuinfo", limit: 16 * 1024)
         return options(cpuHasAES: cpuHasAES(cpuinfo: cpuinfo), configured: configured)
     }()
+
+    /// The home ssh reads `~/.ssh/config` from: the user's passwd entry, not `$HOME`.
+    private static var sshHome: String {
+        if let entry = getpwuid(getuid()), let directory = entry.pointee.pw_dir, directory.pointee != 0 {
+            return String(cString: directory)
+        }
+        return Environment.home
+    }
 
     /// `-o Ciphers=...` for ssh, or nothing.
     static func options(cpuHasAES: Bool, configured: Bool) -> [String] {
@@ -79,7 +86,7 @@ enum SSHCipherPreference {
     private static func expand(_ pattern: String, relativeTo directory: String) -> [String] {
         let absolute =
             pattern.hasPrefix("~/")
-            ? Environment.home + pattern.dropFirst()
+            ? sshHome + pattern.dropFirst()
             : pattern.hasPrefix("/") ? pattern : "\(directory)/\(pattern)"
         var matches = glob_t()
         defer { globfree(&matches) }
