@@ -46,11 +46,13 @@ final class RawPeer: @unchecked Sendable {
         }
     }
 
-    /// Returns once everything sent so far has been read by the other side (the pipe is empty).
-    func waitUntilRead() async throws {
+    /// Returns once everything sent so far has been read by the other side (the pipe is empty),
+    /// or after `patience`.
+    func waitUntilRead(patience: Duration = .seconds(30)) async throws {
         writer.sync {}
+        let deadline = ContinuousClock.now + patience
         var unread: Int32 = 1
-        while ioctl(ourWrite, UInt(FIONREAD), &unread) == 0, unread > 0 {
+        while ioctl(ourWrite, UInt(FIONREAD), &unread) == 0, unread > 0, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(5))
         }
     }
