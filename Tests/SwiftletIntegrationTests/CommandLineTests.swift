@@ -329,21 +329,31 @@ import Testing
         let home = try TestSupport.makeHome()
         let relayOnly = ["SWIFTLET_LANES": "0"]
         let task = try writeTask("run: echo up\n", home: home)
-        _ = try await swiftlet(["launch", task, "-c", "kept"] + infraArguments(kind, home: home), home: home, environment: relayOnly)
+        // A keeper that outlasts a slow run (20 s idle is the tests' default): it must still be
+        // the one serving the later commands.
+        let patient = 300
+        _ = try await swiftlet(
+            ["launch", task, "-c", "kept"] + infraArguments(kind, home: home),
+            home: home,
+            keepAlive: patient,
+            environment: relayOnly
+        )
         // The node's daemon counts the controller connections it served.
         func served() async throws -> Int {
-            let status = try await swiftlet(["status", "kept", "--json"], home: home, environment: relayOnly)
+            let status = try await swiftlet(["status", "kept", "--json"], home: home, keepAlive: patient, environment: relayOnly)
             let nodes = try JSONDecoder().decode([NodeInspection.Node].self, from: Data(status.stdout.utf8))
             return try #require(nodes.first?.connectionsServed, "\(status.stderr)")
         }
         let before = try await served()
-        let first = try await swiftlet(["exec", "kept", "--", "echo up"], home: home, environment: relayOnly)
-        let second = try await swiftlet(["exec", "kept", "--", "echo up"], home: home, environment: relayOnly)
+        let first = try await swiftlet(["exec", "kept", "--", "echo up"], home: home, keepAlive: patient, environment: relayOnly)
+        let second = try await swiftlet(["exec", "kept", "--", "echo up"], home: home, keepAlive: patient, environment: relayOnly)
         #expect(first.code == 0 && second.code == 0)
-        #expect(try await served() == before, "kept connection: no new one")
+        let afterKept = try await served()
+        #expect(afterKept == before, "kept connection: no new one (served \(before), then \(afterKept))")
         // Without keeping, every command brings its own connection (and agent relay) up.
         _ = try await swiftlet(["exec", "kept", "--", "echo up"], home: home, keepAlive: 0)
-        #expect(try await served() == before + 1)
+        let afterUnkept = try await served()
+        #expect(afterUnkept == before + 1, "served \(before), then \(afterUnkept)")
         _ = try await swiftlet(["down", "kept"], home: home)
     }
 
