@@ -6,11 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --test
 # Everything the tests write to a temp directory (node homes with agent copies, compiler
-# temporaries) goes to one folder of this run, removed when it ends: a run leaves the disk as it
-# found it.
+# temporaries) goes to one folder of this run, removed when it ends, with the processes still
+# running from it (local nodes' agent daemons, keepers): a run leaves the machine as it found it.
 TMPDIR=$(mktemp -d "${TMPDIR:-/tmp}/swiftlet-run.XXXXXX")
 export TMPDIR
-trap 'rm -rf "$TMPDIR"' EXIT
+trap 'pkill -KILL -f "$TMPDIR/" || true; rm -rf "$TMPDIR"' EXIT
 swift format lint --strict --recursive Sources Tests Package.swift
 swift build --build-tests -Xswiftc -warnings-as-errors
 if [ "$(id -u)" -eq 0 ]; then

@@ -156,6 +156,8 @@ down() {
         fi
     done
     for ns in $(ip netns list 2>/dev/null | awk '/^swl-h[0-9]+/ {print $1}'); do
+        # What the hosts still run (agent daemons, jobs left behind) goes with them.
+        ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
         ip link del "$ns-br" 2>/dev/null || true
         ip netns del "$ns" 2>/dev/null || true
     done
