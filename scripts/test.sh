@@ -10,7 +10,15 @@ scripts/install-deps.sh --test
 # running from it (local nodes' agent daemons, keepers): a run leaves the machine as it found it.
 TMPDIR=$(mktemp -d "${TMPDIR:-/tmp}/swiftlet-run.XXXXXX")
 export TMPDIR
-trap 'pkill -KILL -f "$TMPDIR/" || true; rm -rf "$TMPDIR"' EXIT
+leave_nothing_running() {
+    local pid
+    for pid in $(pgrep -f swiftlet); do
+        if grep -q "$TMPDIR/" "/proc/$pid/cmdline" 2>/dev/null || grep -qz "^HOME=$TMPDIR/" "/proc/$pid/environ" 2>/dev/null; then
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+    done
+}
+trap 'leave_nothing_running; rm -rf "$TMPDIR"' EXIT
 swift format lint --strict --recursive Sources Tests Package.swift
 swift build --build-tests -Xswiftc -warnings-as-errors
 if [ "$(id -u)" -eq 0 ]; then
