@@ -30,12 +30,7 @@ enum SSHCipherPreference {
     }()
 
     /// The home ssh reads `~/.ssh/config` from: the user's passwd entry, not `$HOME`.
-    private static var sshHome: String {
-        if let entry = getpwuid(getuid()), let directory = entry.pointee.pw_dir, directory.pointee != 0 {
-            return String(cString: directory)
-        }
-        return Environment.home
-    }
+    private static var sshHome: String { Environment.passwdHome ?? Environment.home }
 
     /// `-o Ciphers=...` for ssh, or nothing.
     static func options(cpuHasAES: Bool, configured: Bool) -> [String] {

@@ -33,9 +33,12 @@ public enum Environment {
     /// The home directory: `$HOME`, else the one in this user's passwd entry, else `/`.
     public static var home: String {
         if let home = get("HOME"), !home.isEmpty { return home }
-        if let entry = getpwuid(getuid()), let directory = entry.pointee.pw_dir, directory.pointee != 0 {
-            return String(cString: directory)
-        }
-        return "/"
+        return passwdHome ?? "/"
+    }
+
+    /// The home directory in this user's passwd entry (what ssh reads `~/.ssh` from).
+    public static var passwdHome: String? {
+        guard let entry = getpwuid(getuid()), let directory = entry.pointee.pw_dir, directory.pointee != 0 else { return nil }
+        return String(cString: directory)
     }
 }

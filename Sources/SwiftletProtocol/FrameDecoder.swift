@@ -14,11 +14,19 @@ public struct FrameDecoder: NIOSingleStepByteToMessageDecoder, Sendable {
     }
 
     public mutating func decode(buffer: inout ByteBuffer) throws -> Frame? {
-        guard try bytesMissing(in: buffer) == 0 else { return nil }
-        let payloadLength = Int(buffer.readInteger(as: UInt32.self)!) - Frame.headerBytesAfterLength
-        let kind = FrameKind(rawValue: buffer.readInteger(as: UInt8.self)!)
-        let stream = StreamID(buffer.readInteger(as: UInt32.self)!)
-        return Frame(kind: kind, stream: stream, payload: buffer.readSlice(length: payloadLength)!)
+        guard try bytesMissing(in: buffer) == 0, let header = header(in: buffer) else { return nil }
+        buffer.moveReaderIndex(forwardBy: Frame.headerBytes)
+        return Frame(kind: header.kind, stream: header.stream, payload: buffer.readSlice(length: header.payloadLength)!)
+    }
+
+    /// The kind, stream and payload length of the frame at the start of `buffer`, once its
+    /// 9-byte header is in (the length unchecked: ``bytesMissing(in:)`` checks it).
+    public func header(in buffer: ByteBuffer) -> (kind: FrameKind, stream: StreamID, payloadLength: Int)? {
+        guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self),
+            let kind = buffer.getInteger(at: buffer.readerIndex + 4, as: UInt8.self),
+            let stream = buffer.getInteger(at: buffer.readerIndex + 5, as: UInt32.self)
+        else { return nil }
+        return (FrameKind(rawValue: kind), StreamID(stream), Int(length) - Frame.headerBytesAfterLength)
     }
 
     /// How many more bytes the frame at the start of `buffer` needs: 0 when it is all there

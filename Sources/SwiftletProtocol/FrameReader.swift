@@ -85,7 +85,9 @@ public final class FrameReader: ChannelInboundHandler, RemovableChannelHandler {
         while !failed, let frame = try decoder.decode(buffer: &buffer) {
             context.fireChannelRead(wrapInboundOut(frame))
         }
-        guard !failed, buffer.readableBytes >= Frame.headerBytes, let header = header(in: buffer), header.kind.carriesBytes else { return }
+        guard !failed, buffer.readableBytes >= Frame.headerBytes, let header = decoder.header(in: buffer), header.kind.carriesBytes else {
+            return
+        }
         buffer.moveReaderIndex(forwardBy: Frame.headerBytes)
         let piece = buffer.readSlice(length: buffer.readableBytes)!
         payloadLeft = PayloadLeft(kind: header.kind, stream: header.stream, bytes: header.payloadLength - piece.readableBytes)
@@ -98,17 +100,9 @@ public final class FrameReader: ChannelInboundHandler, RemovableChannelHandler {
     private func bytesMissing(in buffer: ByteBuffer) throws -> Int {
         let missing = try decoder.bytesMissing(in: buffer)
         guard buffer.readableBytes < Frame.headerBytes else {
-            return header(in: buffer)?.kind.carriesBytes == true ? 0 : missing
+            return decoder.header(in: buffer)?.kind.carriesBytes == true ? 0 : missing
         }
         return buffer.readableBytes < 4 ? missing : Frame.headerBytes - buffer.readableBytes
-    }
-
-    private func header(in buffer: ByteBuffer) -> (kind: FrameKind, stream: StreamID, payloadLength: Int)? {
-        guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self),
-            let kind = buffer.getInteger(at: buffer.readerIndex + 4, as: UInt8.self),
-            let stream = buffer.getInteger(at: buffer.readerIndex + 5, as: UInt32.self)
-        else { return nil }
-        return (FrameKind(rawValue: kind), StreamID(stream), Int(length) - Frame.headerBytesAfterLength)
     }
 
     private func reportUnfinishedFrame(context: ChannelHandlerContext) {
