@@ -163,7 +163,7 @@ import Testing
 
     @Test(.enabled(if: Testbed.available))
     func loginNoiseFromRcFilesIsIgnored() async throws {
-        // Host 5 is this test's alone: its noisy ~/.bashrc would show in other tests' output.
+        // Host 5's noisy ~/.bashrc: its other tests read only what the agent says.
         let bashrc = Testbed.state + "/h5/root/.bashrc"
         try "echo 'Welcome to host 5!'; printf '\\211SWL garbage\\n'; echo noise >&2\n".write(
             toFile: bashrc,

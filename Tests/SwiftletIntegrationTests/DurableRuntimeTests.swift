@@ -138,7 +138,12 @@ import Testing
                 home: home
             )
         }
-        try await Task.sleep(for: .seconds(1))
+        // Both nodes hold the gang's job 3 (a loaded machine may take seconds to get there).
+        let submitted = [head, worker].map { $0 + "/.swiftlet/jobs/\(cluster)/3/job" }
+        for _ in 0..<600 where !submitted.allSatisfy(FileManager.default.fileExists) {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        try await Task.sleep(for: .milliseconds(300))
         // Node 1 admitted its rank at once, but the rank waits for the gang.
         #expect(!FileManager.default.fileExists(atPath: worker + "/started"))
         let released = UInt64(Date().timeIntervalSince1970 * 1e9)

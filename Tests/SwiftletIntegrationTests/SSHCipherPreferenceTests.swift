@@ -43,12 +43,12 @@ import Testing
         #expect(!names("absent"))
     }
 
-    /// Test-bed host 8 accepts ChaCha20, AES-256-GCM and AES-256-CTR, and logs what each
+    /// Test-bed host 5 accepts ChaCha20, AES-256-GCM and AES-256-CTR, and logs what each
     /// connection agrees on: plain ssh takes ChaCha20, its first choice; Swiftlet takes
     /// AES-256-GCM, its first choice the server accepts.
     @Test(.enabled(if: Testbed.available))
     func theTransportAgreesOnAESGCMWithAServerThatRefusesItsFirstChoice() async throws {
-        let log = Testbed.state + "/h8/sshd.log"
+        let log = Testbed.state + "/h5/sshd.log"
         func agreed(_ cipher: String) throws -> Int {
             try String(contentsOfFile: log, encoding: .utf8).components(separatedBy: "client->server cipher: \(cipher) ").count - 1
         }
@@ -56,7 +56,7 @@ import Testing
         let before = try agreed(expected)
         // A home of its own: a new ControlMaster, so a new key exchange.
         let home = try TestSupport.makeHome()
-        let session = try await TestSupport.connector(home: home).connect(to: .ssh(Testbed.host(8)), name: "node")
+        let session = try await TestSupport.connector(home: home).connect(to: .ssh(Testbed.host(5)), name: "node")
         let result = try await session.run("echo reached")
         await session.close()
         #expect(result.stdout == "reached\n")

@@ -62,14 +62,17 @@ enum TestSupport {
         }
     }
 
-    /// Waits until exactly `count` processes match `pattern` (or `patience` runs out).
-    static func waitForProcesses(matching pattern: String, count: Int, patience: Duration = .seconds(20)) async throws {
+    /// Waits until exactly `count` processes match `pattern`; throws once `patience` runs out,
+    /// so that what a test does next (kill a node, say) never happens before what it waits for.
+    static func waitForProcesses(matching pattern: String, count: Int, patience: Duration = .seconds(60)) async throws {
         let deadline = ContinuousClock.now + patience
+        var now = -1
         while ContinuousClock.now < deadline {
-            let now = Int(try await shell("pgrep -cf '\(pattern)' || true").output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+            now = Int(try await shell("pgrep -cf '\(pattern)' || true").output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
             if now == count { return }
             try await Task.sleep(for: .milliseconds(50))
         }
+        throw ControllerError("\(now) processes match '\(pattern)' after \(patience), not \(count)")
     }
 
     /// Runs a shell command on this machine, off the cooperative pool.
