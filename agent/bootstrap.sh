@@ -31,7 +31,13 @@ if command -v sha256sum >/dev/null 2>&1; then
         fail verify "sha256 mismatch after upload"
     fi
 fi
-chmod 700 "$tmp" && mv -f "$tmp" "$bin" || fail install "cannot install $bin"
+# Another controller may have installed this build meanwhile: its binary stays (a daemon may
+# run from it, and a new file would look like another build). Without hard links, mv.
+if ! { chmod 700 "$tmp" && { ln "$tmp" "$bin" 2>/dev/null || [ -x "$bin" ] || mv -f "$tmp" "$bin"; }; }; then
+    rm -f "$tmp"
+    fail install "cannot install $bin"
+fi
+rm -f "$tmp"
 "$bin" version >/dev/null 2>&1
 rc=$?
 if [ "$rc" -eq 126 ]; then fail exec "cannot execute $bin: is $HOME mounted noexec?"; fi

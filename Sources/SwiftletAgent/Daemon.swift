@@ -1,4 +1,3 @@
-import Dispatch
 import SwiftletPOSIX
 import SwiftletProtocol
 import SwiftletTransport
@@ -155,13 +154,13 @@ enum Daemon {
         }
     }
 
-    /// Accepted relays with the descriptors they passed, received on Dispatch threads (never
-    /// blocking the async pool, nor the next accept).
+    /// Accepted relays with the descriptors they passed, received on threads of their own (a
+    /// relay that never sends its descriptors blocks neither the async pool nor the next accept).
     private static func acceptLoop(_ listener: Int32) -> AsyncStream<(Int32, [Int32])> {
         let (stream, continuation) = AsyncStream.makeStream(of: (Int32, [Int32]).self)
-        DispatchQueue.global().async {
+        BlockingThread.start {
             while let socket = try? UnixSocket.accept(listener) {
-                DispatchQueue.global().async {
+                BlockingThread.start {
                     continuation.yield((socket, UnixSocket.receiveDescriptors(over: socket, count: 2)))
                 }
             }

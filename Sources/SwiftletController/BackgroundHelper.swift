@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import SwiftletPOSIX
 
@@ -36,13 +35,11 @@ enum BackgroundHelper {
 
     /// The helper's report line, read off the cooperative pool.
     private static func firstLine(of fd: Int32) async -> String? {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                var bytes: [UInt8] = []
-                var byte: UInt8 = 0
-                while Glibc.read(fd, &byte, 1) == 1, byte != UInt8(ascii: "\n") { bytes.append(byte) }
-                continuation.resume(returning: bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self))
-            }
+        await BlockingThread.value {
+            var bytes: [UInt8] = []
+            var byte: UInt8 = 0
+            while Glibc.read(fd, &byte, 1) == 1, byte != UInt8(ascii: "\n") { bytes.append(byte) }
+            return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self)
         }
     }
 }

@@ -38,7 +38,13 @@ public enum BootstrapScript {
                 fail verify "sha256 mismatch after upload"
             fi
         fi
-        chmod 700 "$tmp" && mv -f "$tmp" "$bin" || fail install "cannot install $bin"
+        # Another controller may have installed this build meanwhile: its binary stays (a daemon may
+        # run from it, and a new file would look like another build). Without hard links, mv.
+        if ! { chmod 700 "$tmp" && { ln "$tmp" "$bin" 2>/dev/null || [ -x "$bin" ] || mv -f "$tmp" "$bin"; }; }; then
+            rm -f "$tmp"
+            fail install "cannot install $bin"
+        fi
+        rm -f "$tmp"
         "$bin" version >/dev/null 2>&1
         rc=$?
         if [ "$rc" -eq 126 ]; then fail exec "cannot execute $bin: is $HOME mounted noexec?"; fi
@@ -48,7 +54,6 @@ public enum BootstrapScript {
         exec "$bin" serve --stdio
         """#
 
-    /// The snippet for an agent binary with this hash and size.
     /// The snippet for an agent of `sha256` and `size`. A spare lane's (`lane`) asks the agent
     /// not to replace a daemon of another build.
     public static func render(sha256: String, size: Int, lane: Bool = false) -> String {

@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import NIOCore
 import SwiftletPOSIX
@@ -133,7 +132,7 @@ public enum ConnectionKeeper {
     /// client that asks while a spare lane is ready is handed the lane there and then.
     private static func acceptLoop(_ listener: Int32, lanes: LanePool) -> AsyncStream<Int32> {
         let (stream, continuation) = AsyncStream.makeStream(of: Int32.self)
-        DispatchQueue.global().async {
+        BlockingThread.start {
             while let fd = try? UnixSocket.accept(listener) {
                 guard LaneHandoff.readRequest(from: fd) else {
                     close(fd)

@@ -1,4 +1,3 @@
-import Dispatch
 import SwiftletPOSIX
 
 #if canImport(Glibc)
@@ -71,7 +70,7 @@ final class LanePool: Sendable {
             return count
         }
         for _ in 0..<toOpen {
-            DispatchQueue.global().async { self.openOne() }
+            BlockingThread.start { self.openOne() }
         }
     }
 

@@ -1,3 +1,5 @@
+import SwiftletPOSIX
+
 /// Tells which node is at which step, and how long it took, while several nodes come up. On a
 /// terminal the board is redrawn in place ten times a second; elsewhere (a log, a pipe) each step
 /// a node finishes is one plain line.

@@ -1,5 +1,5 @@
-import Dispatch
 import NIOCore
+import SwiftletPOSIX
 import SwiftletProtocol
 import SwiftletTransport
 
@@ -106,17 +106,15 @@ public struct RemoteProcess: Sendable {
     }
 }
 
-/// The controller's stdin, read on a Dispatch thread so a blocking read never holds a thread
+/// The controller's stdin, read on a thread of its own so a blocking read never holds a thread
 /// of the cooperative pool.
 enum StandardInput {
     static func read() async -> ByteBuffer? {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                var bytes = [UInt8](repeating: 0, count: 64 * 1024)
-                var count: Int
-                repeat { count = Glibc.read(0, &bytes, bytes.count) } while count < 0 && errno == EINTR
-                continuation.resume(returning: count > 0 ? ByteBuffer(bytes: bytes[0..<count]) : nil)
-            }
+        await BlockingThread.value {
+            var bytes = [UInt8](repeating: 0, count: 64 * 1024)
+            var count: Int
+            repeat { count = Glibc.read(0, &bytes, bytes.count) } while count < 0 && errno == EINTR
+            return count > 0 ? ByteBuffer(bytes: bytes[0..<count]) : nil
         }
     }
 }

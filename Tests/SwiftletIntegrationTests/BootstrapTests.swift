@@ -44,6 +44,30 @@ import Testing
         #expect(installed.stdout == "swiftlet-agent\n0\n")
     }
 
+    /// Controllers that reach a fresh node at once each upload the agent; the first install
+    /// stays (a daemon may already run from it), and one daemon serves them all: none is retired
+    /// as if another build had come.
+    @Test func controllersInstallingAtOnceShareOneDaemon() async throws {
+        let home = try TestSupport.makeHome()
+        let node = NodeAddress.local(home: home.path + "/node")
+        let connector = try TestSupport.connector(home: home)
+        let uploads = Counter()
+        let sessions = try await withThrowingTaskGroup(of: NodeSession.self) { group in
+            for index in 0..<4 {
+                group.addTask { try await connector.connect(to: node, name: "node \(index)", uploaded: { uploads.increment() }) }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        for session in sessions {
+            #expect(try await session.run("echo served").stdout == "served\n")
+            await session.close()
+        }
+        let log = FileSystem.contents(of: home.path + "/node/.swiftlet/run/daemon.log")
+        #expect(uploads.value > 1, "the controllers raced to install")
+        #expect(!log.contains("retiring"), "\(log)")
+        #expect(log.components(separatedBy: " listening on ").count == 2, "\(log)")
+    }
+
     @Test func keepsOnlyTheThreeNewestAgentVersions() async throws {
         let home = try TestSupport.makeHome()
         let nodeHome = home.path + "/node1"

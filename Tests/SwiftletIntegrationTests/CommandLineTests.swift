@@ -11,9 +11,9 @@ import Testing
         var stderr: String
     }
 
-    /// Runs `swiftlet` with `arguments` in a private `$SWIFTLET_HOME`, on a Dispatch thread so
+    /// Runs `swiftlet` with `arguments` in a private `$SWIFTLET_HOME`, on a thread of its own so
     /// the blocking waits never hold a thread of the (two-thread) cooperative pool.
-    /// Runs `swiftlet`; `environment` adds variables (local nodes' agents inherit them).
+    /// `environment` adds variables (local nodes' agents inherit them).
     func swiftlet(
         _ arguments: [String],
         home: SwiftletHome,
@@ -21,12 +21,8 @@ import Testing
         keepAlive: Int = 20,
         environment: [String: String] = [:]
     ) async throws -> Run {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(
-                    with: Result { try runSwiftlet(arguments, home: home, stdin: stdin, keepAlive: keepAlive, environment: environment) }
-                )
-            }
+        try await BlockingThread.value {
+            try runSwiftlet(arguments, home: home, stdin: stdin, keepAlive: keepAlive, environment: environment)
         }
     }
 
@@ -58,7 +54,7 @@ import Testing
         nonisolated(unsafe) var stderrData = Data()
         let group = DispatchGroup()
         group.enter()
-        DispatchQueue.global().async {
+        BlockingThread.start {
             stderrData = err.fileHandleForReading.readDataToEndOfFile()
             group.leave()
         }
@@ -413,20 +409,16 @@ import Testing
         let task = try writeTask("run: |\n  echo started\n  while [ ! -f ~/go ]; do sleep 0.05; done\n  echo after-detach\n", home: home)
         let (process, out) = try startSwiftlet(["launch", task, "-c", "ctrlc"], home: home)
         // Wait for the job's first line, then press Ctrl-C.
-        let firstLine = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                var line = Data()
-                while let byte = try? out.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) { line += byte }
-                continuation.resume(returning: String(decoding: line, as: UTF8.self))
-            }
+        let firstLine = await BlockingThread.value {
+            var line = Data()
+            while let byte = try? out.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) { line += byte }
+            return String(decoding: line, as: UTF8.self)
         }
         #expect(firstLine.hasSuffix(") started"))
         process.interrupt()
-        let code = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                process.waitUntilExit()
-                continuation.resume(returning: process.terminationStatus)
-            }
+        let code = await BlockingThread.value {
+            process.waitUntilExit()
+            return process.terminationStatus
         }
         #expect(code == 130)
         let node = home.localNode(cluster: "ctrlc", index: 0)

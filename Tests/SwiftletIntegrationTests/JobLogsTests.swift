@@ -1,5 +1,6 @@
 import Foundation
 import SwiftletController
+import SwiftletPOSIX
 import Testing
 
 #if canImport(Glibc)
@@ -185,11 +186,7 @@ import Testing
         let task = try cli.writeTask("run: |\n  for i in $(seq 1 30); do echo line $i; sleep 0.03; done\n", home: home)
         let (process, out) = try cli.startSwiftlet(["launch", task, "-c", "killed"], home: home)
         // Once the job prints, the controller dies without a chance to clean up.
-        _ = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(returning: try? out.fileHandleForReading.read(upToCount: 1))
-            }
-        }
+        _ = await BlockingThread.value { try? out.fileHandleForReading.read(upToCount: 1) }
         kill(process.processIdentifier, SIGKILL)
         let logs = try await cli.swiftlet(["logs", "killed"], home: home)
         #expect(logs.code == 0)

@@ -75,17 +75,15 @@ final class RawPeer: @unchecked Sendable {
     /// Reads until the other side closes its output, then returns the frames after its preamble.
     func readFramesUntilClosed() async -> [Frame] {
         let fd = ourRead
-        let bytes: [UInt8] = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                var all: [UInt8] = []
-                var chunk = [UInt8](repeating: 0, count: 65536)
-                while true {
-                    let count = read(fd, &chunk, chunk.count)
-                    if count <= 0 { break }
-                    all += chunk[0..<count]
-                }
-                continuation.resume(returning: all)
+        let bytes: [UInt8] = await BlockingThread.value {
+            var all: [UInt8] = []
+            var chunk = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let count = read(fd, &chunk, chunk.count)
+                if count <= 0 { break }
+                all += chunk[0..<count]
             }
+            return all
         }
         var buffer = ByteBuffer(bytes: bytes)
         var scanner = PreambleScanner()

@@ -78,11 +78,7 @@ enum TestSupport {
     /// Runs a shell command on this machine, off the cooperative pool.
     @discardableResult
     static func shell(_ command: String) async throws -> (code: Int32, output: String) {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { try shellBlocking(command) })
-            }
-        }
+        try await BlockingThread.value { try shellBlocking(command) }
     }
 
     /// Runs a shell command on this machine and returns its exit code and output.
