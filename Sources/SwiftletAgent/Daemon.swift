@@ -54,7 +54,7 @@ enum Daemon {
         }
         let runtime = NodeRuntime.shared
         await runtime.configure(mode: "daemon", underSystemd: notifier != nil)
-        await recoverJobs(runtime)
+        await JobRecovery.recover(runtime)
         let lifecycle = Lifecycle(paths: paths, listener: listener, lock: lock, notifier: notifier)
         lifecycle.installSignalHandlers()
         notifier?.send("READY=1\nSTATUS=listening on \(paths.socket)")
@@ -109,33 +109,6 @@ enum Daemon {
             return
         }
         await AgentServer.serve(connection, connectionEnded: closeSocket.callAsFunction)
-    }
-
-    /// Jobs the store says run: the ones whose process lives on are watched until it ends; the
-    /// others (their daemon died with them, or they were still waiting) are FAILED_DRIVER.
-    static func recoverJobs(_ runtime: NodeRuntime) async {
-        let store = runtime.store
-        for record in store.records(cluster: nil) where !record.state.isFinal {
-            let directory = JobStore.directory(cluster: record.cluster, id: record.id)
-            let process = ProcessIdentity(pid: record.pid, startTime: record.pidStartTime)
-            guard record.state != .pending, record.pid > 0, process.isRunning else {
-                store.update(directory: directory) { $0.moved(to: .failedDriver, at: UTCTime.now) }
-                continue
-            }
-            let key = NodeRuntime.key(cluster: record.cluster, id: record.id)
-            if record.state == .running {
-                await runtime.adopt(key, ResourceQueue.Allocation(gpuIDs: record.gpuIDs, milliCPUs: Int(record.milliCPUs)))
-            }
-            await runtime.jobBegan()
-            Task {
-                while process.isRunning { try? await Task.sleep(for: .seconds(1)) }
-                // Its own daemon, if it still runs (retiring), records the end just after.
-                try? await Task.sleep(for: LogFollower.driverGrace)
-                store.update(directory: directory) { $0.moved(to: .failedDriver, at: UTCTime.now) }
-                await runtime.release(key)
-                await runtime.jobEnded()
-            }
-        }
     }
 
     private static func keepNotifying(_ notifier: SystemdNotifier, runtime: NodeRuntime) async {

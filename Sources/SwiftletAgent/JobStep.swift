@@ -3,6 +3,10 @@ import SwiftletPOSIX
 import SwiftletProtocol
 import SwiftletTransport
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// A process that is a step of a job (its ``ExecRequest`` carries a ``JobTicket``): keeps the
 /// job's record in the store in step with the process, and holds a `run` in the node's queue
 /// until its GPUs and CPUs are free.
@@ -13,6 +17,7 @@ struct JobStep: Sendable {
     private var runtime: NodeRuntime { NodeRuntime.shared }
     private var store: JobStore { NodeRuntime.shared.store }
     var key: String { NodeRuntime.key(cluster: ticket.cluster, id: ticket.id) }
+    private static let owner = ProcessIdentity.of(getpid()) ?? ProcessIdentity(pid: getpid(), startTime: 0)
 
     init?(ticket: JobTicket, logPath: String) {
         guard JobStore.isValidCluster(ticket.cluster) else { return nil }
@@ -134,6 +139,10 @@ struct JobStep: Sendable {
             var changed = base.moved(to: state, at: UTCTime.now) ?? base
             if let exit, changed.exit == nil || changed.state == state { changed.exit = exit }
             if changed.state == state { also(&changed) }
+            // This process runs the step and records its end: a daemon that takes over leaves
+            // the job to it while it lives.
+            changed.ownerPID = Self.owner.pid
+            changed.ownerStartTime = Self.owner.startTime
             result = changed
             return changed
         }

@@ -85,11 +85,12 @@ enum LogFollower {
         }
     }
 
-    /// Whether a job that has not ended has lost its process: a waiting (PENDING) job has none yet.
+    /// Whether a job that has not ended has lost its process, with no agent left to record its
+    /// end: a waiting (PENDING) job has no process yet, and a live owner records the end itself.
     static func driverIsGone(_ record: JobRecord) -> Bool {
         switch record.state {
         case .running, .settingUp:
-            guard record.pid > 0 else { return false }
+            guard record.pid > 0, record.liveOwner == nil else { return false }
             return !ProcessIdentity(pid: record.pid, startTime: record.pidStartTime).isRunning
         default:
             return false

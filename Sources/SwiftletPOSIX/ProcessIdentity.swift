@@ -14,7 +14,7 @@ public struct ProcessIdentity: Hashable, Sendable {
         self.startTime = startTime
     }
 
-    /// The identity of the live process `pid`, or nil if there is none.
+    /// The identity of the live process `pid`, or nil if there is none (or only its zombie).
     public static func of(_ pid: pid_t) -> ProcessIdentity? {
         let fd = open("/proc/\(pid)/stat", O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
@@ -26,8 +26,8 @@ public struct ProcessIdentity: Hashable, Sendable {
         // The command name (field 2) may hold spaces and parentheses: fields restart after the last ')'.
         guard let close = text.lastIndex(of: ")") else { return nil }
         let fields = text[text.index(after: close)...].split(separator: " ")
-        // fields[0] is field 3 (state), so field 22 is fields[19].
-        guard fields.count > 19, let start = UInt64(fields[19]) else { return nil }
+        // fields[0] is field 3 (state), so field 22 is fields[19]. A zombie (Z) has ended.
+        guard fields.count > 19, fields[0] != "Z", fields[0] != "X", let start = UInt64(fields[19]) else { return nil }
         return ProcessIdentity(pid: pid, startTime: start)
     }
 

@@ -19,6 +19,10 @@ public struct JobRecord: Hashable, Sendable {
     /// The process of the current step, with its start time against pid reuse.
     public var pid: Int32 = 0
     public var pidStartTime: UInt64 = 0
+    /// The agent process that runs the job's step and records its end (a daemon that retires
+    /// keeps its jobs to the end), with its start time; 0 when not known.
+    public var ownerPID: Int32 = 0
+    public var ownerStartTime: UInt64 = 0
     /// How the run (or a failed setup) ended; nil while it has not.
     public var exit: ExitStatus?
     /// The run's log, relative to the node's home.
@@ -54,6 +58,7 @@ public struct JobRecord: Hashable, Sendable {
             "gpus=\(gpus)", "milli_cpus=\(milliCPUs)", "gpu_ids=\(gpuIDs.map(String.init).joined(separator: ","))",
             "pid=\(pid)", "pid_start_time=\(pidStartTime)",
         ]
+        if ownerPID > 0 { lines.append("owner=\(ownerPID) \(ownerStartTime)") }
         if let exit { lines.append("exit=\(exit.code) \(exit.signal)") }
         lines.append("log=\(logPath)")
         return lines.joined(separator: "\n") + "\n"
@@ -86,6 +91,10 @@ public struct JobRecord: Hashable, Sendable {
         pidStartTime = fields["pid_start_time"].flatMap { UInt64($0) } ?? 0
         if let exit = fields["exit"]?.split(separator: " "), exit.count == 2, let code = Int32(exit[0]), let signal = UInt32(exit[1]) {
             self.exit = ExitStatus(code: code, signal: signal)
+        }
+        if let owner = fields["owner"]?.split(separator: " "), owner.count == 2, let pid = Int32(owner[0]), let start = UInt64(owner[1]) {
+            ownerPID = pid
+            ownerStartTime = start
         }
     }
 }

@@ -314,6 +314,36 @@ import Testing
         #expect(kill(old, 0) != 0, "the retired daemon exits once idle")
     }
 
+    /// A job waiting in the queue of a daemon that retires is still that daemon's: the one
+    /// that takes over leaves it alone, and the old one runs it when its turn comes.
+    @Test func aJobWaitingInARetiringDaemonsQueueRunsThere() async throws {
+        let home = try TestSupport.makeHome()
+        let task = try cli.writeTask("run: echo up\n", home: home)
+        _ = try await cli.swiftlet(["launch", task, "-c", "handover"], home: home, keepAlive: 0)
+        let node = home.localNode(cluster: "handover", index: 0)
+        let cpus = try await nodeCPUs("handover", home: home)
+        let hold = "while [ ! -f ~/go ]; do sleep 0.05; done"
+        _ = try await cli.swiftlet(["exec", "handover", "-d", "--cpus", cpus, "--", hold], home: home, keepAlive: 0)
+        let waiting = try await cli.swiftlet(["exec", "handover", "-d", "--cpus", cpus, "--", "echo waited"], home: home, keepAlive: 0)
+        #expect(waiting.stderr.contains("the job is PENDING"))
+        let old = try #require(DaemonRecord.running(home: node)?.process.pid)
+        // Another build relays a connection: a new daemon takes over.
+        let newer = home.path + "/newer-agent"
+        try FileManager.default.copyItem(atPath: TestSupport.agentPath, toPath: newer)
+        _ = try TestSupport.shellBlocking("sleep 1 | HOME='\(node)' '\(newer)' serve --stdio | head -c 8 >/dev/null")
+        #expect(DaemonRecord.running(home: node)?.process.pid != old)
+        #expect(try await queue("handover", home: home).map(\.state) == ["PENDING", "RUNNING", "SUCCEEDED"])
+        #expect(FileManager.default.createFile(atPath: node + "/go", contents: nil))
+        var states: [String] = []
+        for _ in 0..<100 where states.first != "SUCCEEDED" {
+            try await Task.sleep(for: .milliseconds(100))
+            states = try await queue("handover", home: home).map(\.state)
+        }
+        #expect(states == ["SUCCEEDED", "SUCCEEDED", "SUCCEEDED"])
+        let logs = try await cli.swiftlet(["logs", "handover", "3"], home: home, keepAlive: 0)
+        #expect(logs.stdout.contains("waited"))
+    }
+
     @Test func aHomeTooDeepForASocketAddressStillGetsADaemon() async throws {
         // sockaddr_un holds 108 bytes; this node's socket path is longer than that.
         let base = try TestSupport.makeHome().path + "/" + String(repeating: "deep/", count: 20)

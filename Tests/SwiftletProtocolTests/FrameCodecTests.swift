@@ -228,6 +228,8 @@ import Testing
         record.pid = 42
         record.pidStartTime = 99
         record.gpuIDs = [2, 3]
+        record.ownerPID = 7
+        record.ownerStartTime = 1234
         record = record.moved(to: .failed, at: 1_700_000_009)!
         record.exit = ExitStatus(code: 137, signal: 9)
         #expect(JobRecord(text: record.text) == record)

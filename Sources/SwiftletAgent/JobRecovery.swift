@@ -1,0 +1,88 @@
+import SwiftletPOSIX
+import SwiftletProtocol
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// What a daemon does when it starts with jobs its store says have not ended.
+///
+/// A job whose owner (the agent process that runs its step) still lives stays that process's:
+/// a daemon that retires for a newer build keeps its jobs, running or waiting, to their end.
+/// This daemon counts what they hold while they run, and takes over only if the owner dies
+/// first. Of the others, one whose process lives on is watched until it ends (FAILED_DRIVER:
+/// its exit status went with its daemon); one with no process (it was waiting, or died with
+/// its daemon) is FAILED_DRIVER at once.
+enum JobRecovery {
+    static func recover(_ runtime: NodeRuntime) async {
+        for record in runtime.store.records(cluster: nil) where !record.state.isFinal {
+            if let owner = record.liveOwner, owner.pid != getpid() {
+                await leave(record, to: owner, runtime)
+            } else {
+                await takeOver(record, runtime)
+            }
+        }
+    }
+
+    /// A job whose owner is gone.
+    private static func takeOver(_ record: JobRecord, _ runtime: NodeRuntime) async {
+        let store = runtime.store
+        let directory = JobStore.directory(cluster: record.cluster, id: record.id)
+        let process = ProcessIdentity(pid: record.pid, startTime: record.pidStartTime)
+        guard record.state != .pending, record.pid > 0, process.isRunning else {
+            store.update(directory: directory) { $0.moved(to: .failedDriver, at: UTCTime.now) }
+            return
+        }
+        let key = NodeRuntime.key(cluster: record.cluster, id: record.id)
+        if record.state == .running {
+            await runtime.adopt(key, ResourceQueue.Allocation(gpuIDs: record.gpuIDs, milliCPUs: Int(record.milliCPUs)))
+        }
+        await runtime.jobBegan()
+        Task {
+            while process.isRunning { try? await Task.sleep(for: .seconds(1)) }
+            // A record without an owner may still have one (an agent from before owners were
+            // recorded): give it time to record the end.
+            try? await Task.sleep(for: LogFollower.driverGrace)
+            store.update(directory: directory) { $0.moved(to: .failedDriver, at: UTCTime.now) }
+            await runtime.release(key)
+            await runtime.jobEnded()
+        }
+    }
+
+    /// A job another live agent process owns: left to it, its GPUs and CPUs counted here while
+    /// it runs; taken over if the owner dies before the job ends.
+    private static func leave(_ record: JobRecord, to owner: ProcessIdentity, _ runtime: NodeRuntime) async {
+        let store = runtime.store
+        let directory = JobStore.directory(cluster: record.cluster, id: record.id)
+        let key = NodeRuntime.key(cluster: record.cluster, id: record.id)
+        await runtime.jobBegan()
+        Task {
+            var adopted = false
+            var current: JobRecord? = record
+            while owner.isRunning, let live = current, !live.state.isFinal, live.taskID == record.taskID {
+                if live.state == .running, !adopted {
+                    adopted = true
+                    await runtime.adopt(key, ResourceQueue.Allocation(gpuIDs: live.gpuIDs, milliCPUs: Int(live.milliCPUs)))
+                }
+                try? await Task.sleep(for: .seconds(1))
+                current = store.load(directory: directory)
+            }
+            if adopted { await runtime.release(key) }
+            if let orphan = store.load(directory: directory), orphan.taskID == record.taskID, !orphan.state.isFinal,
+                !owner.isRunning
+            {
+                await takeOver(orphan, runtime)
+            }
+            await runtime.jobEnded()
+        }
+    }
+}
+
+extension JobRecord {
+    /// The agent process that owns the record, while it lives.
+    var liveOwner: ProcessIdentity? {
+        guard ownerPID > 0 else { return nil }
+        let owner = ProcessIdentity(pid: ownerPID, startTime: ownerStartTime)
+        return owner.isRunning ? owner : nil
+    }
+}
