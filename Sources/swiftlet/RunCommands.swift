@@ -61,24 +61,67 @@ struct Exec: AsyncParsableCommand {
     func run() async throws {
         let words = task.map { [$0] + command } ?? command
         guard !words.isEmpty else { throw ValidationError("give a task file or a command: swiftlet exec CLUSTER -- COMMAND") }
-        let code = try await CommandEnvironment.reportingErrors {
-            let (spec, isTask) = try taskOrCommand(words)
-            let forwardStdin = !options.detach && !Terminal.stdinIsTerminal
+        let options = self.options
+        let code = try await Self.execute(
+            cluster: cluster,
+            detach: options.detach,
+            numNodes: options.numNodes,
+            milliCPUs: options.milliCPUs
+        ) { try taskOrCommand(words) }
+        throw ExitCode(code)
+    }
+
+    /// Runs what `work` reads (a task, or a command as a task) on `cluster`; returns the exit code.
+    static func execute(
+        cluster: String,
+        detach: Bool = false,
+        numNodes: Int? = nil,
+        milliCPUs: Int = 0,
+        _ work: () throws -> (TaskSpec, isTask: Bool)
+    ) async throws -> Int32 {
+        try await CommandEnvironment.reportingErrors {
+            let (spec, isTask) = try work()
+            let forwardStdin = !detach && !Terminal.stdinIsTerminal
             let runner = try CommandEnvironment.runner()
             CommandEnvironment.detachOnInterrupt()
             // A task runs on its num_nodes; a bare command on every node of the cluster.
-            let nodeCount = options.numNodes ?? (isTask ? spec.numNodes : nil)
+            let nodeCount = numNodes ?? (isTask ? spec.numNodes : nil)
             let job = JobRunner.Job(
                 task: spec,
                 runSetup: false,
-                detach: options.detach,
+                detach: detach,
                 forwardStdin: forwardStdin,
                 nodeCount: nodeCount,
-                milliCPUs: options.milliCPUs
+                milliCPUs: milliCPUs
             )
             return try await runner.exec(job, cluster: cluster)
         }
-        throw ExitCode(code)
+    }
+}
+
+/// `swiftlet exec CLUSTER -- COMMAND ...` with no options, the hot path of scripts and editors,
+/// read without ArgumentParser: its first parse costs about 2 ms of a 13 ms round trip (the
+/// runtime's conformance lookups). Anything else (options, a task file, `--help`) is left to
+/// ``Exec``, which reads this shape the same way.
+struct PlainExec {
+    let cluster: String
+    let command: [String]
+
+    init?(arguments: [String]) {
+        guard arguments.count >= 4, arguments[0] == "exec", arguments[2] == "--", !arguments[1].hasPrefix("-") else { return nil }
+        let command = Array(arguments[3...])
+        // One word that names a task file is a task: Exec reads it.
+        if command.count == 1, command[0].hasSuffix(".yaml") || command[0].hasSuffix(".yml") { return nil }
+        self.cluster = arguments[1]
+        self.command = command
+    }
+
+    func run() async throws -> Int32 {
+        try await Exec.execute(cluster: cluster) {
+            var spec = TaskSpec()
+            spec.run = command.joined(separator: " ")
+            return (spec, false)
+        }
     }
 }
 

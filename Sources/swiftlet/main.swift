@@ -16,38 +16,51 @@ HeapTuning.apply()
 PipeCapacity.grow(1)
 PipeCapacity.grow(2)
 
-/// Carries the parsed command into the task and its outcome back.
-final class CommandBox: @unchecked Sendable {
-    var command: any AsyncParsableCommand
+/// Carries a command's outcome out of its task.
+final class Outcome: @unchecked Sendable {
+    var code: Int32 = 0
     var error: (any Error)?
-
-    init(_ command: any AsyncParsableCommand) {
-        self.command = command
-    }
 }
 
-do {
-    var command = try Swiftlet.parse(commandLine: Array(CommandLine.arguments.dropFirst()))
-    if let asyncCommand = command as? any AsyncParsableCommand {
-        let box = CommandBox(asyncCommand)
-        let done = DispatchSemaphore(value: 0)
-        // Detached: top-level code is on the main actor, which the waiting main thread holds.
-        // (Not dispatchMain: it ends the main thread with pthread_exit, whose unwinding costs
-        // tens of milliseconds in a static binary.)
-        Task.detached {
-            do {
-                try await box.command.run()
-            } catch {
-                box.error = error
-            }
-            done.signal()
+/// Runs `body` to its end on the cooperative pool, from this synchronous entry point.
+func runToEnd(_ body: @escaping @Sendable () async throws -> Int32) -> Outcome {
+    let outcome = Outcome()
+    let done = DispatchSemaphore(value: 0)
+    // Detached: top-level code is on the main actor, which the waiting main thread holds.
+    // (Not dispatchMain: it ends the main thread with pthread_exit, whose unwinding costs
+    // tens of milliseconds in a static binary.)
+    Task.detached {
+        do {
+            outcome.code = try await body()
+        } catch {
+            outcome.error = error
         }
-        done.wait()
+        done.signal()
+    }
+    done.wait()
+    return outcome
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+if let plain = PlainExec(arguments: arguments) {
+    let outcome = runToEnd { try await plain.run() }
+    if let error = outcome.error { Swiftlet.exit(withError: error) }
+    exit(outcome.code)
+}
+do {
+    let command = try Swiftlet.parse(commandLine: arguments)
+    if let asyncCommand = command as? any AsyncParsableCommand {
+        nonisolated(unsafe) var parsed = asyncCommand
+        let outcome = runToEnd {
+            try await parsed.run()
+            return 0
+        }
         // A command's exit code leaves directly: ArgumentParser's exit path builds its help
         // machinery even for ExitCode(0).
-        if let code = box.error as? ExitCode { exit(code.rawValue) }
-        if let error = box.error { Swiftlet.exit(withError: error) }
+        if let code = outcome.error as? ExitCode { exit(code.rawValue) }
+        if let error = outcome.error { Swiftlet.exit(withError: error) }
     } else {
+        var command = command
         try command.run()
     }
     exit(0)

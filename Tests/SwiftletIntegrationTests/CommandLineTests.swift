@@ -156,6 +156,14 @@ import Testing
         #expect(exec.code == 9)
         let good = try await swiftlet(["exec", "fails", "--", "true"], home: home)
         #expect(good.code == 0)
+        // `exec CLUSTER -- COMMAND` skips ArgumentParser; with an option, or a lone task file
+        // after `--`, it is parsed: all three read alike.
+        let parsed = try await swiftlet(["exec", "fails", "--num-nodes", "1", "--", "exit 9"], home: home)
+        #expect(parsed.code == 9)
+        let asTask = try await swiftlet(["exec", "fails", "--", task], home: home)
+        #expect(asTask.code == 5 && asTask.stdout.contains("working"))
+        let unknown = try await swiftlet(["exec", "nosuch", "--", "true"], home: home)
+        #expect(unknown.code == 1 && unknown.stderr.contains("error: no cluster 'nosuch'"), "\(unknown.stderr)")
     }
 
     @Test func aFailingSetupStopsTheJob() async throws {
