@@ -1,4 +1,3 @@
-import Dispatch
 import NIOCore
 import SwiftletPOSIX
 import SwiftletProtocol
@@ -17,8 +16,9 @@ final class RawPeer: @unchecked Sendable {
     let theirOutput: Int32
     private let ourWrite: Int32
     private let ourRead: Int32
-    /// Serial, so bytes arrive in the order the test sent them.
-    private let writer = DispatchQueue(label: "RawPeer.writer")
+    /// What is still to be written, in the order the test sent it, and whether a thread is
+    /// writing it (a pipe holds only 64 KiB until the other side reads).
+    private let outbox = Locked<(chunks: [[UInt8]], writing: Bool)>(([], false))
 
     init() {
         var toThem: [Int32] = [-1, -1]
@@ -33,14 +33,32 @@ final class RawPeer: @unchecked Sendable {
         _ = fcntl(ourRead, F_SETFD, FD_CLOEXEC)
     }
 
-    /// Writes on a Dispatch thread, since a pipe holds only 64 KiB until the other side reads.
+    /// Queues `bytes` for a writer thread of its own.
     func send(_ bytes: [UInt8]) {
-        let fd = ourWrite
-        writer.async {
+        let startsWriter = outbox.withLock { box -> Bool in
+            box.chunks.append(bytes)
+            defer { box.writing = true }
+            return !box.writing
+        }
+        if startsWriter { BlockingThread.start { self.writeOut() } }
+    }
+
+    /// Writes what was sent until nothing is left; a failed write drops the rest.
+    private func writeOut() {
+        while let chunk = outbox.withLock({ box -> [UInt8]? in
+            guard !box.chunks.isEmpty else {
+                box.writing = false
+                return nil
+            }
+            return box.chunks.removeFirst()
+        }) {
             var offset = 0
-            while offset < bytes.count {
-                let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, bytes.count - offset) }
-                if written <= 0 { return }
+            while offset < chunk.count {
+                let written = chunk.withUnsafeBytes { write(ourWrite, $0.baseAddress! + offset, chunk.count - offset) }
+                guard written > 0 else {
+                    outbox.withLock { $0.chunks.removeAll() }
+                    break
+                }
                 offset += written
             }
         }
@@ -49,8 +67,10 @@ final class RawPeer: @unchecked Sendable {
     /// Returns once everything sent so far has been read by the other side (the pipe is empty),
     /// or after `patience`.
     func waitUntilRead(patience: Duration = .seconds(30)) async throws {
-        writer.sync {}
         let deadline = ContinuousClock.now + patience
+        while outbox.withLock({ $0.writing }), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(5))
+        }
         var unread: Int32 = 1
         while ioctl(ourWrite, UInt(FIONREAD), &unread) == 0, unread > 0, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(5))
