@@ -42,6 +42,7 @@ func runToEnd(_ body: @escaping @Sendable () async throws -> Int32) -> Outcome {
 }
 
 let arguments = Array(CommandLine.arguments.dropFirst())
+// `exec CLUSTER -- COMMAND`, the hot path, skips ArgumentParser (see PlainExec).
 if let plain = PlainExec(arguments: arguments) {
     let outcome = runToEnd { try await plain.run() }
     if let error = outcome.error { Swiftlet.exit(withError: error) }
