@@ -376,10 +376,16 @@ import Testing
             try FileManager.default.contentsOfDirectory(atPath: home.path + "/keep").first { $0.hasSuffix(".sock.pid") }
                 .flatMap { Int32(try String(contentsOfFile: home.path + "/keep/" + $0, encoding: .utf8)) }
         )
-        // The lane opens in the background after the keeper starts.
-        try await Task.sleep(for: .seconds(1))
-        async let run = swiftlet(["exec", cluster, "--", "sleep 2; echo after the keeper"], home: home)
-        try await Task.sleep(for: .seconds(1))
+        // The lane opens in the background once the keeper is quiet: its transport is the
+        // keeper's child; then a moment for the hellos.
+        for _ in 0..<300 where try await TestSupport.shell("pgrep -P \(keeperPID) -f -- --lane").code != 0 {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        let marker = "2.\(Int.random(in: 100...999))"
+        async let run = swiftlet(["exec", cluster, "--", "sleep \(marker); echo after the keeper"], home: home)
+        // Once the job runs, the command holds its connection: the keeper can go.
+        try await TestSupport.waitForProcesses(matching: "^sleep \(marker)$", count: 1)
         let keeperLog =
             (try? FileManager.default.contentsOfDirectory(atPath: home.path + "/keep"))?
             .filter { $0.hasSuffix(".log") }
