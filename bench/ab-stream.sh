@@ -6,33 +6,8 @@
 # day; only interleaved comparisons like this one tell builds apart.
 #   bench/ab-stream.sh DIR_A DIR_B [RUNS]   (each DIR holds swiftlet and swiftlet-agent, as
 #                                            packaging/build-release.sh DIR writes them)
-set -euo pipefail
-cd "$(dirname "$0")/.."
-a=$(cd "$1" && pwd); b=$(cd "$2" && pwd); runs=${3:-15}
-bed=${SWIFTLET_TESTBED:-/tmp/swiftlet-testbed}
-scripts/testbed.sh up 2 >/dev/null
-work=$(mktemp -d /tmp/swiftlet-bench.XXXXXX)
-cleanup() {
-    for home in "$work"/*/; do
-        [ -f "$home/dir" ] && SWIFTLET_HOME=$home "$(cat "$home/dir")/swiftlet" down logs >/dev/null 2>&1 || true
-    done
-    ssh -F "$bed/ssh_config" -o ControlPath="$work/base-%C" -O exit swl-h1 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-now() { date +%s%N; }
-median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-
-# home NAME DIR HOST: a cluster `logs` of one node, test-bed host HOST, run by the build in DIR.
-home() {
-    local home="$work/$1"
-    mkdir -p "$home"
-    echo "$2" > "$home/dir"
-    printf 'logs:\n  user: root\n  identity_file: %s\n  hosts:\n    - 10.213.0.%d\n' "$bed/client_key" $((10 + $3)) > "$home/ssh_node_pools.yaml"
-    printf 'run: "true"\n' > "$home/task.yaml"
-    SWIFTLET_HOME=$home SWIFTLET_AGENT_BINARY=$2/swiftlet-agent "$2/swiftlet" launch "$home/task.yaml" -c logs --infra ssh/logs >"$home/launch.log" 2>&1 ||
-        { cat "$home/launch.log" >&2; exit 1; }
-}
+cluster=logs default_runs=15
+source "$(dirname "$0")/ab-lib.sh"
 
 # stream HOME: milliseconds of one run, after checking that no line was lost.
 stream() {
