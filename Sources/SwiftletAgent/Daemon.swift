@@ -37,8 +37,7 @@ enum Daemon {
             }
             lock = held
             listener = try UnixSocket.listen(path: paths.socket)
-            let me = ProcessIdentity.of(getpid()) ?? ProcessIdentity(pid: getpid(), startTime: 0)
-            let owner = DaemonRecord(process: me, managed: notifier != nil, binary: RuntimePaths.binaryIdentity())
+            let owner = DaemonRecord(process: .current, managed: notifier != nil, binary: RuntimePaths.binaryIdentity())
             try AtomicFile.write(Array(owner.text.utf8), to: paths.pidFile)
         } catch {
             writeError("swiftlet-agent daemon: \(error)")

@@ -1,10 +1,6 @@
 import SwiftletPOSIX
 import SwiftletProtocol
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// What a daemon does when it starts with jobs its store says have not ended.
 ///
 /// A job whose owner (the agent process that runs its step) still lives stays that process's:
@@ -16,7 +12,7 @@ import SwiftletProtocol
 enum JobRecovery {
     static func recover(_ runtime: NodeRuntime) async {
         for record in runtime.store.records(cluster: nil) where !record.state.isFinal {
-            if let owner = record.liveOwner, owner.pid != getpid() {
+            if let owner = record.liveOwner, owner != .current {
                 await leave(record, to: owner, runtime)
             } else {
                 await takeOver(record, runtime)

@@ -3,10 +3,6 @@ import SwiftletPOSIX
 import SwiftletProtocol
 import SwiftletTransport
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// A process that is a step of a job (its ``ExecRequest`` carries a ``JobTicket``): keeps the
 /// job's record in the store in step with the process, and holds a `run` in the node's queue
 /// until its GPUs and CPUs are free.
@@ -17,7 +13,6 @@ struct JobStep: Sendable {
     private var runtime: NodeRuntime { NodeRuntime.shared }
     private var store: JobStore { NodeRuntime.shared.store }
     var key: String { NodeRuntime.key(cluster: ticket.cluster, id: ticket.id) }
-    private static let owner = ProcessIdentity.of(getpid()) ?? ProcessIdentity(pid: getpid(), startTime: 0)
 
     init?(ticket: JobTicket, logPath: String) {
         guard JobStore.isValidCluster(ticket.cluster) else { return nil }
@@ -141,8 +136,8 @@ struct JobStep: Sendable {
             if changed.state == state { also(&changed) }
             // This process runs the step and records its end: a daemon that takes over leaves
             // the job to it while it lives.
-            changed.ownerPID = Self.owner.pid
-            changed.ownerStartTime = Self.owner.startTime
+            changed.ownerPID = ProcessIdentity.current.pid
+            changed.ownerStartTime = ProcessIdentity.current.startTime
             result = changed
             return changed
         }

@@ -90,8 +90,8 @@ enum LogFollower {
     static func driverIsGone(_ record: JobRecord) -> Bool {
         switch record.state {
         case .running, .settingUp:
-            guard record.pid > 0, record.liveOwner == nil else { return false }
-            return !ProcessIdentity(pid: record.pid, startTime: record.pidStartTime).isRunning
+            guard record.pid > 0, !ProcessIdentity(pid: record.pid, startTime: record.pidStartTime).isRunning else { return false }
+            return record.liveOwner == nil
         default:
             return false
         }

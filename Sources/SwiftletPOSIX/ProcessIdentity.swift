@@ -41,6 +41,9 @@ public struct ProcessIdentity: Hashable, Sendable {
         self.startTime = fields.dropFirst().first.flatMap { UInt64($0) } ?? 0
     }
 
+    /// This process.
+    public static let current = ProcessIdentity.of(getpid()) ?? ProcessIdentity(pid: getpid(), startTime: 0)
+
     /// Whether this very process still runs (not just some process with its pid).
     public var isRunning: Bool {
         ProcessIdentity.of(pid) == self

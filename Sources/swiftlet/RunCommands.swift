@@ -100,8 +100,8 @@ struct Exec: AsyncParsableCommand {
 }
 
 /// `swiftlet exec CLUSTER -- COMMAND ...` with no options, the hot path of scripts and editors,
-/// read without ArgumentParser: its first parse costs about 2 ms of a 13 ms round trip (the
-/// runtime's conformance lookups). Anything else (options, a task file, `--help`) is left to
+/// read without ArgumentParser: its first parse cost 1.5 ms of a 14 ms warm round trip (the
+/// runtime's conformance lookups; `bench/ab-exec.sh`). Anything else (options, a task file, `--help`) is left to
 /// ``Exec``, which reads this shape the same way.
 struct PlainExec {
     let cluster: String
@@ -110,32 +110,38 @@ struct PlainExec {
     init?(arguments: [String]) {
         guard arguments.count >= 4, arguments[0] == "exec", arguments[2] == "--", !arguments[1].hasPrefix("-") else { return nil }
         let command = Array(arguments[3...])
-        // One word that names a task file is a task: Exec reads it.
-        if command.count == 1, command[0].hasSuffix(".yaml") || command[0].hasSuffix(".yml") { return nil }
+        // One word that may name a task file: Exec reads it.
+        if Exec.mayNameTask(command) { return nil }
         self.cluster = arguments[1]
         self.command = command
     }
 
     func run() async throws -> Int32 {
-        try await Exec.execute(cluster: cluster) {
-            var spec = TaskSpec()
-            spec.run = command.joined(separator: " ")
-            return (spec, false)
-        }
+        try await Exec.execute(cluster: cluster) { (Exec.commandTask(command), false) }
     }
 }
 
 extension Exec {
     /// A single `.yaml` argument that exists is a task; anything else is a shell command.
     func taskOrCommand(_ words: [String]) throws -> (TaskSpec, isTask: Bool) {
-        if words.count == 1, words[0].hasSuffix(".yaml") || words[0].hasSuffix(".yml"), FileManager.default.fileExists(atPath: words[0]) {
+        if Self.mayNameTask(words), FileManager.default.fileExists(atPath: words[0]) {
             return (try options.loadTask(words[0]), true)
         }
+        return (Self.commandTask(words, envs: try options.overrides(options.envs, flag: "--env")), false)
+    }
+
+    /// Whether `words` could name a task file: one word ending in `.yaml` or `.yml`.
+    static func mayNameTask(_ words: [String]) -> Bool {
+        words.count == 1 && (words[0].hasSuffix(".yaml") || words[0].hasSuffix(".yml"))
+    }
+
+    /// A task that runs `words` as a shell command with `envs`.
+    static func commandTask(_ words: [String], envs: [String: String] = [:]) -> TaskSpec {
         var spec = TaskSpec()
         spec.run = words.joined(separator: " ")
-        for (key, value) in try options.overrides(options.envs, flag: "--env").sorted(by: { $0.key < $1.key }) {
+        for (key, value) in envs.sorted(by: { $0.key < $1.key }) {
             spec.envs.append(.init(key: key, value: value))
         }
-        return (spec, false)
+        return spec
     }
 }
