@@ -15,7 +15,7 @@ enum CommandEnvironment {
         let home = SwiftletHome.fromEnvironment()
         var connector = NodeConnector(home: home, binary: try AgentBinary.locate(home: home))
         connector.keeper = try keeper()
-        return JobRunner(home: home, connector: connector)
+        return JobRunner(home: home, connector: connector, output: TerminalOutput())
     }
 
     /// Connections are kept for `$SWIFTLET_KEEPALIVE` seconds (default 300; 0 turns keeping off).

@@ -39,6 +39,7 @@ public enum ConnectionKeeper {
         name: String,
         idle: Duration,
         spareLanes: Int,
+        log: @escaping @Sendable (String) -> Void,
         report: (String) -> Void
     ) async -> Int32 {
         signal(SIGPIPE, SIG_IGN)  // a lane's transport may end while the keeper writes to it
@@ -60,14 +61,23 @@ public enum ConnectionKeeper {
         report(HelperReport.ready.line)
         // The first lane opens like the next ones, once the keeper has been quiet a moment: not
         // while the command that started the keeper runs.
-        let lanes = LanePool(target: spareLanes, log: { Terminal.err("keeper: \($0)\n") }) {
+        let lanes = LanePool(target: spareLanes, log: { log("keeper: \($0)") }) {
             try connector.openSpareLane(to: address, stderrFile: socket + ".lane.log")
         }
         let clients = Locked(0)
+        let retired = Locked(false)
+        // Stops taking clients (the accept loop ends, and with it the loop over clients below).
+        let stopTakingClients: @Sendable () -> Void = {
+            let first = retired.withLock { was in
+                defer { was = true }
+                return !was
+            }
+            if first { retire(socket: socket, listener: listener, lanes: lanes) }
+        }
         let accepted = acceptLoop(listener, lanes: lanes)
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                while true {
+                while !Task.isCancelled {
                     try? await Task.sleep(for: .milliseconds(100))
                     lanes.tend(relaying: clients.withLock { $0 } > 0)
                 }
@@ -82,11 +92,11 @@ public enum ConnectionKeeper {
                 while clients.withLock({ $0 }) > 0, ContinuousClock.now < deadline {
                     try? await Task.sleep(for: .milliseconds(20))
                 }
-                retire(socket: socket, listener: listener, lanes: lanes)
+                stopTakingClients()
             }
             group.addTask {
                 var idleSince = ContinuousClock.now
-                while true {
+                while !Task.isCancelled {
                     try? await Task.sleep(for: .milliseconds(500))
                     if clients.withLock({ $0 }) + lanes.takenCount > 0 {
                         idleSince = .now
@@ -95,7 +105,7 @@ public enum ConnectionKeeper {
                     }
                 }
                 await upstream.close()
-                retire(socket: socket, listener: listener, lanes: lanes)
+                stopTakingClients()
             }
             for await fd in accepted {
                 clients.withLock { $0 += 1 }
@@ -115,17 +125,20 @@ public enum ConnectionKeeper {
                     _ = await ConnectionRelay.serve(client, upstream: upstream.connection)
                 }
             }
+            // Retired: the relays end with the upstream connection; the timers stop now.
+            group.cancelAll()
         }
+        close(listener)
         return 0
     }
 
-    /// Removes the socket so no new client finds this keeper, then exits the process.
-    private static func retire(socket: String, listener: Int32, lanes: LanePool) -> Never {
+    /// Removes the socket so no new client finds this keeper, and wakes the accept loop, which
+    /// then ends.
+    private static func retire(socket: String, listener: Int32, lanes: LanePool) {
         lanes.shutDown()
         unlink(socket)
         unlink(socket + ".pid")
-        close(listener)
-        exit(0)
+        shutdown(listener, Int32(SHUT_RDWR))
     }
 
     /// Accepted clients that are to be relayed, from a thread that may block in `accept`. A

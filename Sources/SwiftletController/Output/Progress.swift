@@ -1,25 +1,24 @@
 import SwiftletPOSIX
 
-/// Tells which node is at which step, and how long it took, while several nodes come up. On a
-/// terminal the board is redrawn in place ten times a second; elsewhere (a log, a pipe) each step
-/// a node finishes is one plain line.
+/// Tells which node is at which step, and how long it took, while several nodes come up. Where
+/// the output draws a live board (a terminal) it is drawn anew ten times a second; elsewhere (a
+/// log, a pipe) each step a node finishes is one event.
 final class Progress: Sendable {
     let enabled: Bool
     let live: Bool
-    let notice: @Sendable (String) -> Void
+    let output: any JobOutput
     private let state = Locked(State())
 
     private struct State {
         var board = ProgressBoard()
-        var drawnLines = 0
         var settled = false
         var ticker: Task<Void, Never>?
     }
 
-    init(enabled: Bool, live: Bool = Terminal.stderrIsTerminal, notice: @escaping @Sendable (String) -> Void) {
+    init(enabled: Bool, output: any JobOutput) {
         self.enabled = enabled
-        self.live = enabled && live
-        self.notice = notice
+        self.live = enabled && output.drawsLiveBoard
+        self.output = output
     }
 
     /// Runs `body` as `node`'s step: `doing` while it runs, `done` once finished.
@@ -34,7 +33,7 @@ final class Progress: Sendable {
         }
         let result = try await body()
         let took = state.withLock { $0.board.finish(done, node: name, at: .now) }
-        if !isLive { notice("\(name): \(done) (\(ProgressBoard.seconds(took)))") }
+        if !isLive { output.report(.stepFinished(node: name, step: done, took: ProgressBoard.seconds(took))) }
         return result
     }
 
@@ -59,13 +58,6 @@ final class Progress: Sendable {
     }
 
     private func redraw() {
-        let text = state.withLock { state in
-            let lines = state.board.render(at: .now)
-            // Up over what was drawn before, then each line cleared and written again.
-            let up = state.drawnLines > 0 ? "\u{1B}[\(state.drawnLines)A" : ""
-            state.drawnLines = lines.count
-            return up + lines.map { "\r\u{1B}[2K" + $0 + "\n" }.joined()
-        }
-        Terminal.err(text)
+        output.drawBoard(state.withLock { $0.board.render(at: .now) })
     }
 }

@@ -3,39 +3,6 @@ import Foundation
 import SwiftletController
 import SwiftletTask
 
-struct Logs: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "logs",
-        abstract: "Show a job's output from the nodes' log files (default: the last job), following it while it runs.",
-        discussion:
-            "Exit codes: 0 succeeded, 100 failed, 101 not finished (--no-follow), 102 not found. Ctrl-C stops following; the job goes on."
-    ).underSwiftlet
-
-    @Argument(help: "The cluster.")
-    var cluster: String
-
-    @Argument(help: "The job id (default: the last job).")
-    var job: Int?
-
-    @Flag(help: "Print what is there and return instead of following.")
-    var noFollow = false
-
-    @Option(help: "Start with the last N lines of each rank.")
-    var tail: Int?
-
-    @Flag(help: "Print the job's state only (exit code as above).")
-    var status = false
-
-    func run() async throws {
-        let code = try await CommandEnvironment.reportingErrors {
-            let runner = try CommandEnvironment.runner()
-            let logs = JobControl(connector: runner.connector)
-            return try await logs.show(cluster: cluster, job: job, follow: !noFollow, tail: tail, statusOnly: status)
-        }
-        throw ExitCode(code)
-    }
-}
-
 struct Queue: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "queue",
@@ -59,7 +26,7 @@ struct Queue: AsyncParsableCommand {
     func run() async throws {
         let code = try await CommandEnvironment.reportingErrors {
             let runner = try CommandEnvironment.runner()
-            var jobs = try await JobControl(connector: runner.connector).queue(cluster: cluster)
+            var jobs = try await JobControl(connector: runner.connector, output: runner.output).queue(cluster: cluster)
             if !all {
                 let finished = Set(jobs.filter { $0.ended != nil }.prefix(Self.recentFinished).map(\.id))
                 jobs = jobs.filter { $0.ended == nil || finished.contains($0.id) }
@@ -107,58 +74,5 @@ extension Queue {
         if job.gpus > 0 { parts.append("\(job.gpus) GPU") }
         if job.cpus > 0 { parts.append("\(job.cpus.formatted()) CPU") }
         return parts.isEmpty ? "-" : parts.joined(separator: ", ")
-    }
-}
-
-struct Cancel: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "cancel",
-        abstract: "Cancel jobs (default: the last one): SIGTERM to their whole process trees on every node, SIGKILL after 3 s."
-    ).underSwiftlet
-
-    @Argument(help: "The cluster.")
-    var cluster: String
-
-    @Argument(help: "Job ids.")
-    var jobs: [Int] = []
-
-    @Flag(help: "Cancel every job that still runs.")
-    var all = false
-
-    func run() async throws {
-        let code = try await CommandEnvironment.reportingErrors {
-            let runner = try CommandEnvironment.runner()
-            return try await JobControl(connector: runner.connector).cancel(cluster: cluster, jobs: jobs, all: all)
-        }
-        throw ExitCode(code)
-    }
-}
-
-struct Validate: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "validate",
-        abstract: "Check a task file and print how Swiftlet reads it."
-    ).underSwiftlet
-
-    @Argument(help: "The task YAML file.")
-    var task: String
-
-    @Flag(help: "Print the normalized task as JSON (SkyPilot's reading, field for field).")
-    var json = false
-
-    @OptionGroup var options: TaskOptions
-
-    func run() throws {
-        do {
-            let spec = try options.loadTask(task, quiet: json)
-            if json {
-                Terminal.out(spec.normalized.text + "\n")
-            } else {
-                Terminal.out("\(task): valid task '\(spec.name ?? "(unnamed)")', \(spec.numNodes) node(s)\n")
-            }
-        } catch let error as TaskError {
-            Terminal.err("error: \(error)\n")
-            throw ExitCode(2)
-        }
     }
 }

@@ -47,11 +47,11 @@ extension NodeConnector {
     /// Opens a lane to `address`, blocking the calling thread for the handshake (a keeper's
     /// background thread). The agent must already be installed: a lane never uploads it.
     func openSpareLane(to address: NodeAddress, stderrFile: String, timeout: Duration = .seconds(30)) throws -> SpareLane {
-        let (arguments, environment, workingDirectory) = try transportCommand(for: address, lane: true)
+        let launch = try transportLaunch(for: address, lane: true)
         let pipes = try ProcessSpawner.spawn(
-            arguments,
-            environment: environment,
-            workingDirectory: workingDirectory,
+            launch.arguments,
+            environment: launch.environment,
+            workingDirectory: launch.workingDirectory,
             stderrFile: stderrFile
         )
         if pipes.stderr >= 0 { close(pipes.stderr) }

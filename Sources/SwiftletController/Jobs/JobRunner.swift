@@ -11,13 +11,14 @@ public struct JobRunner: Sendable {
     public let home: SwiftletHome
     public let connector: NodeConnector
     public let store: ClusterStore
-    /// Where progress and notices go (stderr by default).
-    public var notice: @Sendable (String) -> Void = { Terminal.err($0 + "\n") }
+    /// Where the job's output, progress and notices go.
+    public let output: any JobOutput
 
-    public init(home: SwiftletHome, connector: NodeConnector) {
+    public init(home: SwiftletHome, connector: NodeConnector, output: any JobOutput) {
         self.home = home
         self.connector = connector
         self.store = ClusterStore(home: home)
+        self.output = output
     }
 
     /// What to run on the cluster.
@@ -71,18 +72,18 @@ public struct JobRunner: Sendable {
         try ClusterStore.validate(name: name)
         let size = job.nodeCount ?? job.task.numNodes
         // Under the store's lock: two launches of one new name make one cluster.
-        var record = try store.locked {
+        var record = try await store.locked {
             if let existing = try store.load(name) {
-                if let infra = requested, existing.infra != infra.description {
+                if let infra = requested, existing.infra != infra {
                     throw ControllerError("cluster '\(name)' is on \(existing.infra), not \(infra); use another -c name")
                 }
                 return existing
             }
-            let infra = try requested ?? Infra(parsing: job.task.resources.infra ?? "local")
-            let nodes = try infra.allocate(count: size, cluster: name, home: home)
-            let record = ClusterRecord(name: name, infra: infra.description, nodes: nodes)
+            let infra = try requested ?? job.task.resources.infra.map { try Infra(parsing: $0) } ?? .local
+            let nodes = try await infra.provider().provision(count: size, cluster: name, home: home)
+            let record = ClusterRecord(name: name, infra: infra, nodes: nodes)
             try store.save(record)
-            notice("Launching cluster '\(name)' on \(infra) (\(nodes.count) node\(nodes.count == 1 ? "" : "s")).")
+            output.report(.launching(cluster: name, infra: infra, nodes: nodes.count))
             return record
         }
         return try await run(job, nodeCount: size, on: &record)
@@ -104,13 +105,13 @@ public struct JobRunner: Sendable {
         }
         let nodes = Array(record.nodes.prefix(nodeCount))
         // Bringing several nodes up is worth narrating; a warm exec is not.
-        let progress = Progress(enabled: nodes.count > 1 && job.runSetup, notice: notice)
+        let progress = Progress(enabled: nodes.count > 1 && job.runSetup, output: output)
         defer { progress.settle() }
         let sessions = try await connectAll(nodes, progress: progress)
         let jobID = try takeJobID(for: job, on: &record)
         let environment = TaskEnvironment(
             cluster: record.name,
-            infra: record.infra,
+            infra: record.infra.description,
             nodeIPs: nodes.map(\.ip),
             jobID: jobID,
             submitted: Date(),
@@ -176,14 +177,14 @@ public struct JobRunner: Sendable {
                     prefix: Prefixes.setup(ip: sessions.count > 1 ? session.address.ip : nil)
                 )
             }
-            let gang = await progress.timed("setup") { await GangRun(ranks: ranks).run() }
+            let gang = await progress.timed("setup") { await GangRun(ranks: ranks, output: output).run() }
             if let failure = gang.firstFailure {
-                notice("ERROR: Job \(jobID)'s setup failed: \(failure.describe(nodes: sessions.map(\.name))) (FAILED_SETUP).")
+                output.report(.setupFailed(job: jobID, failure: failure.describe(nodes: sessions.map(\.name))))
                 return JobResult(state: "FAILED_SETUP", code: failure.exitCode)
             }
         }
         guard let command = job.task.run else {
-            notice("Job \(jobID): the task has no 'run' section; nothing to run.")
+            output.report(.nothingToRun(job: jobID))
             return JobResult(state: "SUCCEEDED", code: 0)
         }
         let ranks = sessions.enumerated().map { rank, session in
@@ -210,7 +211,7 @@ public struct JobRunner: Sendable {
             } else {
                 try await startDetached(ranks)
             }
-            notice("Job \(jobID) submitted on '\(environment.cluster)'; follow it with 'swiftlet logs \(environment.cluster) \(jobID)'.")
+            output.report(.submitted(cluster: environment.cluster, job: jobID))
             return JobResult(state: "RUNNING", code: 0)
         }
         // Attached ranks on several nodes wait, once their node's queue admitted them, until
@@ -220,10 +221,10 @@ public struct JobRunner: Sendable {
             rank.request.startsOnGo = ranks.count > 1
             return rank
         }
-        let gang = await GangRun(ranks: gangRanks).run()
+        let gang = await GangRun(ranks: gangRanks, output: output).run()
         guard let failure = gang.firstFailure else { return JobResult(state: "SUCCEEDED", code: 0) }
-        let codes = sessions.count > 1 ? " Return codes in rank order: \(gang.exitCodes)." : ""
-        notice("ERROR: Job \(jobID) failed: \(failure.describe(nodes: sessions.map(\.name))) (FAILED).\(codes)")
+        let codes = sessions.count > 1 ? gang.exitCodes : nil
+        output.report(.failed(job: jobID, failure: failure.describe(nodes: sessions.map(\.name)), exitCodes: codes))
         return JobResult(state: "FAILED", code: failure.exitCode)
     }
 
@@ -235,7 +236,7 @@ public struct JobRunner: Sendable {
                     do {
                         let start = try await RemoteProcess.start(rank.request, on: rank.session).waitForStart()
                         if case .pending(let reason) = start {
-                            notice("\(rank.session.name): the job is PENDING, \(reason).")
+                            output.report(.pending(node: rank.session.name, reason: reason))
                         }
                     } catch let failure as StreamFailure {
                         throw NodeError(node: rank.session.name, step: "run", failure.message)
@@ -301,11 +302,7 @@ public struct JobRunner: Sendable {
     }
 
     static func nodeName(rank: Int, node: NodeAddress) -> String {
-        switch node {
-        case .local: "node \(rank) (local)"
-        case .ssh(let host): "node \(rank) (\(host.address))"
-        case .command(let argv, _): "node \(rank) (\(argv.first ?? "command"))"
-        }
+        "node \(rank) (\(node.transport.label))"
     }
 }
 

@@ -121,16 +121,15 @@ public struct NodeConnector: Sendable {
         -> NodeSession
     {
         try home.ensure(home.sshControl)
-        try home.ensureSSHSockets()
         let stderrFile = home.sshControl + "/stderr-\(getpid())-\(UUID().uuidString.prefix(8))"
         defer { unlink(stderrFile) }
-        let (arguments, environment, workingDirectory) = try transportCommand(for: address)
         let pipes: ProcessSpawner.Pipes
         do {
+            let launch = try transportLaunch(for: address)
             pipes = try ProcessSpawner.spawn(
-                arguments,
-                environment: environment,
-                workingDirectory: workingDirectory,
+                launch.arguments,
+                environment: launch.environment,
+                workingDirectory: launch.workingDirectory,
                 stderrFile: stderrFile
             )
         } catch {
@@ -171,30 +170,13 @@ public struct NodeConnector: Sendable {
         }
     }
 
-    func transportCommand(for address: NodeAddress, lane: Bool = false) throws -> ([String], [String: String], String?) {
+    /// The process that runs the bootstrap snippet on `address` (a lane's asks the agent to
+    /// leave a daemon of another build in place).
+    func transportLaunch(for address: NodeAddress, lane: Bool = false) throws -> TransportLaunch {
         let script = BootstrapScript.render(sha256: binary.sha256, size: binary.size, lane: lane)
-        var environment = ProcessInfo.processInfo.environment
-        switch address {
-        case .local(let nodeHome):
-            try home.ensure(nodeHome)
-            environment["HOME"] = nodeHome
-            return (["/bin/sh", "-c", script], environment, nodeHome)
-        case .command(let argv, _):
-            guard let program = argv.first else { throw ControllerError("a command node needs a command") }
-            let path = program.hasPrefix("/") ? program : try Executables.find(program)
-            return ([path] + argv.dropFirst() + [script], environment, nil)
-        case .ssh(let host):
-            let ssh = try Executables.find("ssh")
-            let command = BootstrapScript.remoteCommand(sha256: binary.sha256, size: binary.size, lane: lane)
-            return (
-                [ssh]
-                    + host.sshArguments(
-                        stateDirectory: home.sshControl,
-                        socketDirectory: home.sshSockets,
-                        options: SSHCipherPreference.options
-                    ) + [command], environment, nil
-            )
-        }
+        var launch = try address.transport.launch(script, home: home)
+        launch.environment = ProcessInfo.processInfo.environment.merging(launch.environment) { _, node in node }
+        return launch
     }
 }
 
@@ -232,18 +214,6 @@ struct TransportExit: Sendable {
             try? await Task.sleep(for: .milliseconds(20))
         }
         return termination.withLock { $0 }
-    }
-}
-
-/// Finds programs on `$PATH`.
-enum Executables {
-    static func find(_ name: String) throws -> String {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        for directory in path.split(separator: ":") {
-            let candidate = "\(directory)/\(name)"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        throw ControllerError("'\(name)' is not on PATH; install it (Debian: apt-get install openssh-client)")
     }
 }
 

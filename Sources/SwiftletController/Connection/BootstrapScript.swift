@@ -63,9 +63,4 @@ public enum BootstrapScript {
             .replacingOccurrences(of: "@SIZE@", with: String(size))
         return lane ? script.replacingOccurrences(of: "serve --stdio", with: "serve --stdio --lane") : script
     }
-
-    /// The command a login shell on the node runs: the snippet under `/bin/sh`, quoted once.
-    public static func remoteCommand(sha256: String, size: Int, lane: Bool = false) -> String {
-        "exec /bin/sh -c " + ShellQuoting.quote(render(sha256: sha256, size: size, lane: lane))
-    }
 }

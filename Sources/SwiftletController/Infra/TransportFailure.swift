@@ -1,7 +1,8 @@
 import SwiftletPOSIX
 import SwiftletProtocol
 
-/// Turns a transport that died before the agent's hello into an error a user can act on.
+/// Turns a transport that died before the agent's hello into an error a user can act on: the
+/// transport's own reading first (ssh knows its exit 255), then what any `/bin/sh` tells.
 enum TransportFailure {
     static func classify(
         node: String,
@@ -17,18 +18,8 @@ enum TransportFailure {
         if underlying is TimeoutError {
             return NodeError(node: node, step: "bootstrap", "no answer from the node's agent in time\(said)")
         }
-        if case .ssh = address, exitStatus == .exited(255) {
-            let lower = stderr.lowercased()
-            if lower.contains("permission denied") || lower.contains("too many authentication failures") {
-                return NodeError(node: node, step: "connect", "authentication refused\(said)")
-            }
-            if [
-                "connection refused", "no route to host", "timed out", "could not resolve", "network is unreachable", "connection closed",
-                "connection reset",
-            ].contains(where: lower.contains) {
-                return NodeError(node: node, step: "connect", "host unreachable\(said)")
-            }
-            return NodeError(node: node, step: "connect", "ssh failed\(said)")
+        if let named = address.transport.classify(exitStatus: exitStatus, stderr: stderr, node: node, detail: said) {
+            return named
         }
         switch exitStatus {
         case .exited(127) where stderr.contains("/bin/sh") || stderr.isEmpty:

@@ -4,8 +4,8 @@ import SwiftletPOSIX
 /// What the controller remembers of a cluster.
 public struct ClusterRecord: Codable, Sendable, Equatable {
     public var name: String
-    /// `local` or `ssh/POOL`.
-    public var infra: String
+    /// Where the nodes came from (stored as `local`, `ssh/POOL`).
+    public var infra: Infra
     /// Nodes in rank order, head first.
     public var nodes: [NodeAddress]
     /// When the cluster was created, ISO 8601 in UTC.
@@ -19,7 +19,7 @@ public struct ClusterRecord: Codable, Sendable, Equatable {
 
     public init(
         name: String,
-        infra: String,
+        infra: Infra,
         nodes: [NodeAddress],
         created: String = UTCTime.iso8601(secondsSinceEpoch: Int(time(nil))),
         lastJobID: Int = 0
@@ -65,6 +65,15 @@ public struct ClusterStore: Sendable {
         let lock = try FileLock(waitingOn: home.clusters + "/.lock")
         defer { lock.release() }
         return try body()
+    }
+
+    /// ``locked(_:)`` for work that waits (bringing a new cluster's nodes up): the lock is held
+    /// across it, so a second launch of the same new name waits and finds the cluster made.
+    public func locked<T>(_ body: () async throws -> T) async throws -> T {
+        try home.ensure(home.clusters)
+        let lock = try FileLock(waitingOn: home.clusters + "/.lock")
+        defer { lock.release() }
+        return try await body()
     }
 
     public func remove(_ name: String) throws {

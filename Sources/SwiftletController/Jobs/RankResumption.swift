@@ -19,13 +19,14 @@ struct RankResumption: Sendable {
     let reconnect: @Sendable () async throws -> NodeSession
     /// Where the new session goes, so the gang can still stop this rank.
     let adopt: @Sendable (NodeSession) -> Void
+    let output: any JobOutput
 
     /// Follows the log from `offset`, feeding output to `stdout`; returns how the rank ended.
     func run(from offset: UInt64, stdout: inout LinePrefixer) async -> GangStateMachine.Outcome {
         var offset = offset
         let deadline = ContinuousClock.now + Self.grace
         var lastError = "no answer"
-        Terminal.err("\(name): the connection was lost; reconnecting (the job goes on on the node).\n")
+        output.report(.connectionLost(node: name))
         while ContinuousClock.now < deadline {
             do {
                 let session = try await reconnect()
@@ -36,7 +37,7 @@ struct RankResumption: Sendable {
                     switch frame.kind {
                     case .data:
                         offset += UInt64(frame.payload.readableBytes)
-                        frame.payload.withUnsafeReadableBytes { stdout.feed($0, emit: Terminal.out) }
+                        frame.payload.withUnsafeReadableBytes { stdout.feed($0) { output.write($0, to: .standardOutput) } }
                     case .exit:
                         let status = (try? ExitStatus(payload: frame.payload)) ?? ExitStatus(code: -1)
                         await session.close()

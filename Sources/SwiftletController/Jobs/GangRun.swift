@@ -7,7 +7,7 @@ import SwiftletProtocol
 #endif
 
 /// Runs one phase of a job on several nodes at once with gang semantics (see
-/// ``GangStateMachine``), streaming every rank's output to the terminal, line-prefixed.
+/// ``GangStateMachine``), streaming every rank's output, line-prefixed, to its ``JobOutput``.
 struct GangRun {
     /// One rank's process: where, what, and how its lines are prefixed.
     struct Rank: Sendable {
@@ -23,6 +23,7 @@ struct GangRun {
     }
 
     let ranks: [Rank]
+    let output: any JobOutput
 
     /// Starts every rank, then waits for all of them; the first failure kills the rest.
     func run() async -> GangStateMachine {
@@ -122,20 +123,20 @@ struct GangRun {
                     stdout = LinePrefixer(prefix: rank.prefix(pid))
                     stderr = LinePrefixer(prefix: rank.prefix(pid))
                 case .pending(let reason):
-                    Terminal.err("\(rank.session.name): the job is PENDING, \(reason).\n")
+                    output.report(.pending(node: rank.session.name, reason: reason))
                     await admitted(false)
                 case .admitted:
                     await admitted(true)
                 case .stdout(let bytes):
                     shown += UInt64(bytes.readableBytes)
-                    bytes.withUnsafeReadableBytes { stdout.feed($0, emit: Terminal.out) }
+                    bytes.withUnsafeReadableBytes { stdout.feed($0) { output.write($0, to: .standardOutput) } }
                 case .stderr(let bytes):
                     shown += UInt64(bytes.readableBytes)
-                    bytes.withUnsafeReadableBytes { stderr.feed($0, emit: Terminal.err) }
+                    bytes.withUnsafeReadableBytes { stderr.feed($0) { output.write($0, to: .standardError) } }
                 }
             }
-            Terminal.out(stdout.finish())
-            Terminal.err(stderr.finish())
+            output.write(stdout.finish(), to: .standardOutput)
+            output.write(stderr.finish(), to: .standardError)
             return .exited(status.code)
         } catch let failure as StreamFailure where failure.code != StreamFailure.connectionLostCode {
             return .lost("\(rank.session.name): \(failure.message)")
@@ -145,10 +146,16 @@ struct GangRun {
                 let reason = (error as? ProtocolError)?.message ?? "\(error)"
                 return .lost("\(rank.session.name): lost the connection to the agent: \(reason)")
             }
-            Terminal.err(stderr.finish())
-            let resumption = RankResumption(name: rank.session.name, logPath: rank.request.logPath, reconnect: reconnect, adopt: adopt)
+            output.write(stderr.finish(), to: .standardError)
+            let resumption = RankResumption(
+                name: rank.session.name,
+                logPath: rank.request.logPath,
+                reconnect: reconnect,
+                adopt: adopt,
+                output: output
+            )
             let outcome = await resumption.run(from: shown, stdout: &stdout)
-            Terminal.out(stdout.finish())
+            output.write(stdout.finish(), to: .standardOutput)
             return outcome
         }
     }

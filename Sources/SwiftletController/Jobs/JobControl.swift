@@ -46,11 +46,13 @@ public struct JobControl: Sendable {
 
     public let connector: NodeConnector
     public let store: ClusterStore
+    public let output: any JobOutput
     /// Reconnection attempts after a cut connection, half a second apart.
     public var reconnectAttempts = 20
 
-    public init(connector: NodeConnector) {
+    public init(connector: NodeConnector, output: any JobOutput) {
         self.connector = connector
+        self.output = output
         self.store = ClusterStore(home: connector.home)
     }
 
@@ -58,12 +60,12 @@ public struct JobControl: Sendable {
     /// Returns the `logs` exit code.
     public func show(cluster name: String, job: Int?, follow: Bool, tail: Int? = nil, statusOnly: Bool = false) async throws -> Int32 {
         guard let record = try store.load(name) else {
-            Terminal.err("error: no cluster '\(name)'; see 'swiftlet status'\n")
+            output.report(.error("no cluster '\(name)'; see 'swiftlet status'"))
             return ExitCode.notFound
         }
         let jobID = job ?? record.lastJobID
         guard jobID > 0 else {
-            Terminal.err("error: cluster '\(name)' has no jobs yet\n")
+            output.report(.error("cluster '\(name)' has no jobs yet"))
             return ExitCode.notFound
         }
         if statusOnly { return try await showState(cluster: name, jobID: jobID) }
@@ -92,19 +94,19 @@ public struct JobControl: Sendable {
         }
         let ran = outcomes.filter { $0 != .notFound }
         if ran.isEmpty {
-            Terminal.err("error: no job \(jobID) on cluster '\(name)'\n")
+            output.report(.error("no job \(jobID) on cluster '\(name)'"))
             return ExitCode.notFound
         }
         if ran.contains(.cancelled) {
-            Terminal.err("Job \(jobID) was cancelled.\n")
+            output.report(.wasCancelled(job: jobID))
             return ExitCode.cancelled
         }
         if ran.contains(.driverDied) {
-            Terminal.err("Job \(jobID): FAILED_DRIVER (a rank's process died without an exit record).\n")
+            output.report(.driverDied(job: jobID))
             return ExitCode.failed
         }
         if ran.contains(.running) {
-            Terminal.err("Job \(jobID) is still running.\n")
+            output.report(.stillRunning(job: jobID))
             return ExitCode.notFinished
         }
         let failed = ran.contains { if case .finished(let status) = $0 { return !status.succeeded } else { return false } }
@@ -114,10 +116,10 @@ public struct JobControl: Sendable {
     /// `logs --status`: the job's state from the nodes' stores, and the exit code that goes with it.
     private func showState(cluster name: String, jobID: Int) async throws -> Int32 {
         guard let job = try await queue(cluster: name).first(where: { $0.id == jobID }) else {
-            Terminal.err("error: no job \(jobID) on cluster '\(name)'\n")
+            output.report(.error("no job \(jobID) on cluster '\(name)'"))
             return ExitCode.notFound
         }
-        Terminal.out("Job \(jobID): \(job.state)\n")
+        output.report(.state(job: jobID, state: job.state))
         switch JobState(rawValue: job.state) {
         case .succeeded: return ExitCode.succeeded
         case .cancelled: return ExitCode.cancelled
@@ -236,7 +238,7 @@ public struct JobControl: Sendable {
         }
         // --all: the jobs the nodes' stores say have not ended (one listing per node).
         let targets = all ? try await queue(cluster: name).filter { $0.ended == nil }.map(\.id) : (jobs.isEmpty ? [record.lastJobID] : jobs)
-        if all && targets.isEmpty && !quiet { Terminal.err("No unfinished jobs on '\(name)'.\n") }
+        if all && targets.isEmpty && !quiet { output.report(.noUnfinishedJobs(cluster: name)) }
         for jobID in targets.sorted() where jobID > 0 {
             let outcomes = try await withThrowingTaskGroup(of: RankOutcome.self) { group in
                 for (rank, node) in record.nodes.enumerated() {
@@ -247,10 +249,10 @@ public struct JobControl: Sendable {
                 return try await group.reduce(into: [RankOutcome]()) { $0.append($1) }
             }
             if outcomes.contains(.cancelled) {
-                Terminal.err("Job \(jobID): CANCELLED.\n")
+                output.report(.cancelled(job: jobID))
             } else if !all {
                 let state = outcomes.allSatisfy { $0 == .notFound } ? "not found" : "not running"
-                Terminal.err("Job \(jobID): \(state); nothing to cancel.\n")
+                output.report(.nothingToCancel(job: jobID, reason: state))
             }
         }
         return 0
@@ -291,7 +293,7 @@ public struct JobControl: Sendable {
                         if lastLines != nil {
                             lastLines!.append(frame.payload.readableBytesView)
                         } else {
-                            frame.payload.withUnsafeReadableBytes { stdout.feed($0, emit: Terminal.out) }
+                            frame.payload.withUnsafeReadableBytes { stdout.feed($0) { output.write($0, to: .standardOutput) } }
                         }
                     default:
                         if let ending = try RankOutcome(ending: frame, node: name, step: "logs") { outcome = ending }
@@ -299,12 +301,12 @@ public struct JobControl: Sendable {
                 }
                 await session.close()
                 if let caughtUp = lastLines, let outcome {
-                    Terminal.out(stdout.feed(caughtUp.bytes))
+                    output.write(stdout.feed(caughtUp.bytes), to: .standardOutput)
                     lastLines = nil
                     if outcome == .running && follow { continue }
                 }
                 if let outcome {
-                    Terminal.out(stdout.finish())
+                    output.write(stdout.finish(), to: .standardOutput)
                     return outcome
                 }
             } catch let error as NodeError where error.step == "logs" {

@@ -62,7 +62,11 @@ public struct DetachedGang: Codable, Sendable {
     /// The body of `swiftlet supervise`: connects to every rank's node, starts the gang, reports
     /// `ready` through `report` once every rank is submitted (or the error: `report` is called
     /// once), then runs the gang to its end. Returns the job's exit code.
-    public func supervise(connector: NodeConnector, report reportOnce: @escaping @Sendable (String) -> Void) async -> Int32 {
+    public func supervise(
+        connector: NodeConnector,
+        output: any JobOutput,
+        report reportOnce: @escaping @Sendable (String) -> Void
+    ) async -> Int32 {
         let reported = Locked(false)
         let report: @Sendable (String) -> Void = { line in
             let first = reported.withLock { done in
@@ -113,16 +117,15 @@ public struct DetachedGang: Codable, Sendable {
                 }
             )
         }
-        let gang = await GangRun(ranks: gangRanks).run()
+        let gang = await GangRun(ranks: gangRanks, output: output).run()
         for session in sessions { await session.close() }
         guard let failure = gang.firstFailure else {
-            Terminal.err("Job \(jobID) SUCCEEDED.\n")
+            output.report(.succeeded(job: jobID))
             return 0
         }
-        let message =
-            "Job \(jobID) failed: \(failure.describe(nodes: sessions.map(\.name))) (FAILED). Return codes in rank order: \(gang.exitCodes)."
-        report(HelperReport.failed(NodeError(node: "job \(jobID)", step: "run", message)).line)
-        Terminal.err("ERROR: \(message)\n")
+        let event = JobEvent.failed(job: jobID, failure: failure.describe(nodes: sessions.map(\.name)), exitCodes: gang.exitCodes)
+        report(HelperReport.failed(NodeError(node: "job \(jobID)", step: "run", String(event.description.dropFirst("ERROR: ".count)))).line)
+        output.report(event)
         return failure.exitCode
     }
 }

@@ -1,0 +1,23 @@
+import Foundation
+import SwiftletPOSIX
+import SwiftletProtocol
+
+/// `swiftlet down`: forgets a cluster and removes what it left on this machine.
+public struct ClusterTeardown: Sendable {
+    public let home: SwiftletHome
+
+    public init(home: SwiftletHome) {
+        self.home = home
+    }
+
+    public func down(_ name: String) async throws {
+        let store = ClusterStore(home: home)
+        guard let record = try store.load(name) else {
+            throw ControllerError("no cluster '\(name)'; see 'swiftlet status'")
+        }
+        for node in record.nodes { ConnectionKeeper.stop(home: home, address: node) }
+        await (try? record.infra.provider())?.release(cluster: name, nodes: record.nodes, home: home)
+        try? FileManager.default.removeItem(atPath: DetachedGang.directory(home: home, cluster: name))
+        try store.remove(name)
+    }
+}

@@ -1,0 +1,53 @@
+import SwiftletPOSIX
+
+/// How the controller reaches one node's agent: the process that runs a POSIX `sh` snippet on
+/// the node with its stdin and stdout joined to ours (`ssh -T host`, `kubectl exec -i`,
+/// `docker exec -i`, a local `/bin/sh`), and how that process's failures read to a user.
+///
+/// A transport is plain data (it is stored in cluster records and handed to keepers as JSON);
+/// each kind is listed once in ``InfraRegistry/transports``. Transports compose: one whose
+/// command must itself run on another node (a container on an SSH host) asks that node's
+/// transport to run its command line as the snippet (see ``CommandTransport``).
+public protocol NodeTransport: Codable, Hashable, Sendable, CustomStringConvertible {
+    /// The registry key this transport is stored under: `local`, `ssh`, `command`.
+    static var kind: String { get }
+
+    /// The address other nodes reach this one at (for `SKYPILOT_NODE_IPS`).
+    var ip: String { get }
+
+    /// A few words that tell the node apart in messages: `node 1 (<label>)`.
+    var label: String { get }
+
+    /// The process that runs `script` on the node.
+    func launch(_ script: String, home: SwiftletHome) throws -> TransportLaunch
+
+    /// Names what went wrong when the transport ended before the agent's hello, where this kind
+    /// of transport can tell (ssh's own exit 255); nil leaves it to the generic reading.
+    func classify(exitStatus: ChildReaper.Termination?, stderr: String, node: String, detail: String) -> NodeError?
+
+    /// Reads the form builds before the registry stored: the transport under its kind
+    /// (`{"local": {"home": ...}}`). By default the same fields as now.
+    init(legacy decoder: any Decoder) throws
+}
+
+extension NodeTransport {
+    public init(legacy decoder: any Decoder) throws {
+        try self.init(from: decoder)
+    }
+
+    public func classify(exitStatus: ChildReaper.Termination?, stderr: String, node: String, detail: String) -> NodeError? { nil }
+}
+
+/// A process to spawn on this machine: its argv, what it adds to our environment, and where it
+/// starts.
+public struct TransportLaunch: Sendable, Equatable {
+    public var arguments: [String]
+    public var environment: [String: String]
+    public var workingDirectory: String?
+
+    public init(arguments: [String], environment: [String: String] = [:], workingDirectory: String? = nil) {
+        self.arguments = arguments
+        self.environment = environment
+        self.workingDirectory = workingDirectory
+    }
+}

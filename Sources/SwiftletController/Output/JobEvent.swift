@@ -1,0 +1,59 @@
+/// What happens while commands run, as the CLI renders it. Each case's ``description`` is its
+/// plain one-line form; ``isResult`` says which belong on standard output (what a script reads)
+/// rather than with the notices on standard error.
+public enum JobEvent: Sendable, Equatable, CustomStringConvertible {
+    case launching(cluster: String, infra: Infra, nodes: Int)
+    /// One node finished a step of bringing it up (shown when no live board is drawn).
+    case stepFinished(node: String, step: String, took: String)
+    case pending(node: String, reason: String)
+    case connectionLost(node: String)
+    case submitted(cluster: String, job: Int)
+    case nothingToRun(job: Int)
+    case setupFailed(job: Int, failure: String)
+    case failed(job: Int, failure: String, exitCodes: [Int32]?)
+    case succeeded(job: Int)
+    /// `cancel` stopped it.
+    case cancelled(job: Int)
+    /// `logs` found it cancelled.
+    case wasCancelled(job: Int)
+    case nothingToCancel(job: Int, reason: String)
+    case noUnfinishedJobs(cluster: String)
+    case stillRunning(job: Int)
+    case driverDied(job: Int)
+    /// `logs --status`: the job's state, the command's result.
+    case state(job: Int, state: String)
+    /// A failure the command reports with its own exit code (`logs` of a job that is not there).
+    case error(String)
+    /// A line a background helper writes to its log.
+    case helper(String)
+
+    public var isResult: Bool {
+        if case .state = self { return true }
+        return false
+    }
+
+    public var description: String {
+        switch self {
+        case .launching(let cluster, let infra, let nodes):
+            "Launching cluster '\(cluster)' on \(infra) (\(nodes) node\(nodes == 1 ? "" : "s"))."
+        case .stepFinished(let node, let step, let took): "\(node): \(step) (\(took))"
+        case .pending(let node, let reason): "\(node): the job is PENDING, \(reason)."
+        case .connectionLost(let node): "\(node): the connection was lost; reconnecting (the job goes on on the node)."
+        case .submitted(let cluster, let job): "Job \(job) submitted on '\(cluster)'; follow it with 'swiftlet logs \(cluster) \(job)'."
+        case .nothingToRun(let job): "Job \(job): the task has no 'run' section; nothing to run."
+        case .setupFailed(let job, let failure): "ERROR: Job \(job)'s setup failed: \(failure) (FAILED_SETUP)."
+        case .failed(let job, let failure, let codes):
+            "ERROR: Job \(job) failed: \(failure) (FAILED)." + (codes.map { " Return codes in rank order: \($0)." } ?? "")
+        case .succeeded(let job): "Job \(job) SUCCEEDED."
+        case .cancelled(let job): "Job \(job): CANCELLED."
+        case .wasCancelled(let job): "Job \(job) was cancelled."
+        case .nothingToCancel(let job, let reason): "Job \(job): \(reason); nothing to cancel."
+        case .noUnfinishedJobs(let cluster): "No unfinished jobs on '\(cluster)'."
+        case .stillRunning(let job): "Job \(job) is still running."
+        case .driverDied(let job): "Job \(job): FAILED_DRIVER (a rank's process died without an exit record)."
+        case .state(let job, let state): "Job \(job): \(state)"
+        case .error(let message): "error: \(message)"
+        case .helper(let line): line
+        }
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+@testable import SwiftletController
+import SwiftletPOSIX
+import SwiftletTask
+import Testing
+
+/// Orchestration never prints: a launch driven in-process hands its lines and events to the
+/// `JobOutput` it was given, and nothing else.
+@Suite struct JobOutputTests {
+    final class CollectedOutput: JobOutput {
+        let collected = Locked((stdout: [UInt8](), stderr: [UInt8](), events: [JobEvent]()))
+
+        func write(_ lines: UnsafeRawBufferPointer, to stream: SwiftletController.OutputStream) {
+            collected.withLock {
+                if stream == .standardOutput { $0.stdout += lines } else { $0.stderr += lines }
+            }
+        }
+
+        func report(_ event: JobEvent) { collected.withLock { $0.events.append(event) } }
+    }
+
+    @Test func aLaunchReportsItsLinesAndEventsToItsOutput() async throws {
+        let home = try TestSupport.makeHome()
+        let output = CollectedOutput()
+        let runner = JobRunner(home: home, connector: try TestSupport.connector(home: home), output: output)
+        var task = TaskSpec()
+        task.name = "hi"
+        task.run = "echo out; echo err >&2; exit 3"
+        let code = try await runner.launch(.init(task: task, runSetup: true), cluster: "events", infra: .local)
+        defer { Task { try? await ClusterTeardown(home: home).down("events") } }
+        let (stdout, stderr, events) = output.collected.withLock { ($0.stdout, $0.stderr, $0.events) }
+        #expect(code == 3)
+        #expect(String(decoding: stdout, as: UTF8.self).hasSuffix(") out\n"))
+        #expect(String(decoding: stderr, as: UTF8.self).hasPrefix("(hi, pid="))
+        #expect(events.first == .launching(cluster: "events", infra: .local, nodes: 1))
+        guard case .failed(let job, let failure, let codes) = events.last else {
+            Issue.record("the last event is \(String(describing: events.last))")
+            return
+        }
+        #expect(job == 1 && failure.contains("exited with return code 3") && codes == nil)
+    }
+
+    /// The keeper is a background `swiftlet keeper`: once idle for `$SWIFTLET_KEEPALIVE`
+    /// seconds it stops taking clients and its process ends by returning, not by `exit` from
+    /// deep inside.
+    @Test func anIdleKeeperRetiresAndItsProcessEnds() async throws {
+        let home = try TestSupport.makeHome()
+        let cli = CommandLineTests()
+        let task = try cli.writeTask("run: echo kept\n", home: home)
+        let run = try await cli.swiftlet(["launch", task, "-c", "idle", "--infra", "local"], home: home, keepAlive: 5)
+        #expect(run.code == 0, "\(run.stderr)")
+        let keep = home.path + "/keep"
+        let pidFile = try #require(try FileManager.default.contentsOfDirectory(atPath: keep).first { $0.hasSuffix(".sock.pid") })
+        let pid = try #require(pid_t(FileSystem.contents(of: keep + "/" + pidFile)))
+        let deadline = ContinuousClock.now + .seconds(30)
+        while kill(pid, 0) == 0 || errno != ESRCH, ContinuousClock.now < deadline {
+            // A zombie of the process that started it counts as ended.
+            if FileSystem.contents(of: "/proc/\(pid)/stat").contains(") Z ") { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(ContinuousClock.now < deadline, "keeper \(pid) still runs")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: keep).filter { $0.hasSuffix(".sock") }.isEmpty)
+        _ = try await cli.swiftlet(["down", "idle"], home: home)
+    }
+}
