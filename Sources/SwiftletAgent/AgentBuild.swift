@@ -30,7 +30,7 @@ public enum AgentBuild {
             buildID: try buildID(),
             os: SelfExecutable.operatingSystem,
             arch: SelfExecutable.machine,
-            capabilities: ["exec", "log-file", "jobs"] + (managed ? [managedCapability] : [])
+            capabilities: StreamRouter.standard.capabilities + (managed ? [managedCapability] : [])
         )
     }
 }

@@ -46,17 +46,11 @@ enum AgentServer {
     /// (``NodeRuntime/connectionOpened()``) before its handshake; this counts it closed.
     static func serve(_ connection: PeerConnection, connectionEnded: @escaping @Sendable () -> Void = {}) async {
         let runtime = NodeRuntime.shared
+        let router = StreamRouter.standard
         await withTaskGroup(of: Void.self) { group in
             for await (frame, frames) in connection.acceptedStreams {
                 let stream = connection.stream(accepting: frame, frames: frames)
-                switch frame.kind {
-                case .sync: group.addTask { await FileReceiver.run(frame: frame, stream: stream) }
-                case .follow: group.addTask { await LogFollower.run(frame: frame, stream: stream) }
-                case .cancel: group.addTask { await JobCanceller.run(frame: frame, stream: stream) }
-                case .jobs: group.addTask { await RuntimeQueries.listJobs(frame: frame, stream: stream) }
-                case .nodeState: group.addTask { await RuntimeQueries.nodeState(stream: stream) }
-                default: group.addTask { await ProcessSession.run(frame: frame, stream: stream) }
-                }
+                group.addTask { await router.serve(frame, on: stream) }
             }
             // The connection is gone (or going: let its last frame, maybe a goAway, go out).
             connection.close()

@@ -10,9 +10,9 @@ import SwiftletTransport
 /// The agent's side of a ``FileSyncRequest``: says which files it needs, then writes the bytes
 /// that follow into place, each through a temp file and a rename so no file is half-written.
 enum FileReceiver {
-    static func run(frame: Frame, stream: MuxStream) async {
+    static func serve(_ request: ByteBuffer, on stream: MuxStream) async {
         do {
-            let request = try FileSyncRequest(payload: frame.payload)
+            let request = try FileSyncRequest(payload: request)
             let root = CommandLine.expand(request.destination, home: Environment.home)
             try FileSystem.createDirectories(root)
             let needed = request.entries.enumerated().filter { !isCurrent($0.element, root: root) }
@@ -33,7 +33,7 @@ enum FileReceiver {
             }
             writer.abandon()
         } catch {
-            let failure = StreamFailure(code: StreamFailure.spawnFailedCode, message: "file sync: \(error)")
+            let failure = StreamFailure(code: StreamFailure.Code.spawnFailed, message: "file sync: \(error)")
             try? await stream.send(.reset, payload: failure.payload)
         }
     }

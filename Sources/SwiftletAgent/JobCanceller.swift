@@ -13,13 +13,17 @@ import SwiftletTransport
 enum JobCanceller {
     static let grace: Duration = .seconds(3)
 
-    static func run(frame: Frame, stream: MuxStream) async {
+    static func serve(_ payload: ByteBuffer, on stream: MuxStream) async {
         do {
-            let request = try FollowRequest(payload: frame.payload)
-            let directory = FileSystem.parent(of: request.path)
+            let job = try FollowRequest(payload: payload).job
+            guard JobStore.isValidCluster(job.cluster) else {
+                try await LogFollower.fail(stream, .badRequest, "bad cluster name '\(job.cluster)'")
+                return
+            }
+            let directory = JobStore.directory(cluster: job.cluster, id: job.id)
             let runtime = NodeRuntime.shared
             guard let record = runtime.store.load(directory: directory) else {
-                try await LogFollower.fail(stream, FollowRequest.notFoundCode, "no job at ~/\(directory)")
+                try await LogFollower.fail(stream, .notFound, "no job \(job.id) of '\(job.cluster)' on this node")
                 return
             }
             if record.state.isFinal {
@@ -42,9 +46,9 @@ enum JobCanceller {
                     try await Task.sleep(for: .milliseconds(20))
                 }
             }
-            try await LogFollower.fail(stream, FollowRequest.cancelledCode, "cancelled")
+            try await LogFollower.fail(stream, StreamFailure.Code.cancelled, "cancelled")
         } catch {
-            try? await LogFollower.fail(stream, StreamFailure.badRequestCode, "cancel: \(error)")
+            try? await LogFollower.fail(stream, StreamFailure.Code.badRequest, "cancel: \(error)")
         }
     }
 }

@@ -14,11 +14,11 @@ struct JobStep: Sendable {
     private var store: JobStore { NodeRuntime.shared.store }
     var key: String { NodeRuntime.key(cluster: ticket.cluster, id: ticket.id) }
 
-    init?(ticket: JobTicket, logPath: String) {
+    init?(ticket: JobTicket) {
         guard JobStore.isValidCluster(ticket.cluster) else { return nil }
         self.ticket = ticket
         self.directory = JobStore.directory(cluster: ticket.cluster, id: ticket.id)
-        self.logPath = logPath
+        self.logPath = JobStore.logPath(of: ticket.reference)
     }
 
     enum Admission {
@@ -44,14 +44,14 @@ struct JobStep: Sendable {
         case .impossible(let reason):
             record(.failed, exit: ExitStatus(code: 1), durable: true)
             await runtime.jobEnded(key)
-            return .refused(StreamFailure(code: StreamFailure.spawnFailedCode, message: reason))
+            return .refused(StreamFailure(code: StreamFailure.Code.spawnFailed, message: reason))
         case .wait(let reason):
             event(record(.pending, durable: true), "PENDING, \(reason)")
             try? await stream.send(.pending, payload: ByteBuffer(string: reason))
             // Nil, or a record that ended meanwhile: cancelled, or failed by a newer daemon.
             guard let allocation = await runtime.waitForTurn(key), store.load(directory: directory)?.state.isFinal == false else {
                 await finish()
-                return .refused(StreamFailure(code: FollowRequest.cancelledCode, message: "cancelled while waiting"))
+                return .refused(StreamFailure(code: StreamFailure.Code.cancelled, message: "cancelled while waiting"))
             }
             return .proceed(gpuIDs: allocation.gpuIDs)
         }
@@ -94,8 +94,15 @@ struct JobStep: Sendable {
     func ended(_ status: ExitStatus) async {
         let current: JobRecord? =
             switch (ticket.step, status.succeeded) {
-            case (.setup, true): store.load(directory: directory)  // the run continues the job
-            case (.setup, false): record(.failedSetup, exit: status, durable: false)
+            case (.setup, true):
+                // The run continues the job; the setup's end is kept for whoever follows it.
+                store.update(directory: directory, durable: false) { record in
+                    var record = record
+                    record.setupExit = status
+                    return record
+                } ?? store.load(directory: directory)
+            case (.setup, false):
+                record(.failedSetup, exit: status, durable: false) { $0.setupExit = status }
             case (.run, true): record(.succeeded, exit: status, durable: false)
             case (.run, false): record(.failed, exit: status, durable: false)
             }

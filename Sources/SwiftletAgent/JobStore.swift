@@ -30,6 +30,12 @@ final class JobStore: Sendable {
         ".swiftlet/jobs/\(cluster)/\(id)"
     }
 
+    /// Where a step's output is logged, relative to the home: `setup.log` or `run.log` in the
+    /// job's directory.
+    static func logPath(of job: JobReference) -> String {
+        directory(cluster: job.cluster, id: job.id) + (job.step == .setup ? "/setup.log" : "/run.log")
+    }
+
     /// Whether `name` can be a cluster's directory name (the controller validates it too).
     static func isValidCluster(_ name: String) -> Bool {
         !name.isEmpty && name != "." && name != ".." && !name.contains("/") && !name.contains("\n")

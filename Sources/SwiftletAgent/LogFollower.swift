@@ -15,16 +15,20 @@ enum LogFollower {
     /// declared FAILED_DRIVER (its agent records the end just after reaping it).
     static let driverGrace: Duration = .seconds(2)
 
-    static func run(frame: Frame, stream: MuxStream) async {
+    static func serve(_ payload: ByteBuffer, on stream: MuxStream) async {
         do {
-            let request = try FollowRequest(payload: frame.payload)
-            let path = CommandLine.expand(request.path, home: Environment.home)
-            let directory = FileSystem.parent(of: request.path)
+            let request = try FollowRequest(payload: payload)
+            let job = request.job
+            guard JobStore.isValidCluster(job.cluster) else {
+                try await fail(stream, .badRequest, "bad cluster name '\(job.cluster)'")
+                return
+            }
+            let directory = JobStore.directory(cluster: job.cluster, id: job.id)
             let store = NodeRuntime.shared.store
-            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            let fd = open(Environment.home + "/" + JobStore.logPath(of: job), O_RDONLY | O_CLOEXEC)
             guard fd >= 0, let first = store.load(directory: directory) else {
                 if fd >= 0 { close(fd) }
-                try await fail(stream, FollowRequest.notFoundCode, "no job at ~/\(directory)")
+                try await fail(stream, .notFound, "no \(job.step) of job \(job.id) of '\(job.cluster)' on this node")
                 return
             }
             defer { close(fd) }
@@ -37,7 +41,7 @@ enum LogFollower {
             while true {
                 // Read the record before the log, so nothing written before the job ended is missed.
                 guard let record = store.load(directory: directory) else {
-                    try await fail(stream, FollowRequest.notFoundCode, "the job's record is gone")
+                    try await fail(stream, StreamFailure.Code.notFound, "the job's record is gone")
                     return
                 }
                 let count = pread(fd, &chunk, chunk.count, offset)
@@ -48,6 +52,10 @@ enum LogFollower {
                 }
                 if record.state.isFinal {
                     try await end(stream, record)
+                    return
+                }
+                if job.step == .setup, let setupExit = record.setupExit {
+                    try await stream.send(.exit, payload: setupExit.payload)
                     return
                 }
                 if Self.driverIsGone(record) {
@@ -62,14 +70,14 @@ enum LogFollower {
                 } else {
                     driverGoneSince = nil
                     guard request.follow else {
-                        try await fail(stream, FollowRequest.stillRunningCode, "the job is \(record.state.rawValue)")
+                        try await fail(stream, StreamFailure.Code.stillRunning, "the job is \(record.state.rawValue)")
                         return
                     }
                 }
                 try await Task.sleep(for: pollInterval)
             }
         } catch {
-            try? await fail(stream, StreamFailure.badRequestCode, "follow: \(error)")
+            try? await fail(stream, StreamFailure.Code.badRequest, "follow: \(error)")
         }
     }
 
@@ -77,9 +85,9 @@ enum LogFollower {
     static func end(_ stream: MuxStream, _ record: JobRecord) async throws {
         switch record.state {
         case .cancelled:
-            try await fail(stream, FollowRequest.cancelledCode, "the job was cancelled")
+            try await fail(stream, StreamFailure.Code.cancelled, "the job was cancelled")
         case .failedDriver:
-            try await fail(stream, FollowRequest.driverDiedCode, "the job's process died without an exit record (FAILED_DRIVER)")
+            try await fail(stream, StreamFailure.Code.driverDied, "the job's process died without an exit record (FAILED_DRIVER)")
         default:
             try await stream.send(.exit, payload: (record.exit ?? ExitStatus(code: record.state == .succeeded ? 0 : 1)).payload)
         }
@@ -101,7 +109,7 @@ enum LogFollower {
         NodeRuntime.shared.store.update(directory: directory) { $0.moved(to: .failedDriver, at: UTCTime.now) }
     }
 
-    static func fail(_ stream: MuxStream, _ code: UInt32, _ message: String) async throws {
+    static func fail(_ stream: MuxStream, _ code: StreamFailure.Code, _ message: String) async throws {
         try await stream.send(.reset, payload: StreamFailure(code: code, message: message).payload)
     }
 }

@@ -15,7 +15,7 @@ final class OutputPump: ChannelInboundHandler {
     private let kind: FrameKind
     private let stream: MuxStream
     private let log: LogFile?
-    private let connected: ConnectedFlag
+    private let connected: Flag
     private let drained: EventLoopPromise<Void>
     /// Bytes read but not yet sent for lack of credit.
     private var pending: ByteBuffer?
@@ -24,7 +24,7 @@ final class OutputPump: ChannelInboundHandler {
 
     /// Starts pumping `fd`; the future completes once it reached its end and everything read was
     /// sent (or the connection was lost).
-    static func start(_ fd: Int32, as kind: FrameKind, to stream: MuxStream, log: LogFile?, connected: ConnectedFlag) -> EventLoopFuture<
+    static func start(_ fd: Int32, as kind: FrameKind, to stream: MuxStream, log: LogFile?, connected: Flag) -> EventLoopFuture<
         Void
     > {
         let eventLoop = stream.eventLoop
@@ -58,7 +58,7 @@ final class OutputPump: ChannelInboundHandler {
     static let floodRead = 4096
     static let pipeCapacity = PipeCapacity.large
 
-    private init(kind: FrameKind, stream: MuxStream, log: LogFile?, connected: ConnectedFlag, drained: EventLoopPromise<Void>) {
+    private init(kind: FrameKind, stream: MuxStream, log: LogFile?, connected: Flag, drained: EventLoopPromise<Void>) {
         self.kind = kind
         self.stream = stream
         self.log = log

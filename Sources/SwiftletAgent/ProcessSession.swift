@@ -15,18 +15,18 @@ enum ProcessSession {
     /// How long a process group gets between SIGTERM and SIGKILL when its connection is lost.
     static let terminationGrace: Duration = .seconds(3)
 
-    static func run(frame: Frame, stream: MuxStream) async {
+    static func serve(_ payload: ByteBuffer, on stream: MuxStream) async {
         let request: ExecRequest
         do {
-            request = try ExecRequest(payload: frame.payload)
+            request = try ExecRequest(payload: payload)
         } catch {
-            await reset(stream, StreamFailure(code: StreamFailure.badRequestCode, message: "bad exec request: \(error)"))
+            await reset(stream, StreamFailure(code: StreamFailure.Code.badRequest, message: "bad exec request: \(error)"))
             return
         }
         var job: JobStep?
         if let ticket = request.job {
-            guard let step = JobStep(ticket: ticket, logPath: request.logPath) else {
-                await reset(stream, StreamFailure(code: StreamFailure.badRequestCode, message: "bad cluster name '\(ticket.cluster)'"))
+            guard let step = JobStep(ticket: ticket) else {
+                await reset(stream, StreamFailure(code: StreamFailure.Code.badRequest, message: "bad cluster name '\(ticket.cluster)'"))
                 return
             }
             job = step
@@ -35,14 +35,16 @@ enum ProcessSession {
         let log: LogFile?
         do {
             // Opened before the job waits in the queue, so `swiftlet logs` finds it meanwhile.
-            log = try request.logPath.isEmpty ? nil : LogFile(path: command.expand(request.logPath))
+            log = try job.map { try LogFile(path: command.expand($0.logPath)) }
         } catch {
-            await reset(stream, StreamFailure(code: StreamFailure.spawnFailedCode, message: "\(error)"))
+            await reset(stream, StreamFailure(code: StreamFailure.Code.spawnFailed, message: "\(error)"))
             return
         }
         // The stream's frames, read by one iterator: a gang's rank reads `go` from it before its
         // process exists, then the same iterator feeds the process.
         let inbound = InboundFrames(stream.inbound)
+        // Set by the controller's `detach`: the process then outlives its connection.
+        let detached = Flag(false)
         var environment = command.environment
         var gpuIDs: [Int] = []
         if let job {
@@ -60,7 +62,7 @@ enum ProcessSession {
             let notices = GangNotices(stream: stream)
             if let job { await NodeRuntime.shared.holdForGang(job.key, notice: notices.tell) }
             notices.tell(.admitted)
-            let go = await waitForGo(inbound)
+            let go = await waitForGo(inbound, detached: detached)
             var start = NodeRuntime.GangStart.asAdmitted
             if case .go = go, let job { start = await NodeRuntime.shared.gangStarts(job.key) }
             notices.finish()
@@ -79,7 +81,7 @@ enum ProcessSession {
                 environment["CUDA_VISIBLE_DEVICES"] = gpuIDs.isEmpty ? nil : gpuIDs.map(String.init).joined(separator: ",")
             case .withdrawn:
                 log?.close()
-                await reset(stream, StreamFailure(code: FollowRequest.cancelledCode, message: "cancelled while waiting"))
+                await reset(stream, StreamFailure(code: StreamFailure.Code.cancelled, message: "cancelled while waiting"))
                 return
             }
         }
@@ -90,7 +92,7 @@ enum ProcessSession {
         } catch {
             log?.close()
             await job?.failedToStart()
-            await reset(stream, StreamFailure(code: StreamFailure.spawnFailedCode, message: "\(error)"))
+            await reset(stream, StreamFailure(code: StreamFailure.Code.spawnFailed, message: "\(error)"))
             return
         }
         let pid = pipes.pid
@@ -102,14 +104,14 @@ enum ProcessSession {
         started.writeInteger(UInt32(pid))
         try? await stream.send(.started, payload: started)
 
-        let connected = ConnectedFlag()
+        let connected = Flag(true)
         do {
             let stdout = OutputPump.start(pipes.stdout, as: .data, to: stream, log: log, connected: connected)
             let stderr = OutputPump.start(pipes.stderr, as: .stderr, to: stream, log: log, connected: connected)
             let forwarding = Task {
-                let lost = await forwardInbound(stream, inbound, stdin: pipes.stdin, pid: pid)
+                let lost = await forwardInbound(stream, inbound, stdin: pipes.stdin, pid: pid, detached: detached)
                 // The controller is gone: unless the job outlives its connection, stop its tree.
-                if lost && !request.survivesDisconnect { await terminate(group: pid) }
+                if lost && !request.survivesDisconnect && !detached.value { await terminate(group: pid) }
             }
             try? await stdout.get()
             try? await stderr.get()
@@ -144,7 +146,13 @@ enum ProcessSession {
 
     /// Copies stdin frames to the process and carries out signals. Returns true when the
     /// connection was lost (as opposed to the stream ending normally).
-    private static func forwardInbound(_ stream: MuxStream, _ inbound: InboundFrames, stdin: Int32, pid: pid_t) async -> Bool {
+    private static func forwardInbound(
+        _ stream: MuxStream,
+        _ inbound: InboundFrames,
+        stdin: Int32,
+        pid: pid_t,
+        detached: Flag
+    ) async -> Bool {
         do {
             let channel = try await NIOPipeBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .takingOwnershipOfDescriptor(output: stdin) { channel in
@@ -157,10 +165,10 @@ enum ProcessSession {
                     }
                 }
             try await channel.executeThenClose { _, outbound in
-                await forward(inbound, to: outbound, pid: pid)
+                await forward(inbound, to: outbound, pid: pid, detached: detached)
             }
         } catch {
-            await forward(inbound, to: nil, pid: pid)
+            await forward(inbound, to: nil, pid: pid, detached: detached)
         }
         return await stream.connectionFailure() != nil
     }
@@ -168,7 +176,8 @@ enum ProcessSession {
     private static func forward(
         _ inbound: InboundFrames,
         to stdin: NIOAsyncChannelOutboundWriter<ByteBuffer>?,
-        pid: pid_t
+        pid: pid_t,
+        detached: Flag
     ) async {
         var stdinOpen = stdin != nil
         while let frame = await inbound.next() {
@@ -179,9 +188,15 @@ enum ProcessSession {
             case .eof:
                 stdin?.finish()
                 stdinOpen = false
-            case .signal:
-                if let number = frame.payload.getInteger(at: frame.payload.readerIndex, as: UInt32.self) {
-                    ProcessSpawner.signalGroup(pid, Int32(number))
+            case .request:
+                switch try? StreamRequest(payload: frame.payload) {
+                case .signal(let number):
+                    // Only real signal numbers: a peer's 2^31 must not trap, nor 0 probe.
+                    if let signal = Int32(exactly: number), (1...64).contains(signal) { ProcessSpawner.signalGroup(pid, signal) }
+                case .detach:
+                    detached.value = true
+                case .go, .windowChange, .unknown, nil:
+                    break
                 }
             default:
                 break
@@ -197,11 +212,16 @@ enum ProcessSession {
     }
 
     /// Waits for the controller's `go`, keeping stdin that came before it for the process.
-    private static func waitForGo(_ inbound: InboundFrames) async -> GoOrStop {
+    private static func waitForGo(_ inbound: InboundFrames, detached: Flag) async -> GoOrStop {
         while let frame = await inbound.nextFromStream() {
             switch frame.kind {
-            case .go: return .go
-            case .signal: return .stopped(lost: false)
+            case .request:
+                switch try? StreamRequest(payload: frame.payload) {
+                case .go: return .go
+                case .signal: return .stopped(lost: false)
+                case .detach: detached.value = true
+                case .windowChange, .unknown, nil: continue
+                }
             case .data, .eof: inbound.keep(frame)
             default: continue
             }
@@ -264,10 +284,16 @@ final class InboundFrames: @unchecked Sendable {
     }
 }
 
-/// Whether output still goes to the controller; cleared when a send fails.
-final class ConnectedFlag: @unchecked Sendable {
+/// A flag shared between a session's tasks: whether output still goes to the controller
+/// (cleared when a send fails), whether the controller detached the process.
+final class Flag: @unchecked Sendable {
     private let lock = Lock()
-    private var _value = true
+    private var _value: Bool
+
+    init(_ value: Bool) {
+        _value = value
+    }
+
     var value: Bool {
         get { lock.withLock { _value } }
         set { lock.withLock { _value = newValue } }

@@ -5,10 +5,10 @@ import SwiftletTransport
 /// Answers the read-only questions about the node: its job records (``FrameKind/jobs``) and the
 /// runtime's own state (``FrameKind/nodeState``).
 enum RuntimeQueries {
-    static func listJobs(frame: Frame, stream: MuxStream) async {
-        let cluster = String(buffer: frame.payload)
+    static func listJobs(_ request: ByteBuffer, on stream: MuxStream) async {
+        let cluster = String(buffer: request)
         guard cluster.isEmpty || JobStore.isValidCluster(cluster) else {
-            try? await LogFollower.fail(stream, StreamFailure.badRequestCode, "bad cluster name '\(cluster)'")
+            try? await LogFollower.fail(stream, StreamFailure.Code.badRequest, "bad cluster name '\(cluster)'")
             return
         }
         let store = NodeRuntime.shared.store

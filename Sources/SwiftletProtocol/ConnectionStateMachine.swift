@@ -200,7 +200,7 @@ public struct ConnectionStateMachine: Sendable {
             guard streams[frame.stream] != nil else { return .none }
             streams[frame.stream] = nil
             return .deliver(frame)
-        case .started, .pending, .admitted, .go, .eof, .signal:
+        case .started, .pending, .admitted, .request, .eof:
             guard streams[frame.stream] != nil else { return .none }
             return .deliver(frame)
         default:

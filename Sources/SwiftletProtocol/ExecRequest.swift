@@ -3,15 +3,15 @@ import NIOCore
 /// Asks the agent to run a command on a new stream.
 ///
 /// ```
-/// +---------+-------------------+---------------------+----------+-----------+
-/// | command | working directory | env: u32 n + n pairs | flags u8 | log path  | ...
-/// | string  | string            | of (key, value)      |          | string    |
-/// +---------+-------------------+---------------------+----------+-----------+
-///   ... | has ticket u8 | ``JobTicket`` (when 1) |
+/// +---------+-------------------+----------------------+----------+---------------+-------------+
+/// | command | working directory | env: u32 n + n pairs | flags u8 | has ticket u8 | JobTicket   |
+/// | string  | string            | of (key, value)      |          |               | (when 1)    |
+/// +---------+-------------------+----------------------+----------+---------------+-------------+
 /// ```
 /// flags: bit 0 = source `~/.bashrc` first, bit 1 = keep running when the connection drops,
-/// bit 2 = once admitted by the node's queue, wait for ``FrameKind/go`` (a gang's rank).
-/// An empty working directory means the home directory; an empty log path means no log file.
+/// bit 2 = once admitted by the node's queue, wait for ``StreamRequest/go`` (a gang's rank).
+/// An empty working directory means the home directory. A step of a job (with a ticket) also
+/// writes its output to the job's log on the node, which the agent alone places.
 public struct ExecRequest: Hashable, Sendable {
     public var command: String
     public var workingDirectory: String
@@ -19,10 +19,8 @@ public struct ExecRequest: Hashable, Sendable {
     public var sourceBashrc: Bool
     public var survivesDisconnect: Bool
     /// A rank of a gang: after its node's queue admits it, it reports ``FrameKind/admitted`` and
-    /// starts only on ``FrameKind/go``, so all ranks start together.
+    /// starts only on ``StreamRequest/go``, so all ranks start together.
     public var startsOnGo: Bool = false
-    /// Where the agent also writes the process's output, relative to the node's home.
-    public var logPath: String
     /// Set when the process is a step of a job: the node records it and queues its run.
     public var job: JobTicket?
 
@@ -32,7 +30,6 @@ public struct ExecRequest: Hashable, Sendable {
         environment: [String: String] = [:],
         sourceBashrc: Bool = false,
         survivesDisconnect: Bool = false,
-        logPath: String = "",
         job: JobTicket? = nil
     ) {
         self.command = command
@@ -40,7 +37,6 @@ public struct ExecRequest: Hashable, Sendable {
         self.environment = environment
         self.sourceBashrc = sourceBashrc
         self.survivesDisconnect = survivesDisconnect
-        self.logPath = logPath
         self.job = job
     }
 }
@@ -56,7 +52,6 @@ extension ExecRequest: WireMessage {
         self.sourceBashrc = flags & 1 != 0
         self.survivesDisconnect = flags & 2 != 0
         self.startsOnGo = flags & 4 != 0
-        self.logPath = try reader.string()
         self.job = try reader.integer(UInt8.self) == 0 ? nil : try JobTicket(reading: &reader)
         try reader.finish()
     }
@@ -66,7 +61,6 @@ extension ExecRequest: WireMessage {
         buffer.writeWireString(workingDirectory)
         buffer.writeWirePairs(environment.sorted { $0.key < $1.key })
         buffer.writeInteger(UInt8((sourceBashrc ? 1 : 0) | (survivesDisconnect ? 2 : 0) | (startsOnGo ? 4 : 0)))
-        buffer.writeWireString(logPath)
         buffer.writeInteger(UInt8(job == nil ? 0 : 1))
         job?.write(to: &buffer)
     }

@@ -51,18 +51,35 @@ extension ExitStatus: WireMessage {
 /// +-----------+--------------+
 /// ```
 public struct StreamFailure: Error, Hashable, Sendable, CustomStringConvertible {
-    public var code: UInt32
+    public var code: Code
     public var message: String
 
-    /// The process could not be started.
-    public static let spawnFailedCode: UInt32 = 1
-    /// The request was not understood.
-    public static let badRequestCode: UInt32 = 2
-    /// A relay (the controller's connection keeper) lost its connection to the node; what runs
-    /// there may well go on.
-    public static let connectionLostCode: UInt32 = 3
+    /// Why a stream failed: the one set of codes every stream type uses. A struct, so codes a
+    /// newer peer sends survive decoding.
+    public struct Code: Hashable, Sendable {
+        public var rawValue: UInt32
+        public init(rawValue: UInt32) { self.rawValue = rawValue }
 
-    public init(code: UInt32, message: String) {
+        /// The process could not be started.
+        public static let spawnFailed = Code(rawValue: 1)
+        /// The request was not understood.
+        public static let badRequest = Code(rawValue: 2)
+        /// A relay (the controller's connection keeper) lost its connection to the node; what
+        /// runs there may well go on.
+        public static let connectionLost = Code(rawValue: 3)
+        /// The agent serves no stream of the requested ``StreamType``.
+        public static let unsupported = Code(rawValue: 4)
+        /// No such job (or step) on the node.
+        public static let notFound = Code(rawValue: 10)
+        /// Not following, and the job still runs.
+        public static let stillRunning = Code(rawValue: 11)
+        /// The job's process is gone without an exit record (FAILED_DRIVER).
+        public static let driverDied = Code(rawValue: 12)
+        /// The job was cancelled.
+        public static let cancelled = Code(rawValue: 13)
+    }
+
+    public init(code: Code, message: String) {
         self.code = code
         self.message = message
     }
@@ -73,13 +90,13 @@ public struct StreamFailure: Error, Hashable, Sendable, CustomStringConvertible 
 extension StreamFailure: WireMessage {
     public init(payload: ByteBuffer) throws {
         var reader = WireReader(payload, what: "reset")
-        self.code = try reader.integer()
+        self.code = Code(rawValue: try reader.integer())
         self.message = try reader.string()
         try reader.finish()
     }
 
     public func write(to buffer: inout ByteBuffer) {
-        buffer.writeInteger(code)
+        buffer.writeInteger(code.rawValue)
         buffer.writeWireString(message)
     }
 }

@@ -57,8 +57,10 @@ public struct FrameKind: Hashable, Sendable, CustomStringConvertible {
     public static let ping = FrameKind(rawValue: 0x03)
     /// Stream 0. Answer to ``ping`` with the same nonce.
     public static let pong = FrameKind(rawValue: 0x04)
-    /// Opens a stream running a process: ``ExecRequest``.
-    public static let exec = FrameKind(rawValue: 0x10)
+    /// Opens a stream: ``StreamOpening`` (its ``StreamType`` and request).
+    public static let open = FrameKind(rawValue: 0x21)
+    /// A typed request on an open stream: ``StreamRequest`` (signal, go, detach, window).
+    public static let request = FrameKind(rawValue: 0x22)
     /// The process of a stream started: u32 pid.
     public static let started = FrameKind(rawValue: 0x11)
     /// Bytes on a stream: stdin towards the agent, stdout from it.
@@ -69,38 +71,19 @@ public struct FrameKind: Hashable, Sendable, CustomStringConvertible {
     public static let eof = FrameKind(rawValue: 0x14)
     /// Grants the peer more bytes to send on this stream: u32 increment.
     public static let credit = FrameKind(rawValue: 0x15)
-    /// Deliver a signal to the stream's process group: u32 Linux signal number.
-    public static let signal = FrameKind(rawValue: 0x16)
     /// The process ended: ``ExitStatus``. Last frame of the stream from the agent.
     public static let exit = FrameKind(rawValue: 0x17)
     /// The stream failed (spawn failed, bad request): ``StreamFailure``. Last frame of the stream.
     public static let reset = FrameKind(rawValue: 0x18)
-    /// Opens a stream that copies files to the node: ``FileSyncRequest``.
-    public static let sync = FrameKind(rawValue: 0x19)
-    /// Opens a stream that reads a job's log file on the node: ``FollowRequest``.
-    public static let follow = FrameKind(rawValue: 0x1A)
-    /// Opens a stream that cancels a job on the node: ``FollowRequest`` naming its log.
-    public static let cancel = FrameKind(rawValue: 0x1B)
     /// On an exec stream of a job: the job waits in the node's queue for GPUs or CPUs (a
     /// message saying for what). ``started`` follows when it runs.
     public static let pending = FrameKind(rawValue: 0x1C)
-    /// Opens a stream that lists the node's job records of one cluster: payload the cluster's
-    /// name (empty: every cluster). The agent answers with one ``data`` frame per
-    /// ``JobRecord`` (its text form), then ``exit``.
-    public static let jobs = FrameKind(rawValue: 0x1D)
-    /// Opens a stream asking for the node runtime's state: one ``data`` frame with a
-    /// ``NodeState`` (its text form), then ``exit``.
-    public static let nodeState = FrameKind(rawValue: 0x1E)
     /// On an exec stream with ``ExecRequest/startsOnGo``: the node's queue admitted the job (it
-    /// holds its GPUs and CPUs); it starts on ``go``.
+    /// holds its GPUs and CPUs); it starts on the request ``StreamRequest/go``.
     public static let admitted = FrameKind(rawValue: 0x1F)
-    /// Towards the agent, on an exec stream that reported ``admitted``: start now.
-    public static let go = FrameKind(rawValue: 0x20)
 
     /// Whether a frame of this kind opens a new stream (a request the peer serves).
-    public var opensStream: Bool {
-        [.exec, .sync, .follow, .cancel, .jobs, .nodeState].contains(self)
-    }
+    public var opensStream: Bool { self == .open }
 
     /// ``data`` and ``stderr``: bytes under flow control, which may arrive in pieces.
     public var carriesBytes: Bool { self == .data || self == .stderr }
@@ -111,23 +94,17 @@ public struct FrameKind: Hashable, Sendable, CustomStringConvertible {
         case .goAway: "goAway"
         case .ping: "ping"
         case .pong: "pong"
-        case .exec: "exec"
+        case .open: "open"
+        case .request: "request"
         case .started: "started"
         case .data: "data"
         case .stderr: "stderr"
         case .eof: "eof"
         case .credit: "credit"
-        case .signal: "signal"
         case .exit: "exit"
         case .reset: "reset"
-        case .sync: "sync"
-        case .follow: "follow"
-        case .cancel: "cancel"
         case .pending: "pending"
-        case .jobs: "jobs"
-        case .nodeState: "nodeState"
         case .admitted: "admitted"
-        case .go: "go"
         default: "kind(0x\(String(rawValue, radix: 16)))"
         }
     }

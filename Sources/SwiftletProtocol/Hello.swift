@@ -12,7 +12,9 @@ import NIOCore
 /// bytes after the capabilities.
 public struct Hello: Hashable, Sendable {
     /// The protocol versions this build speaks.
-    public static let supportedVersions: ClosedRange<UInt16> = 1...1
+    /// Version 2: streams open with a ``StreamType`` (``FrameKind/open``), carry typed
+    /// ``StreamRequest``s, and name jobs by cluster and id, never by a path on the node.
+    public static let supportedVersions: ClosedRange<UInt16> = 2...2
 
     public var versions: ClosedRange<UInt16>
     /// `controller` or `agent`.

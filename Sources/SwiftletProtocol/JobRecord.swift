@@ -25,6 +25,8 @@ public struct JobRecord: Hashable, Sendable {
     public var ownerStartTime: UInt64 = 0
     /// How the run (or a failed setup) ended; nil while it has not.
     public var exit: ExitStatus?
+    /// How the setup ended, once it has (a failed setup's status is also ``exit``).
+    public var setupExit: ExitStatus?
     /// The run's log, relative to the node's home.
     public var logPath: String
 
@@ -60,6 +62,7 @@ public struct JobRecord: Hashable, Sendable {
         ]
         if ownerPID > 0 { lines.append("owner=\(ownerPID) \(ownerStartTime)") }
         if let exit { lines.append("exit=\(exit.code) \(exit.signal)") }
+        if let setupExit { lines.append("setup_exit=\(setupExit.code) \(setupExit.signal)") }
         lines.append("log=\(logPath)")
         return lines.joined(separator: "\n") + "\n"
     }
@@ -89,12 +92,18 @@ public struct JobRecord: Hashable, Sendable {
         gpuIDs = fields["gpu_ids"].map { $0.split(separator: ",").compactMap { Int($0) } } ?? []
         pid = fields["pid"].flatMap { Int32($0) } ?? 0
         pidStartTime = fields["pid_start_time"].flatMap { UInt64($0) } ?? 0
-        if let exit = fields["exit"]?.split(separator: " "), exit.count == 2, let code = Int32(exit[0]), let signal = UInt32(exit[1]) {
-            self.exit = ExitStatus(code: code, signal: signal)
-        }
+        exit = fields["exit"].flatMap(Self.exitStatus)
+        setupExit = fields["setup_exit"].flatMap(Self.exitStatus)
         if let owner = fields["owner"]?.split(separator: " "), owner.count == 2, let pid = Int32(owner[0]), let start = UInt64(owner[1]) {
             ownerPID = pid
             ownerStartTime = start
         }
+    }
+
+    /// `CODE SIGNAL`, as ``text`` writes an exit status.
+    private static func exitStatus(_ field: Substring) -> ExitStatus? {
+        let parts = field.split(separator: " ")
+        guard parts.count == 2, let code = Int32(parts[0]), let signal = UInt32(parts[1]) else { return nil }
+        return ExitStatus(code: code, signal: signal)
     }
 }

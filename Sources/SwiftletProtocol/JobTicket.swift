@@ -4,11 +4,13 @@ import NIOCore
 /// `run` step waits in the node's queue until its GPUs and CPUs are free.
 ///
 /// ```
-/// +--------+---------+--------+--------+---------+--------+------------------+---------+
-/// | id u32 | cluster | name   | rank   | step u8 | gpus   | cpus (milli) u32 | task id |
-/// |        | string  | string | u32    |         | u32    |                  | string  |
-/// +--------+---------+--------+--------+---------+--------+------------------+---------+
+/// +--------+---------+--------+------+---------+------+-------------+-------------+---------+
+/// | id u32 | cluster | name   | rank | step u8 | gpus | accelerator | cpus        | task id |
+/// |        | string  | string | u32  |         | u32  | string      | (milli) u32 | string  |
+/// +--------+---------+--------+------+---------+------+-------------+-------------+---------+
 /// ```
+/// `accelerator` is the GPU model the task asks for as SkyPilot names it (`A100-80GB`, `H100`;
+/// several, comma-separated, when any of them will do), empty for any; `gpus` how many.
 /// The task id (`SKYPILOT_TASK_ID`) tells this job's record from one a torn-down cluster of the
 /// same name left with the same job id.
 public struct JobTicket: Hashable, Sendable {
@@ -24,6 +26,8 @@ public struct JobTicket: Hashable, Sendable {
     public var step: Step
     /// GPUs the job needs on this node.
     public var gpus: UInt32
+    /// Which GPU models will do, as SkyPilot names them, comma-separated; empty for any.
+    public var accelerator: String
     /// CPUs the job needs on this node, in thousandths (`--cpus 0.5` is 500).
     public var milliCPUs: UInt32
     public var taskID: String
@@ -35,6 +39,7 @@ public struct JobTicket: Hashable, Sendable {
         rank: UInt32,
         step: Step,
         gpus: UInt32 = 0,
+        accelerator: String = "",
         milliCPUs: UInt32 = 0,
         taskID: String = ""
     ) {
@@ -44,12 +49,16 @@ public struct JobTicket: Hashable, Sendable {
         self.rank = rank
         self.step = step
         self.gpus = gpus
+        self.accelerator = accelerator
         self.milliCPUs = milliCPUs
         self.taskID = taskID
     }
 }
 
 extension JobTicket {
+    /// The job and step this ticket is for.
+    public var reference: JobReference { JobReference(cluster: cluster, id: id, step: step) }
+
     init(reading reader: inout WireReader) throws {
         id = try reader.integer()
         cluster = try reader.string()
@@ -61,6 +70,7 @@ extension JobTicket {
         }
         self.step = step
         gpus = try reader.integer()
+        accelerator = try reader.string()
         milliCPUs = try reader.integer()
         taskID = try reader.string()
     }
@@ -72,6 +82,7 @@ extension JobTicket {
         buffer.writeInteger(rank)
         buffer.writeInteger(step.rawValue)
         buffer.writeInteger(gpus)
+        buffer.writeWireString(accelerator)
         buffer.writeInteger(milliCPUs)
         buffer.writeWireString(taskID)
     }

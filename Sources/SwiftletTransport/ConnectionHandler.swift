@@ -117,14 +117,15 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     // MARK: Operations for PeerConnection, on the event loop.
 
-    /// Opens a stream with `kind` and `payload` as its first frame; returns its id.
-    func openStream(kind: FrameKind, payload: ByteBuffer, inbound continuation: AsyncStream<Frame>.Continuation) throws -> StreamID {
+    /// Opens a stream with an ``FrameKind/open`` frame carrying `payload` (a ``StreamOpening``);
+    /// returns its id.
+    func openStream(payload: ByteBuffer, inbound continuation: AsyncStream<Frame>.Continuation) throws -> StreamID {
         if let failure { throw failure }
         let id = StreamID(nextStreamID)
         nextStreamID += 1
         stateMachine.openedStream(id)
         inbound[id] = continuation
-        write(Frame(kind: kind, stream: id, payload: payload))
+        write(Frame(kind: .open, stream: id, payload: payload))
         return id
     }
 

@@ -49,9 +49,19 @@ public struct MuxStream: Sendable {
         connection.whenCreditOnLoop(on: id, callback)
     }
 
-    /// Sends a frame that carries no flow-controlled bytes (eof, signal, started, exit, reset).
+    /// Sends a frame that carries no flow-controlled bytes (eof, started, exit, reset).
     public func send(_ kind: FrameKind, payload: ByteBuffer = ByteBuffer()) async throws {
         try await connection.send(Frame(kind: kind, stream: id, payload: payload))
+    }
+
+    /// Sends a typed request on the stream (signal, go, detach, window change).
+    public func send(_ request: StreamRequest) async throws {
+        try await send(.request, payload: request.payload)
+    }
+
+    /// Ends the stream with a ``FrameKind/reset`` saying why.
+    public func reset(_ code: StreamFailure.Code, _ message: String) async throws {
+        try await send(.reset, payload: StreamFailure(code: code, message: message).payload)
     }
 
     /// Why the connection under this stream ended, once it has; nil while it is up.

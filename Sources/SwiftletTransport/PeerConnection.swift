@@ -139,15 +139,16 @@ public struct PeerConnection: Sendable {
 
     /// Opens a stream running `request` on the peer.
     public func openExec(_ request: ExecRequest) async throws -> MuxStream {
-        try await openStream(kind: .exec, payload: request.payload)
+        try await openStream(.exec, request: request.payload)
     }
 
-    /// Opens a stream whose first frame is `kind` with `payload`.
-    public func openStream(kind: FrameKind, payload: ByteBuffer) async throws -> MuxStream {
+    /// Opens a stream of `type` on the peer, with `request` as what it asks for.
+    public func openStream(_ type: StreamType, request: ByteBuffer) async throws -> MuxStream {
         let (inbound, continuation) = AsyncStream.makeStream(of: Frame.self)
         let handler = self.handler
+        let payload = StreamOpening(type: type, request: request).payload
         let id = try await channel.eventLoop.submit {
-            try handler.value.openStream(kind: kind, payload: payload, inbound: continuation)
+            try handler.value.openStream(payload: payload, inbound: continuation)
         }.get()
         return MuxStream(id: id, connection: self, frames: inbound)
     }

@@ -118,7 +118,8 @@ import Testing
             environment: withoutDaemon ? ["SWIFTLET_AGENT_NO_DAEMON": "1"] : [:]
         )
         peer.send(Preamble.bytes)
-        peer.send(Frame(kind: .exec, stream: StreamID(1), payload: ExecRequest(command: "touch /tmp/should-not-run").payload))
+        let opening = StreamOpening(type: .exec, request: ExecRequest(command: "touch /tmp/should-not-run").payload)
+        peer.send(Frame(kind: .open, stream: StreamID(1), payload: opening.payload))
         let frames = await peer.readFramesUntilClosed()
         let goAway = try #require(frames.first { $0.kind == .goAway })
         #expect(try ProtocolError(payload: goAway.payload).code == .unexpectedFrame)

@@ -10,8 +10,8 @@ import Testing
         let peer = RawPeer()
         peer.sendPreambleAndHello()
         let connection = try await ConnectionFailureTests().connectController(to: peer)
-        let records = try await connection.openStream(kind: .jobs, payload: ByteBuffer())
-        let output = try await connection.openStream(kind: .follow, payload: ByteBuffer())
+        let records = try await connection.openStream(.jobs, request: ByteBuffer())
+        let output = try await connection.openStream(.follow, request: ByteBuffer())
         let payload = (0..<150_000).map { UInt8($0 % 251) }
         for stream in [records.id, output.id] {
             var wire = ByteBuffer()

@@ -191,7 +191,6 @@ import Testing
             var request = ExecRequest(
                 command: "echo \(gang) \(rank)",
                 survivesDisconnect: true,
-                logPath: ".swiftlet/jobs/cross/\(id)/run.log",
                 job: JobTicket(
                     id: id,
                     cluster: "cross",

@@ -59,7 +59,7 @@ import Testing
         let result = try await TestSupport.shell("'\(TestSupport.agentPath)' version")
         let sha = try SHA256Digest.hex(ofFile: TestSupport.agentPath)
         #expect(result.code == 0)
-        #expect(result.output == "swiftlet-agent 0.1.0 protocol 1-1 build \(sha) linux/\(SelfExecutable.machine)\n")
+        #expect(result.output == "swiftlet-agent 0.1.0 protocol 2-2 build \(sha) linux/\(SelfExecutable.machine)\n")
     }
 
     @Test func unknownCommandsPrintUsageAndFail() async throws {

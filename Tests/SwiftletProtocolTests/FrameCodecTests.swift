@@ -124,7 +124,7 @@ import Testing
         for _ in 0..<50 {
             let frames = (0..<Int.random(in: 1...12, using: &generator)).map { index in
                 let size = [0, 1, 7, 4096, 70_000, 262_144].randomElement(using: &generator)!
-                let kind = [FrameKind.data, .stderr, .exec, .exit].randomElement(using: &generator)!
+                let kind = [FrameKind.data, .stderr, .open, .exit].randomElement(using: &generator)!
                 return Frame(kind: kind, stream: StreamID(UInt32(index)), payload: ByteBuffer(repeating: UInt8(index), count: size))
             }
             let input = wire(frames)
@@ -140,7 +140,7 @@ import Testing
 
     @Test func aDataFrameThatReadsCutComesInPiecesAsRead() throws {
         let output = Frame(kind: .data, stream: StreamID(5), payload: ByteBuffer(bytes: (0..<100_000).map { UInt8($0 % 251) }))
-        let request = Frame(kind: .exec, stream: StreamID(7), payload: ByteBuffer(repeating: 0x61, count: 50_000))
+        let request = Frame(kind: .open, stream: StreamID(7), payload: ByteBuffer(repeating: 0x61, count: 50_000))
         let input = wire([output, request])
         // Inside the data frame's header, twice inside its payload, then inside the exec frame.
         let (read, failure) = try read(input, cutAt: [5, 30_009, 70_009, 100_009 + 20_000])
@@ -200,8 +200,7 @@ import Testing
             workingDirectory: "~/sky_workdir",
             environment: ["A": "1", "B": "two words"],
             sourceBashrc: true,
-            survivesDisconnect: true,
-            logPath: ".swiftlet/jobs/1/run.log"
+            survivesDisconnect: true
         )
         #expect(try ExecRequest(payload: request.payload) == request)
         var job = request

@@ -92,7 +92,8 @@ import Testing
     @Test func dataBeyondTheCreditWindowIsAViolation() {
         var machine = ConnectionStateMachine(local: hello("agent", 1...1), window: 8, now: start)
         _ = machine.received(Frame(kind: .hello, payload: hello("controller", 1...1).payload), at: start)
-        _ = machine.received(Frame(kind: .exec, stream: StreamID(1), payload: ExecRequest(command: "cat").payload), at: start)
+        let opening = StreamOpening(type: .exec, request: ExecRequest(command: "cat").payload)
+        _ = machine.received(Frame(kind: .open, stream: StreamID(1), payload: opening.payload), at: start)
         guard case .deliver = machine.received(Frame(kind: .data, stream: StreamID(1), payload: ByteBuffer(string: "12345678")), at: start)
         else {
             Issue.record("in-window data refused")

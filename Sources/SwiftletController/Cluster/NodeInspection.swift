@@ -76,7 +76,7 @@ public struct NodeInspection: Sendable {
         let session = try await connector.connect(to: address, name: name)
         var state: NodeState?
         do {
-            let stream = try await session.connection.openStream(kind: .nodeState, payload: ByteBuffer())
+            let stream = try await session.connection.openStream(.nodeState, request: ByteBuffer())
             for await frame in stream.inbound where frame.kind == .data {
                 state = NodeState(text: String(buffer: frame.payload))
             }

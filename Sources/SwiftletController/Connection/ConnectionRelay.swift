@@ -20,26 +20,27 @@ enum ConnectionRelay {
 
     private static func relay(opening frame: Frame, from client: MuxStream, to upstream: PeerConnection) async {
         let nodeStream: MuxStream
+        let opening: StreamOpening
         do {
-            nodeStream = try await upstream.openStream(kind: frame.kind, payload: frame.payload)
+            opening = try StreamOpening(payload: frame.payload)
+            nodeStream = try await upstream.openStream(opening.type, request: opening.request)
         } catch {
-            let failure = StreamFailure(code: StreamFailure.connectionLostCode, message: "the connection to the node is lost: \(error)")
-            try? await client.send(.reset, payload: failure.payload)
+            try? await client.reset(.connectionLost, "the connection to the node is lost: \(error)")
             return
         }
-        let survives = frame.kind == .exec && ((try? ExecRequest(payload: frame.payload))?.survivesDisconnect ?? false)
+        let survives = opening.type == .exec && ((try? ExecRequest(payload: opening.request))?.survivesDisconnect ?? false)
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                // Towards the node: stdin, eof, signals.
+                // Towards the node: stdin, eof, requests.
+                var detached = false
                 for await inbound in client.inbound {
+                    if inbound.kind == .request, (try? StreamRequest(payload: inbound.payload)) == .detach { detached = true }
                     try? await forward(inbound, to: nodeStream)
                 }
                 // The client left before the stream ended: as if its own connection had
                 // dropped, the agent's rule applies (stop the process unless it survives that).
-                if await client.connectionFailure() != nil, !survives {
-                    var signal = ByteBuffer()
-                    signal.writeInteger(UInt32(9))
-                    try? await nodeStream.send(.signal, payload: signal)
+                if await client.connectionFailure() != nil, !survives, !detached {
+                    try? await nodeStream.send(.signal(9))
                 }
             }
             // Towards the client: started, output, exit.
@@ -49,8 +50,7 @@ enum ConnectionRelay {
                 if outbound.kind == .exit || outbound.kind == .reset { ended = true }
             }
             if !ended {
-                let failure = StreamFailure(code: StreamFailure.connectionLostCode, message: "the connection to the node was lost")
-                try? await client.send(.reset, payload: failure.payload)
+                try? await client.reset(.connectionLost, "the connection to the node was lost")
             }
             group.cancelAll()
         }

@@ -54,8 +54,8 @@ public enum FileSync {
     ) async throws -> Summary {
         let entries = files.map(\.entry)
         let stream = try await session.connection.openStream(
-            kind: .sync,
-            payload: FileSyncRequest(destination: destination, entries: entries).payload
+            .sync,
+            request: FileSyncRequest(destination: destination, entries: entries).payload
         )
         var inbound = stream.inbound
         guard let answer = await inbound.next() else {

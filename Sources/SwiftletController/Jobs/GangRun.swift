@@ -61,8 +61,9 @@ struct GangRun {
                         for victim in victims {
                             if let session = resumed.withLock({ $0[victim] }) {
                                 // Its first connection is gone: stop its job through the new one.
-                                let request = FollowRequest(path: ranks[victim].request.logPath, offset: 0, follow: false)
-                                _ = try? await session.connection.openStream(kind: .cancel, payload: request.payload)
+                                if let job = ranks[victim].request.job?.reference {
+                                    _ = try? await session.connection.openStream(.cancel, request: FollowRequest(job: job).payload)
+                                }
                             } else {
                                 try? await processes[victim]?.signal(SIGKILL)
                             }
@@ -138,18 +139,18 @@ struct GangRun {
             output.write(stdout.finish(), to: .standardOutput)
             output.write(stderr.finish(), to: .standardError)
             return .exited(status.code)
-        } catch let failure as StreamFailure where failure.code != StreamFailure.connectionLostCode {
+        } catch let failure as StreamFailure where failure.code != StreamFailure.Code.connectionLost {
             return .lost("\(rank.session.name): \(failure.message)")
         } catch {
             // The connection was lost (directly, or behind the keeper): not necessarily the node.
-            guard rank.request.survivesDisconnect, let reconnect = rank.reconnect, !rank.request.logPath.isEmpty else {
+            guard rank.request.survivesDisconnect, let reconnect = rank.reconnect, let job = rank.request.job?.reference else {
                 let reason = (error as? ProtocolError)?.message ?? "\(error)"
                 return .lost("\(rank.session.name): lost the connection to the agent: \(reason)")
             }
             output.write(stderr.finish(), to: .standardError)
             let resumption = RankResumption(
                 name: rank.session.name,
-                logPath: rank.request.logPath,
+                job: job,
                 reconnect: reconnect,
                 adopt: adopt,
                 output: output

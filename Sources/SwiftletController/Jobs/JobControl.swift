@@ -32,10 +32,10 @@ public struct JobControl: Sendable {
             case .reset:
                 let failure = try? StreamFailure(payload: frame.payload)
                 switch failure?.code {
-                case FollowRequest.notFoundCode: self = .notFound
-                case FollowRequest.stillRunningCode: self = .running
-                case FollowRequest.driverDiedCode: self = .driverDied
-                case FollowRequest.cancelledCode: self = .cancelled
+                case StreamFailure.Code.notFound: self = .notFound
+                case StreamFailure.Code.stillRunning: self = .running
+                case StreamFailure.Code.driverDied: self = .driverDied
+                case StreamFailure.Code.cancelled: self = .cancelled
                 default: throw NodeError(node: node, step: step, failure?.message ?? "failed")
                 }
             default:
@@ -196,7 +196,7 @@ public struct JobControl: Sendable {
         let name = JobRunner.nodeName(rank: rank, node: node)
         let session = try await connector.connect(to: node, name: name)
         defer { Task { await session.close() } }
-        let stream = try await session.connection.openStream(kind: .jobs, payload: ByteBuffer(string: cluster))
+        let stream = try await session.connection.openStream(.jobs, request: ByteBuffer(string: cluster))
         var records: [UInt32: JobRecord] = [:]
         for await frame in stream.inbound {
             switch frame.kind {
@@ -215,9 +215,9 @@ public struct JobControl: Sendable {
     private func cancelRank(node: NodeAddress, rank: Int, cluster: String, jobID: Int) async throws -> RankOutcome {
         let name = JobRunner.nodeName(rank: rank, node: node)
         let session = try await connector.connect(to: node, name: name)
-        let request = FollowRequest(path: JobRunner.logDirectory(cluster: cluster, job: jobID) + "/run.log", offset: 0, follow: false)
+        let request = FollowRequest(job: JobReference(cluster: cluster, id: UInt32(jobID)))
         do {
-            let stream = try await session.connection.openStream(kind: .cancel, payload: request.payload)
+            let stream = try await session.connection.openStream(.cancel, request: request.payload)
             var outcome = RankOutcome.notFound
             for await frame in stream.inbound {
                 if let ending = try RankOutcome(ending: frame, node: name, step: "cancel") { outcome = ending }
@@ -277,11 +277,11 @@ public struct JobControl: Sendable {
             do {
                 let session = try await connector.connect(to: node, name: name)
                 let request = FollowRequest(
-                    path: JobRunner.logDirectory(cluster: cluster, job: jobID) + "/run.log",
+                    job: JobReference(cluster: cluster, id: UInt32(jobID), step: .run),
                     offset: offset,
                     follow: follow && lastLines == nil
                 )
-                let stream = try await session.connection.openStream(kind: .follow, payload: request.payload)
+                let stream = try await session.connection.openStream(.follow, request: request.payload)
                 var outcome: RankOutcome?
                 for await frame in stream.inboundPieces {
                     switch frame.kind {

@@ -59,6 +59,7 @@ public struct JobRunner: Sendable {
                 rank: UInt32(rank),
                 step: step,
                 gpus: UInt32(task.resources.gpusPerNode),
+                accelerator: task.resources.accelerators.keys.sorted().joined(separator: ","),
                 milliCPUs: UInt32(milliCPUs),
                 taskID: taskID
             )
@@ -171,7 +172,6 @@ public struct JobRunner: Sendable {
                         workingDirectory: "~/sky_workdir",
                         environment: environment.setup(rank: rank, task: job.task),
                         sourceBashrc: true,
-                        logPath: Self.logDirectory(cluster: environment.cluster, job: jobID) + "/setup.log",
                         job: job.ticket(id: jobID, cluster: environment.cluster, rank: rank, step: .setup, taskID: environment.taskID)
                     ),
                     prefix: Prefixes.setup(ip: sessions.count > 1 ? session.address.ip : nil)
@@ -196,7 +196,6 @@ public struct JobRunner: Sendable {
                     environment: environment.run(rank: rank, task: job.task),
                     sourceBashrc: true,
                     survivesDisconnect: true,
-                    logPath: Self.logDirectory(cluster: environment.cluster, job: jobID) + "/run.log",
                     job: job.ticket(id: jobID, cluster: environment.cluster, rank: rank, step: .run, taskID: environment.taskID)
                 ),
                 prefix: Prefixes.run(task: job.task.name, rank: rank, ip: session.address.ip, multiNode: sessions.count > 1),
@@ -293,12 +292,6 @@ public struct JobRunner: Sendable {
             }
             try await group.waitForAll()
         }
-    }
-
-    /// Where a job's logs live on each node, relative to its home: per cluster, since several
-    /// clusters may share a host and each counts its jobs from 1.
-    static func logDirectory(cluster: String, job: Int) -> String {
-        ".swiftlet/jobs/\(cluster)/\(job)"
     }
 
     static func nodeName(rank: Int, node: NodeAddress) -> String {

@@ -15,7 +15,8 @@ struct RankResumption: Sendable {
     }
 
     let name: String
-    let logPath: String
+    /// The step whose log is followed.
+    let job: JobReference
     let reconnect: @Sendable () async throws -> NodeSession
     /// Where the new session goes, so the gang can still stop this rank.
     let adopt: @Sendable (NodeSession) -> Void
@@ -31,8 +32,8 @@ struct RankResumption: Sendable {
             do {
                 let session = try await reconnect()
                 adopt(session)
-                let request = FollowRequest(path: logPath, offset: offset, follow: true)
-                let stream = try await session.connection.openStream(kind: .follow, payload: request.payload)
+                let request = FollowRequest(job: job, offset: offset, follow: true)
+                let stream = try await session.connection.openStream(.follow, request: request.payload)
                 for await frame in stream.inboundPieces {
                     switch frame.kind {
                     case .data:
@@ -46,8 +47,8 @@ struct RankResumption: Sendable {
                         await session.close()
                         let failure = try? StreamFailure(payload: frame.payload)
                         switch failure?.code {
-                        case FollowRequest.cancelledCode: return .exited(137)
-                        case FollowRequest.driverDiedCode:
+                        case StreamFailure.Code.cancelled: return .exited(137)
+                        case StreamFailure.Code.driverDied:
                             return .lost("\(name): lost the job: it died with the node's agent (FAILED_DRIVER)")
                         default: return .lost("\(name): lost the job: \(failure?.message ?? "no log on the node")")
                         }

@@ -29,14 +29,18 @@ public struct RemoteProcess: Sendable {
 
     /// Delivers `signal` to the process's whole group on the node.
     public func signal(_ signal: Int32) async throws {
-        var payload = ByteBuffer()
-        payload.writeInteger(UInt32(signal))
-        try await stream.send(.signal, payload: payload)
+        try await stream.send(.signal(UInt32(signal)))
     }
 
     /// Starts a process that was admitted and waits for the gang (``ExecRequest/startsOnGo``).
     public func go() async throws {
         try await stream.send(.go)
+    }
+
+    /// Lets the process outlive this connection: its output goes on to its log on the node.
+    /// Only agents that announce ``StreamRequest/detach`` act on it.
+    public func detach() async throws {
+        try await stream.send(.detach)
     }
 
     public func writeStdin(_ bytes: ByteBuffer) async throws {

@@ -24,17 +24,9 @@ public struct LocalInfra: NodeProvider {
         try? FileManager.default.removeItem(atPath: home.localCluster(cluster))
     }
 
-    /// Kills the process trees of the node's unfinished jobs that the cancel before it could not
-    /// reach, and stops its daemon (each checked against its recorded start time, so a reused
-    /// pid is never hit). The node is a directory of this machine: its files are ours to read.
+    /// Stops the node's daemon (checked against its recorded start time, so a reused pid is
+    /// never hit). Its jobs were cancelled through it before.
     static func stopNode(home nodeHome: String, cluster: String) {
-        let jobs = nodeHome + "/.swiftlet/jobs/" + cluster
-        for id in (try? FileManager.default.contentsOfDirectory(atPath: jobs)) ?? [] {
-            guard let record = JobRecord(text: FileSystem.contents(of: "\(jobs)/\(id)/job")), !record.state.isFinal, record.pid > 0 else {
-                continue
-            }
-            if ProcessIdentity(pid: record.pid, startTime: record.pidStartTime).isRunning { kill(-record.pid, SIGKILL) }
-        }
         if let daemon = DaemonRecord.running(home: nodeHome) { kill(daemon.process.pid, SIGTERM) }
     }
 }
