@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // The wire protocol: frames, messages, codecs, state machines. NIOCore only.
@@ -79,8 +80,10 @@ let package = Package(
         .executableTarget(
             name: "swiftlet",
             dependencies: [
-                "SwiftletController", "SwiftletTask",
+                "SwiftletController", "SwiftletTask", "SwiftletPOSIX",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                // The one owner of the CLI's signals (a sequence; no handler on a global queue).
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),

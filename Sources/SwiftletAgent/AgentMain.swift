@@ -30,6 +30,12 @@ public enum AgentMain {
             writeError("swiftlet-agent: /proc is not mounted; the agent needs /proc to run")
             return 70
         }
+        do {
+            _ = try SwiftletConfiguration.current()
+        } catch {
+            writeError("swiftlet-agent: \(error)")
+            return 78  // EX_CONFIG
+        }
         switch arguments.first {
         case "version":
             return printVersion()
@@ -37,7 +43,7 @@ public enum AgentMain {
             return SelfTest.run()
         case "serve" where arguments.dropFirst().first == "--stdio":
             let lane = arguments.dropFirst(2).first == "--lane"
-            if Environment.get("SWIFTLET_AGENT_NO_DAEMON") != "1" {
+            if !SwiftletConfiguration.process.agentWithoutDaemon {
                 switch DaemonRelay.run(replacesOtherBuilds: !lane) {
                 case .relayed(let code):
                     return code
@@ -71,7 +77,7 @@ public enum AgentMain {
 
     private static func daemonOptions(_ arguments: ArraySlice<String>) -> Daemon.Options? {
         var options = Daemon.Options()
-        if let seconds = Environment.get("SWIFTLET_AGENT_IDLE_EXIT").flatMap({ Int($0) }) { options.idle = .seconds(seconds) }
+        if let seconds = SwiftletConfiguration.process.agentIdleExitSeconds { options.idle = .seconds(seconds) }
         var rest = arguments
         while let argument = rest.popFirst() {
             switch (argument, rest.popFirst()) {

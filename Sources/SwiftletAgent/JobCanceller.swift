@@ -14,6 +14,17 @@ enum JobCanceller {
     static let grace: Duration = .seconds(3)
 
     static func serve(_ payload: ByteBuffer, on stream: MuxStream) async {
+        await serve(payload, on: stream, asGangStop: false)
+    }
+
+    /// A ``StreamType/stop`` stream: a rank its gang gave up on (another rank failed) is killed
+    /// at once, SIGKILL to its whole tree, and recorded as killed (137) by the agent that runs
+    /// it, exactly as when its controller signals it: not as cancelled.
+    static func stop(_ payload: ByteBuffer, on stream: MuxStream) async {
+        await serve(payload, on: stream, asGangStop: true)
+    }
+
+    private static func serve(_ payload: ByteBuffer, on stream: MuxStream, asGangStop: Bool) async {
         do {
             let job = try FollowRequest(payload: payload).job
             guard JobStore.isValidCluster(job.cluster) else {
@@ -30,9 +41,14 @@ enum JobCanceller {
                 try await LogFollower.end(stream, record)
                 return
             }
+            let process = ProcessIdentity(pid: record.pid, startTime: record.pidStartTime)
+            if asGangStop {
+                if record.pid > 0 && process.isRunning { kill(-process.pid, SIGKILL) }
+                try await stream.send(.exit, payload: ExitStatus.killed(by: SIGKILL).payload)
+                return
+            }
             runtime.store.update(directory: directory) { $0.moved(to: .cancelled, at: UTCTime.now) }
             await runtime.withdraw(NodeRuntime.key(cluster: record.cluster, id: record.id))
-            let process = ProcessIdentity(pid: record.pid, startTime: record.pidStartTime)
             if record.pid > 0 && process.isRunning {
                 ProcessSpawner.signalGroup(process.pid, SIGTERM)
                 let deadline = ContinuousClock.now + grace

@@ -39,7 +39,7 @@ actor NodeRuntime {
     /// The node's GPUs: `/dev/nvidia0`, `/dev/nvidia1`, ... (`SWIFTLET_NODE_GPUS` overrides, for
     /// nodes whose devices the agent cannot see).
     static func gpuCount() -> Int {
-        if let override = Environment.get("SWIFTLET_NODE_GPUS").flatMap({ Int($0) }) { return max(override, 0) }
+        if let override = SwiftletConfiguration.process.nodeGPUs { return override }
         return FileSystem.entries(of: "/dev").filter { name in
             name.hasPrefix("nvidia") && !name.dropFirst(6).isEmpty && name.dropFirst(6).allSatisfy(\.isNumber)
         }.count
@@ -47,7 +47,7 @@ actor NodeRuntime {
 
     /// The node's CPUs in thousandths (`SWIFTLET_NODE_CPUS` overrides).
     static func milliCPUCapacity() -> Int {
-        if let override = Environment.get("SWIFTLET_NODE_CPUS").flatMap({ Double($0) }) { return Int(override * 1000) }
+        if let override = SwiftletConfiguration.process.nodeCPUs { return Int(override * 1000) }
         return max(sysconf(Int32(_SC_NPROCESSORS_ONLN)), 1) * 1000
     }
 

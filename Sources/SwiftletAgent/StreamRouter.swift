@@ -16,6 +16,7 @@ struct StreamRouter: Sendable {
         .sync: FileReceiver.serve,
         .follow: LogFollower.serve,
         .cancel: JobCanceller.serve,
+        .stop: JobCanceller.stop,
         .jobs: RuntimeQueries.listJobs,
         .nodeState: { _, stream in await RuntimeQueries.nodeState(stream: stream) },
     ])

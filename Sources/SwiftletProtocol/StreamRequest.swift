@@ -62,3 +62,8 @@ extension StreamRequest: WireMessage {
         }
     }
 }
+
+extension Hello {
+    /// Whether the peer announced that it acts on `request`.
+    public func serves(_ request: StreamRequest) -> Bool { capabilities.contains(request.capability) }
+}

@@ -21,6 +21,9 @@ public struct StreamType: Hashable, Sendable, CustomStringConvertible {
     public static let follow = StreamType("follow")
     /// Cancels a job on the node: ``FollowRequest`` naming it (offset and follow unused).
     public static let cancel = StreamType("cancel")
+    /// Stops a rank its gang gave up on: ``FollowRequest`` naming it (offset and follow unused).
+    /// SIGKILL to its whole tree, recorded as killed (137), not as cancelled.
+    public static let stop = StreamType("stop")
     /// Lists the node's job records of one cluster: payload the cluster's name (empty: every
     /// cluster). One ``FrameKind/data`` frame per ``JobRecord`` (its text form), then
     /// ``FrameKind/exit``.

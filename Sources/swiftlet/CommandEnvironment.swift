@@ -20,7 +20,7 @@ enum CommandEnvironment {
 
     /// Connections are kept for `$SWIFTLET_KEEPALIVE` seconds (default 300; 0 turns keeping off).
     static func keeper() throws -> (executable: String, keepAlive: Duration)? {
-        let seconds = Environment.get("SWIFTLET_KEEPALIVE").flatMap { Int($0) } ?? 300
+        let seconds = SwiftletConfiguration.process.keepAliveSeconds
         guard seconds > 0 else { return nil }
         return (try SelfExecutable.path(), .seconds(seconds))
     }
@@ -39,20 +39,6 @@ enum CommandEnvironment {
             Terminal.err("error: \(error)\n")
             return 2
         }
-    }
-
-    nonisolated(unsafe) private static var interruptSource: (any DispatchSourceSignal)?
-
-    /// Ctrl-C detaches: the controller leaves, a running job goes on with its log on the node.
-    static func detachOnInterrupt() {
-        signal(SIGINT, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        source.setEventHandler {
-            Terminal.err("\nDetached. A running job keeps running on the cluster; follow it with 'swiftlet logs CLUSTER'.\n")
-            exit(130)
-        }
-        source.resume()
-        interruptSource = source
     }
 }
 

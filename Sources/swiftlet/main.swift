@@ -41,6 +41,13 @@ func runToEnd(_ body: @escaping @Sendable () async throws -> Int32) -> Outcome {
     return outcome
 }
 
+do {
+    _ = try SwiftletConfiguration.current()
+} catch {
+    _ = Array("error: \(error)\n".utf8).withUnsafeBytes { FileDescriptorIO.writeAll(2, $0) }
+    exit(2)
+}
+
 let arguments = Array(CommandLine.arguments.dropFirst())
 // `exec CLUSTER -- COMMAND`, the hot path, skips ArgumentParser (see PlainExec).
 if let plain = PlainExec(arguments: arguments) {

@@ -10,7 +10,7 @@ public struct SwiftletHome: Sendable {
     }
 
     public static func fromEnvironment() -> SwiftletHome {
-        if let path = Environment.get("SWIFTLET_HOME"), !path.isEmpty { return SwiftletHome(path: path) }
+        if let path = SwiftletConfiguration.process.home { return SwiftletHome(path: path) }
         return SwiftletHome(path: Environment.home + "/.swiftlet")
     }
 

@@ -14,7 +14,7 @@ public struct AgentBinary: Sendable {
         let path: String
         if let given {
             path = given
-        } else if let configured = Environment.get("SWIFTLET_AGENT_BINARY"), !configured.isEmpty {
+        } else if let configured = SwiftletConfiguration.process.agentBinary {
             path = configured
         } else {
             path = FileSystem.parent(of: try SelfExecutable.path()) + "/swiftlet-agent"

@@ -3,17 +3,30 @@ import NIOCore
 import SwiftletPOSIX
 import SwiftletProtocol
 
-/// A multi-node job launched with `-d`: the command returns once every rank is submitted, and a
-/// background `swiftlet supervise` process on this machine holds the gang (``GangRun``) until
-/// the job ends. It starts the ranks together once every node admitted its own, and stops every
-/// other rank's process tree when one fails, exactly as an attached run does; what it would have
-/// printed goes to ``logPath``. If this machine goes away mid-run, the ranks run on without
-/// fail-fast, each node keeping its own log and state.
+/// A job whose gang a background `swiftlet supervise` process on this machine holds (``GangRun``)
+/// until the job ends: a multi-node job launched with `-d` (the command returns once every rank
+/// is submitted), or an attached run the person detached from with Ctrl-C, during its setup or,
+/// on several nodes, its run. It starts the ranks together once every node admitted its own, and
+/// stops every other rank's process tree when one fails, exactly as an attached run does; what
+/// it would have printed goes to ``logPath``. If this machine goes away mid-run, the ranks run on
+/// without fail-fast, each node keeping its own log and state.
 public struct DetachedGang: Codable, Sendable {
     public var cluster: String
     public var jobID: Int
     public var taskName: String?
     public var ranks: [Rank]
+    /// What already runs on the nodes when the supervisor takes over.
+    public var handedOver: Phase = .nothing
+
+    public enum Phase: String, Codable, Sendable {
+        /// Nothing: the supervisor starts the run.
+        case nothing
+        /// The setup runs: the supervisor follows it from its logs to its end, then starts the
+        /// run once every rank's setup succeeded.
+        case setup
+        /// The run runs: the supervisor follows it from its logs.
+        case run
+    }
 
     public struct Rank: Codable, Sendable {
         public var node: NodeAddress
@@ -22,10 +35,11 @@ public struct DetachedGang: Codable, Sendable {
         public var request: String
     }
 
-    init(cluster: String, jobID: Int, taskName: String?, ranks: [GangRun.Rank]) {
+    init(cluster: String, jobID: Int, taskName: String?, ranks: [GangRun.Rank], handedOver: Phase = .nothing) {
         self.cluster = cluster
         self.jobID = jobID
         self.taskName = taskName
+        self.handedOver = handedOver
         self.ranks = ranks.map { rank in
             Rank(
                 node: rank.session.address,
@@ -59,9 +73,10 @@ public struct DetachedGang: Codable, Sendable {
         }
     }
 
-    /// The body of `swiftlet supervise`: connects to every rank's node, starts the gang, reports
-    /// `ready` through `report` once every rank is submitted (or the error: `report` is called
-    /// once), then runs the gang to its end. Returns the job's exit code.
+    /// The body of `swiftlet supervise`: connects to every rank's node, starts the gang (or takes
+    /// over what runs), reports `ready` through `report` once every rank is submitted (or taken
+    /// over; or the error: `report` is called once), then runs the gang to its end. Returns the
+    /// job's exit code.
     public func supervise(
         connector: NodeConnector,
         output: any JobOutput,
@@ -99,14 +114,21 @@ public struct DetachedGang: Codable, Sendable {
             report(HelperReport.failed(NodeError(node: "job \(jobID)", step: "run", "\(error)")).line)
             return 255
         }
+        if handedOver != .nothing { report(HelperReport.ready.line) }
+        if handedOver == .setup,
+            let failed = await followSetup(sessions: sessions, requests: requests, connector: connector, output: output)
+        {
+            for session in sessions { await session.close() }
+            return failed
+        }
         let submitted = Locked(Set<Int>())
         let gangRanks = sessions.enumerated().map { index, session in
             var request = requests[index]
-            request.startsOnGo = true
+            request.startsOnGo = sessions.count > 1
             return GangRun.Rank(
                 session: session,
                 request: request,
-                prefix: Prefixes.run(task: taskName, rank: index, ip: session.address.ip, multiNode: true),
+                prefix: Prefixes.run(task: taskName, rank: index, ip: session.address.ip, multiNode: sessions.count > 1),
                 reconnect: { [connector] in try await connector.connect(to: session.address, name: session.name) },
                 onFirstEvent: {
                     let all = submitted.withLock { ranks in
@@ -114,7 +136,8 @@ public struct DetachedGang: Codable, Sendable {
                         return ranks.count == sessions.count
                     }
                     if all { report(HelperReport.ready.line) }
-                }
+                },
+                adopted: handedOver == .run
             )
         }
         let gang = await GangRun(ranks: gangRanks, output: output).run()
@@ -126,6 +149,28 @@ public struct DetachedGang: Codable, Sendable {
         let event = JobEvent.failed(job: jobID, failure: failure.describe(nodes: sessions.map(\.name)), exitCodes: gang.exitCodes)
         report(HelperReport.failed(NodeError(node: "job \(jobID)", step: "run", String(event.description.dropFirst("ERROR: ".count)))).line)
         output.report(event)
+        return failure.exitCode
+    }
+
+    /// Follows every rank's setup, which runs already, to its end; returns the job's exit code
+    /// when a setup failed (the others are stopped), nil when all succeeded.
+    private func followSetup(sessions: [NodeSession], requests: [ExecRequest], connector: NodeConnector, output: any JobOutput) async
+        -> Int32?
+    {
+        let setups = sessions.enumerated().map { index, session in
+            var request = requests[index]
+            request.job?.step = .setup
+            return GangRun.Rank(
+                session: session,
+                request: request,
+                prefix: Prefixes.setup(ip: sessions.count > 1 ? session.address.ip : nil),
+                reconnect: { [connector] in try await connector.connect(to: session.address, name: session.name) },
+                adopted: true
+            )
+        }
+        let gang = await GangRun(ranks: setups, output: output).run()
+        guard let failure = gang.firstFailure else { return nil }
+        output.report(.setupFailed(job: jobID, failure: failure.describe(nodes: sessions.map(\.name))))
         return failure.exitCode
     }
 }

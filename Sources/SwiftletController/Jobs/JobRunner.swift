@@ -34,6 +34,9 @@ public struct JobRunner: Sendable {
         /// CPUs the run needs on each node, in thousandths: it waits in the node's queue until
         /// they are free (GPUs come from the task's accelerators).
         public var milliCPUs: Int
+        /// Fired to detach from an attached run (Ctrl-C): the job goes on on the nodes, handed
+        /// to a supervisor on this machine where it needs one (a setup in progress, a gang).
+        public var detachRequest: DetachRequest?
 
         public init(
             task: TaskSpec,
@@ -163,8 +166,9 @@ public struct JobRunner: Sendable {
         let jobID = environment.jobID
         try await syncFiles(job.task, to: sessions, progress: progress)
         progress.settle()
+        let ranks = runRanks(job, environment: environment, sessions: sessions)
         if job.runSetup, let setup = job.task.setup {
-            let ranks = sessions.enumerated().map { rank, session in
+            let setups = sessions.enumerated().map { rank, session in
                 GangRun.Rank(
                     session: session,
                     request: ExecRequest(
@@ -177,36 +181,30 @@ public struct JobRunner: Sendable {
                     prefix: Prefixes.setup(ip: sessions.count > 1 ? session.address.ip : nil)
                 )
             }
-            let gang = await progress.timed("setup") { await GangRun(ranks: ranks, output: output).run() }
-            if let failure = gang.firstFailure {
-                output.report(.setupFailed(job: jobID, failure: failure.describe(nodes: sessions.map(\.name))))
-                return JobResult(state: "FAILED_SETUP", code: failure.exitCode)
+            let ending = await progress.timed("setup") { await GangRun(ranks: setups, output: output).run(detach: job.detachRequest) }
+            switch ending {
+            case .detached:
+                // The setups outlive this connection; a supervisor follows them and starts the run.
+                guard job.task.run != nil else {
+                    output.report(.detached(cluster: environment.cluster, job: jobID, supervised: false))
+                    return JobResult(state: "SETTING_UP", code: 130)
+                }
+                try await handOver(ranks, job: job, environment: environment, phase: .setup)
+                return JobResult(state: "SETTING_UP", code: 130)
+            case .ended(let gang):
+                if let failure = gang.firstFailure {
+                    output.report(.setupFailed(job: jobID, failure: failure.describe(nodes: sessions.map(\.name))))
+                    return JobResult(state: "FAILED_SETUP", code: failure.exitCode)
+                }
             }
         }
-        guard let command = job.task.run else {
+        guard job.task.run != nil else {
             output.report(.nothingToRun(job: jobID))
             return JobResult(state: "SUCCEEDED", code: 0)
         }
-        let ranks = sessions.enumerated().map { rank, session in
-            GangRun.Rank(
-                session: session,
-                request: ExecRequest(
-                    command: command,
-                    workingDirectory: "~/sky_workdir",
-                    environment: environment.run(rank: rank, task: job.task),
-                    sourceBashrc: true,
-                    survivesDisconnect: true,
-                    job: job.ticket(id: jobID, cluster: environment.cluster, rank: rank, step: .run, taskID: environment.taskID)
-                ),
-                prefix: Prefixes.run(task: job.task.name, rank: rank, ip: session.address.ip, multiNode: sessions.count > 1),
-                forwardStdin: job.forwardStdin && rank == 0,
-                reconnect: { [connector] in try await connector.connect(to: session.address, name: session.name) }
-            )
-        }
         if job.detach {
             if ranks.count > 1 {
-                let gang = DetachedGang(cluster: environment.cluster, jobID: jobID, taskName: job.task.name, ranks: ranks)
-                try await gang.start(home: home, executable: connector.keeper?.executable ?? SelfExecutable.path())
+                try await handOver(ranks, job: job, environment: environment, phase: .nothing)
             } else {
                 try await startDetached(ranks)
             }
@@ -220,11 +218,51 @@ public struct JobRunner: Sendable {
             rank.request.startsOnGo = ranks.count > 1
             return rank
         }
-        let gang = await GangRun(ranks: gangRanks, output: output).run()
-        guard let failure = gang.firstFailure else { return JobResult(state: "SUCCEEDED", code: 0) }
-        let codes = sessions.count > 1 ? gang.exitCodes : nil
-        output.report(.failed(job: jobID, failure: failure.describe(nodes: sessions.map(\.name)), exitCodes: codes))
-        return JobResult(state: "FAILED", code: failure.exitCode)
+        switch await GangRun(ranks: gangRanks, output: output).run(detach: job.detachRequest) {
+        case .detached:
+            // One rank goes on by itself; several need a supervisor for their fail-fast.
+            if ranks.count > 1 { try await handOver(ranks, job: job, environment: environment, phase: .run) }
+            output.report(.detached(cluster: environment.cluster, job: jobID, supervised: ranks.count > 1))
+            return JobResult(state: "RUNNING", code: 130)
+        case .ended(let gang):
+            guard let failure = gang.firstFailure else { return JobResult(state: "SUCCEEDED", code: 0) }
+            let codes = sessions.count > 1 ? gang.exitCodes : nil
+            output.report(.failed(job: jobID, failure: failure.describe(nodes: sessions.map(\.name)), exitCodes: codes))
+            return JobResult(state: "FAILED", code: failure.exitCode)
+        }
+    }
+
+    /// The run's ranks, one per node.
+    private func runRanks(_ job: Job, environment: TaskEnvironment, sessions: [NodeSession]) -> [GangRun.Rank] {
+        sessions.enumerated().map { rank, session in
+            GangRun.Rank(
+                session: session,
+                request: ExecRequest(
+                    command: job.task.run ?? "",
+                    workingDirectory: "~/sky_workdir",
+                    environment: environment.run(rank: rank, task: job.task),
+                    sourceBashrc: true,
+                    survivesDisconnect: true,
+                    job: job.ticket(id: environment.jobID, cluster: environment.cluster, rank: rank, step: .run, taskID: environment.taskID)
+                ),
+                prefix: Prefixes.run(task: job.task.name, rank: rank, ip: session.address.ip, multiNode: sessions.count > 1),
+                forwardStdin: job.forwardStdin && rank == 0,
+                reconnect: { [connector] in try await connector.connect(to: session.address, name: session.name) }
+            )
+        }
+    }
+
+    /// Hands the job to a background supervisor (``DetachedGang``) and returns once it holds it.
+    private func handOver(_ ranks: [GangRun.Rank], job: Job, environment: TaskEnvironment, phase: DetachedGang.Phase) async throws {
+        let gang = DetachedGang(
+            cluster: environment.cluster,
+            jobID: environment.jobID,
+            taskName: job.task.name,
+            ranks: ranks,
+            handedOver: phase
+        )
+        try await gang.start(home: home, executable: connector.keeper?.executable ?? SelfExecutable.path())
+        if phase == .setup { output.report(.detached(cluster: environment.cluster, job: environment.jobID, supervised: true)) }
     }
 
     /// Starts every rank; returns once all of them run (their output goes to the nodes' logs).

@@ -11,7 +11,7 @@ struct RankResumption: Sendable {
     /// How long a node may stay unreachable before it counts as lost (`SWIFTLET_RECONNECT_GRACE`
     /// seconds; default 20).
     static var grace: Duration {
-        .seconds(Int(Environment.get("SWIFTLET_RECONNECT_GRACE") ?? "") ?? 20)
+        .seconds(SwiftletConfiguration.process.reconnectGraceSeconds)
     }
 
     let name: String
@@ -21,14 +21,19 @@ struct RankResumption: Sendable {
     /// Where the new session goes, so the gang can still stop this rank.
     let adopt: @Sendable (NodeSession) -> Void
     let output: any JobOutput
+    /// When set, the line prefix is made anew from the pid the node reports (an adopted rank,
+    /// whose pid this controller never saw).
+    var prefix: (@Sendable (Int) -> String)? = nil
+    /// Whether to say that the connection was lost (not for a rank followed from the start).
+    var announcesLoss = true
 
     /// Follows the log from `offset`, feeding output to `stdout`; returns how the rank ended.
     func run(from offset: UInt64, stdout: inout LinePrefixer) async -> GangStateMachine.Outcome {
         var offset = offset
         let deadline = ContinuousClock.now + Self.grace
         var lastError = "no answer"
-        output.report(.connectionLost(node: name))
-        while ContinuousClock.now < deadline {
+        if announcesLoss { output.report(.connectionLost(node: name)) }
+        while ContinuousClock.now < deadline, !Task.isCancelled {
             do {
                 let session = try await reconnect()
                 adopt(session)
@@ -36,6 +41,9 @@ struct RankResumption: Sendable {
                 let stream = try await session.connection.openStream(.follow, request: request.payload)
                 for await frame in stream.inboundPieces {
                     switch frame.kind {
+                    case .started:
+                        let pid = frame.payload.getInteger(at: frame.payload.readerIndex, as: UInt32.self) ?? 0
+                        if let prefix, pid > 0 { stdout = stdout.withPrefix(prefix(Int(pid))) }
                     case .data:
                         offset += UInt64(frame.payload.readableBytes)
                         frame.payload.withUnsafeReadableBytes { stdout.feed($0) { output.write($0, to: .standardOutput) } }

@@ -8,6 +8,11 @@ public enum JobEvent: Sendable, Equatable, CustomStringConvertible {
     case pending(node: String, reason: String)
     case connectionLost(node: String)
     case submitted(cluster: String, job: Int)
+    /// The person detached (Ctrl-C): the job goes on on the nodes, held by a supervisor on this
+    /// machine when `supervised`.
+    case detached(cluster: String, job: Int, supervised: Bool)
+    /// Ctrl-C while a gang's ranks wait for each other: the detach happens once they started.
+    case detachingOnceStarted
     case nothingToRun(job: Int)
     case setupFailed(job: Int, failure: String)
     case failed(job: Int, failure: String, exitCodes: [Int32]?)
@@ -40,6 +45,11 @@ public enum JobEvent: Sendable, Equatable, CustomStringConvertible {
         case .pending(let node, let reason): "\(node): the job is PENDING, \(reason)."
         case .connectionLost(let node): "\(node): the connection was lost; reconnecting (the job goes on on the node)."
         case .submitted(let cluster, let job): "Job \(job) submitted on '\(cluster)'; follow it with 'swiftlet logs \(cluster) \(job)'."
+        case .detached(let cluster, let job, let supervised):
+            "\nDetached from job \(job); it goes on on '\(cluster)'"
+                + (supervised ? ", its ranks held together by a supervisor on this machine" : "")
+                + ". Follow it with 'swiftlet logs \(cluster) \(job)'."
+        case .detachingOnceStarted: "\nDetaching once every rank has started (Ctrl-C again to leave now)."
         case .nothingToRun(let job): "Job \(job): the task has no 'run' section; nothing to run."
         case .setupFailed(let job, let failure): "ERROR: Job \(job)'s setup failed: \(failure) (FAILED_SETUP)."
         case .failed(let job, let failure, let codes):

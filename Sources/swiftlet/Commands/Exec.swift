@@ -46,10 +46,9 @@ struct Exec: AsyncParsableCommand {
             let (spec, isTask) = try work()
             let forwardStdin = !detach && !Terminal.stdinIsTerminal
             let runner = try CommandEnvironment.runner()
-            CommandEnvironment.detachOnInterrupt()
             // A task runs on its num_nodes; a bare command on every node of the cluster.
             let nodeCount = numNodes ?? (isTask ? spec.numNodes : nil)
-            let job = JobRunner.Job(
+            var job = JobRunner.Job(
                 task: spec,
                 runSetup: false,
                 detach: detach,
@@ -57,7 +56,9 @@ struct Exec: AsyncParsableCommand {
                 nodeCount: nodeCount,
                 milliCPUs: milliCPUs
             )
-            return try await runner.exec(job, cluster: cluster)
+            let request = DetachRequest()
+            job.detachRequest = request
+            return try await InterruptPolicy.detach(request).run { [job] in try await runner.exec(job, cluster: cluster) }
         }
     }
 }

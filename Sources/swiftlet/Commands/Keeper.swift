@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SwiftletController
+import SwiftletPOSIX
 import SwiftletTask
 
 /// The background process that keeps one node's agent connection for later commands.
@@ -25,7 +26,7 @@ struct Keeper: AsyncParsableCommand {
         let node = try JSONDecoder().decode(NodeAddress.self, from: Data(address.utf8))
         let connector = NodeConnector(home: home, binary: try AgentBinary.locate(home: home))
         // Spare lanes kept ready (`$SWIFTLET_LANES`, default 1; 0 relays every client).
-        let lanes = ProcessInfo.processInfo.environment["SWIFTLET_LANES"].flatMap { Int($0) } ?? 1
+        let lanes = SwiftletConfiguration.process.spareLanes
         let code = await ConnectionKeeper.run(connector: connector, address: node, name: name, idle: .seconds(idle), spareLanes: lanes) {
             Terminal.err($0 + "\n")
         } report: { line in

@@ -26,15 +26,16 @@ struct Launch: AsyncParsableCommand {
             let infra = try self.infra.map { try Infra(parsing: $0) }
             let name = cluster ?? "swiftlet-" + String(UUID().uuidString.prefix(4)).lowercased()
             let runner = try CommandEnvironment.runner()
-            CommandEnvironment.detachOnInterrupt()
-            let job = JobRunner.Job(
+            var job = JobRunner.Job(
                 task: spec,
                 runSetup: true,
                 detach: options.detach,
                 nodeCount: options.numNodes,
                 milliCPUs: options.milliCPUs
             )
-            return try await runner.launch(job, cluster: name, infra: infra)
+            let detach = DetachRequest()
+            job.detachRequest = detach
+            return try await InterruptPolicy.detach(detach).run { [job] in try await runner.launch(job, cluster: name, infra: infra) }
         }
         throw ExitCode(code)
     }
