@@ -40,6 +40,15 @@ public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
         _ = try? StreamFailure(payload: frame.payload)
         _ = try? ProtocolError(payload: frame.payload)
         _ = try? FileSyncRequest(payload: frame.payload)
+        _ = try? FollowRequest(payload: frame.payload)
+        _ = try? StreamRequest(payload: frame.payload)
+        if let opening = try? StreamOpening(payload: frame.payload) {
+            _ = try? ExecRequest(payload: opening.request)
+            _ = try? FollowRequest(payload: opening.request)
+            _ = try? FileSyncRequest(payload: opening.request)
+        }
+        _ = JobRecord(text: String(buffer: frame.payload))
+        _ = NodeState(text: String(buffer: frame.payload))
     }
     _ = try? decoder.decodeLast(buffer: &frames, seenEOF: true)
     return 0
