@@ -57,6 +57,8 @@ let package = Package(
                 "SwiftletProtocol", "SwiftletTransport", "SwiftletPOSIX",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                // The daemon's one owner of its signals.
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),
@@ -108,6 +110,15 @@ let package = Package(
             dependencies: ["SwiftletAgent", "SwiftletPOSIX", "SwiftletProtocol"],
             swiftSettings: strictSettings
         ),
+        // For tests: both ends of an agent connection in one process, and a clock moved by hand.
+        .target(
+            name: "SwiftletTestSupport",
+            dependencies: [
+                "SwiftletProtocol", "SwiftletTransport", "SwiftletPOSIX",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "SwiftletProtocolTests",
             dependencies: [
@@ -120,7 +131,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SwiftletAgentTests",
-            dependencies: ["SwiftletAgent"],
+            dependencies: ["SwiftletAgent", "SwiftletTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -131,7 +142,7 @@ let package = Package(
         .testTarget(
             name: "SwiftletIntegrationTests",
             dependencies: [
-                "SwiftletController", "SwiftletPOSIX", "SwiftletTask", "SwiftletProtocol", "SwiftletTransport",
+                "SwiftletController", "SwiftletPOSIX", "SwiftletTask", "SwiftletProtocol", "SwiftletTransport", "SwiftletTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strictSettings

@@ -54,29 +54,28 @@ enum Daemon {
         let runtime = NodeRuntime.shared
         await runtime.configure(mode: "daemon", underSystemd: notifier != nil)
         await JobRecovery.recover(runtime)
-        let lifecycle = Lifecycle(paths: paths, listener: listener, lock: lock, notifier: notifier)
-        lifecycle.installSignalHandlers()
+        let lifecycle = Lifecycle(paths: paths, listener: listener, lock: lock, idleLimit: notifier == nil ? options.idle : nil)
         notifier?.send("READY=1\nSTATUS=listening on \(paths.socket)")
         writeError("swiftlet-agent daemon: pid \(getpid()) listening on \(paths.socket)")
-
-        if let notifier {
-            Task { await keepNotifying(notifier, runtime: runtime) }
-        }
-        let idle = notifier == nil ? options.idle : nil
-        Task {
-            while true {
-                try? await Task.sleep(for: .seconds(1))
-                let retiring = lifecycle.isRetiring
-                if retiring || idle != nil, await runtime.isIdle(for: retiring ? .zero : idle!) {
-                    lifecycle.stop(reason: retiring ? "retired" : "idle")
+        // The daemon's own loops are this group's; the connections it serves are tasks of their
+        // own, which a job's run may outlast by far: they end with the process.
+        let reason = await withTaskGroup(of: Void.self) { group in
+            group.addTask { await lifecycle.followSignals() }
+            group.addTask { await lifecycle.tick(every: .seconds(1), on: ContinuousClock()) { await runtime.idleDuration() } }
+            if let notifier { group.addTask { await keepNotifying(notifier, runtime: runtime) } }
+            group.addTask {
+                // Ends when the listener is withdrawn (retiring) or the daemon stops.
+                for await (socket, descriptors) in acceptLoop(listener) {
+                    Task { await serveRelay(socket, descriptors: descriptors, hello: hello) }
                 }
             }
+            let reason = await lifecycle.stopped()
+            group.cancelAll()
+            return reason
         }
-        for await (socket, descriptors) in acceptLoop(listener) {
-            Task.detached { await serveRelay(socket, descriptors: descriptors, hello: hello) }
-        }
-        // The listener was closed (retired): serve what runs until it ends.
-        while true { try? await Task.sleep(for: .seconds(3600)) }
+        notifier?.send("STOPPING=1\nSTATUS=\(reason)")
+        writeError("swiftlet-agent daemon: exiting (\(reason))")
+        return 0
     }
 
     /// Takes the transport's descriptors from a relay, tells it so, and serves the controller on
@@ -113,7 +112,7 @@ enum Daemon {
     private static func keepNotifying(_ notifier: SystemdNotifier, runtime: NodeRuntime) async {
         let interval = notifier.watchdogInterval ?? .seconds(5)
         var lastStatus = ""
-        while true {
+        while !Task.isCancelled {
             let state = await runtime.state(build: "")
             let status = "STATUS=\(state.running) running, \(state.pending) pending, \(await runtime.connections) connections"
             var message = notifier.watchdogInterval == nil ? "" : "WATCHDOG=1"

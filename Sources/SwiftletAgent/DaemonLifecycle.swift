@@ -1,61 +1,73 @@
-import Dispatch
 import SwiftletPOSIX
+import UnixSignals
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
 extension Daemon {
-    /// How the daemon stops: SIGTERM (or idle) removes its socket and exits; SIGUSR1 retires it
-    /// (a newer agent took over): it stops listening at once and exits when its jobs are done.
-    final class Lifecycle: @unchecked Sendable {
+    /// Carries out what ``DaemonLifeStateMachine`` decides: it reads the daemon's signals (its
+    /// one owner of them, as a sequence), ticks its clock, withdraws the socket when retiring,
+    /// and tells ``stopped()`` when the daemon is to exit.
+    final class Lifecycle: Sendable {
         private let paths: RuntimePaths
         private let listener: Int32
         private let lock: FileLock
-        private let notifier: SystemdNotifier?
-        private let mutex = Lock()
-        private var retiring = false
-        private var signalSources: [any DispatchSourceSignal] = []
+        private let machine: Locked<DaemonLifeStateMachine>
+        private let exitReason = Locked<(reason: String?, waiter: CheckedContinuation<String, Never>?)>((nil, nil))
 
-        init(paths: RuntimePaths, listener: Int32, lock: FileLock, notifier: SystemdNotifier?) {
+        init(paths: RuntimePaths, listener: Int32, lock: FileLock, idleLimit: Duration?) {
             self.paths = paths
             self.listener = listener
             self.lock = lock
-            self.notifier = notifier
+            self.machine = Locked(DaemonLifeStateMachine(idleLimit: idleLimit))
         }
 
-        var isRetiring: Bool { mutex.withLock { retiring } }
-
-        func installSignalHandlers() {
-            for (number, action) in [(SIGTERM, stopOnSignal), (SIGINT, stopOnSignal), (SIGUSR1, retire)] {
-                signal(number, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-                source.setEventHandler(handler: action)
-                source.resume()
-                signalSources.append(source)
+        /// SIGTERM and SIGINT stop the daemon; SIGUSR1 retires it (a newer agent took over).
+        func followSignals() async {
+            for await signal in await UnixSignalsSequence(trapping: .sigterm, .sigint, .sigusr1) {
+                handle(signal == .sigusr1 ? .retire : .terminate)
             }
         }
 
-        private func stopOnSignal() { stop(reason: "stopped by signal") }
+        /// Tells the machine, every `interval` of `clock`, how long the node has been idle.
+        func tick<C: Clock>(every interval: C.Duration, on clock: C, idle: @Sendable () async -> Duration?) async {
+            while !Task.isCancelled {
+                try? await clock.sleep(for: interval)
+                handle(.tick(idle: await idle()))
+            }
+        }
 
-        /// Stops listening and frees the lock so a new daemon can start; jobs keep running here.
-        func retire() {
-            mutex.withLock {
-                guard !retiring else { return }
-                retiring = true
+        /// Returns the reason once the daemon is to exit.
+        func stopped() async -> String {
+            await withCheckedContinuation { continuation in
+                let reason = exitReason.withLock { state -> String? in
+                    if state.reason == nil { state.waiter = continuation }
+                    return state.reason
+                }
+                if let reason { continuation.resume(returning: reason) }
+            }
+        }
+
+        private func handle(_ event: DaemonLifeStateMachine.Event) {
+            switch machine.withLock({ $0.handle(event) }) {
+            case .none:
+                break
+            case .stopListening:
                 withdrawSocket()
                 shutdown(listener, Int32(SHUT_RDWR))
                 close(listener)
                 lock.release()
+                writeError("swiftlet-agent daemon: retiring; a newer agent takes over (jobs running here finish here)")
+            case .exit(let reason):
+                if machine.withLock({ $0.phase }) != .stopped(reason: "retired") { withdrawSocket() }
+                let waiter = exitReason.withLock { state in
+                    state.reason = reason
+                    defer { state.waiter = nil }
+                    return state.waiter
+                }
+                waiter?.resume(returning: reason)
             }
-            writeError("swiftlet-agent daemon: retiring; a newer agent takes over (jobs running here finish here)")
-        }
-
-        func stop(reason: String) -> Never {
-            notifier?.send("STOPPING=1\nSTATUS=\(reason)")
-            mutex.withLock { if !retiring { withdrawSocket() } }
-            writeError("swiftlet-agent daemon: exiting (\(reason))")
-            exit(0)
         }
 
         /// Removes the socket and pid file, if they are still this daemon's.

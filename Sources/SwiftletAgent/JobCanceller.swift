@@ -49,19 +49,7 @@ enum JobCanceller {
             }
             runtime.store.update(directory: directory) { $0.moved(to: .cancelled, at: UTCTime.now) }
             await runtime.withdraw(NodeRuntime.key(cluster: record.cluster, id: record.id))
-            if record.pid > 0 && process.isRunning {
-                ProcessSpawner.signalGroup(process.pid, SIGTERM)
-                let deadline = ContinuousClock.now + grace
-                while process.isRunning, ContinuousClock.now < deadline {
-                    try await Task.sleep(for: .milliseconds(50))
-                }
-                // Children that ignore SIGTERM, or outlive their leader, go now.
-                kill(-process.pid, SIGKILL)
-                let gone = ContinuousClock.now + .seconds(5)
-                while process.isRunning, ContinuousClock.now < gone {
-                    try await Task.sleep(for: .milliseconds(20))
-                }
-            }
+            if record.pid > 0 && process.isRunning { await ProcessTerminator(grace: grace).terminate(process) }
             try await LogFollower.fail(stream, StreamFailure.Code.cancelled, "cancelled")
         } catch {
             try? await LogFollower.fail(stream, StreamFailure.Code.badRequest, "cancel: \(error)")

@@ -81,6 +81,11 @@ actor NodeRuntime {
     private func touch() { lastActivity = .now }
 
     /// Whether nothing has happened for `period`: no connection, no job.
+    /// How long the node has had no connection and no job; nil while it has either.
+    func idleDuration() -> Duration? {
+        connections == 0 && liveJobs == 0 ? lastActivity.duration(to: .now) : nil
+    }
+
     func isIdle(for period: Duration) -> Bool {
         connections == 0 && liveJobs == 0 && lastActivity.duration(to: .now) >= period
     }

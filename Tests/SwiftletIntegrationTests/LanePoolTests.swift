@@ -10,7 +10,7 @@ import Testing
 
 /// When a keeper opens its spare lanes, with real child processes standing in for transports.
 @Suite struct LanePoolTests {
-    /// Opens "lanes" that are `sleep` processes, counting the attempts; fails while `failing`.
+    /// Opens "lanes" that are `sleep` processes (long enough to outlast a slow suite), counting the attempts; fails while `failing`.
     final class Opener: @unchecked Sendable {
         private let lock = Lock()
         private var attempts = 0
@@ -21,7 +21,7 @@ import Testing
         func open() throws -> SpareLane {
             lock.withLock { attempts += 1 }
             if lock.withLock({ failing }) { throw ControllerError("the node is away") }
-            let pipes = try ProcessSpawner.spawn(["/bin/sleep", "30"], environment: [:], workingDirectory: nil)
+            let pipes = try ProcessSpawner.spawn(["/bin/sleep", "120"], environment: [:], workingDirectory: nil)
             close(pipes.stderr)
             let hello = Hello(role: "agent", buildID: "test", os: "linux", arch: "x86_64", capabilities: [])
             return SpareLane(pid: pipes.pid, input: pipes.stdout, output: pipes.stdin, version: 1, peer: hello, opened: .now)

@@ -120,8 +120,8 @@ public struct NodeConnector: Sendable {
     public func connectDirectly(to address: NodeAddress, name: String, uploaded: @escaping @Sendable () -> Void = {}) async throws
         -> NodeSession
     {
-        try home.ensure(home.sshControl)
-        let stderrFile = home.sshControl + "/stderr-\(getpid())-\(UUID().uuidString.prefix(8))"
+        try home.ensure(home.transportErrors)
+        let stderrFile = home.transportErrors + "/stderr-\(getpid())-\(UUID().uuidString.prefix(8))"
         defer { unlink(stderrFile) }
         let pipes: ProcessSpawner.Pipes
         do {

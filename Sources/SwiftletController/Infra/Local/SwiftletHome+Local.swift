@@ -1,0 +1,9 @@
+extension SwiftletHome {
+    /// The home directory of local node `index` of `cluster`.
+    public func localNode(cluster: String, index: Int) -> String {
+        path + "/local/\(cluster)/node\(index)"
+    }
+
+    /// Where the local nodes of `cluster` live.
+    public func localCluster(_ cluster: String) -> String { path + "/local/\(cluster)" }
+}
