@@ -1,10 +1,13 @@
 # Shared by the benchmarks: the test bed, a private SWIFTLET_HOME, timing and medians.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=packaging/out
+# SWIFTLET_BENCH_BUILD=DIR measures a build already made there (packaging/build-release.sh DIR),
+# to compare two builds with the same benchmark; by default this tree is built into packaging/out.
+bin=${SWIFTLET_BENCH_BUILD:-packaging/out}
 bed=${SWIFTLET_TESTBED:-/tmp/swiftlet-testbed}
-packaging/build-release.sh >/dev/null
-export SWIFTLET_HOME SWIFTLET_AGENT_BINARY="$PWD/$bin/swiftlet-agent"
+[ -n "${SWIFTLET_BENCH_BUILD:-}" ] || packaging/build-release.sh >/dev/null
+bin=$(cd "$bin" && pwd)
+export SWIFTLET_HOME SWIFTLET_AGENT_BINARY="$bin/swiftlet-agent"
 SWIFTLET_HOME=$(mktemp -d /tmp/swiftlet-bench.XXXXXX)
 cleanup() {
     for sock in "$SWIFTLET_HOME"/base-* "$SWIFTLET_HOME"/aes-*; do
