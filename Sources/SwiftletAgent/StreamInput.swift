@@ -16,41 +16,38 @@ enum StreamInput {
         pid: pid_t,
         detached: Flag
     ) async -> Bool {
-        do {
-            let channel = try await NIOPipeBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .takingOwnershipOfDescriptor(output: stdin) { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        // Finishing the writer must close the pipe, so the child sees EOF.
-                        try NIOAsyncChannel<ByteBuffer, ByteBuffer>(
-                            wrappingChannelSynchronously: channel,
-                            configuration: .init(isOutboundHalfClosureEnabled: true)
-                        )
-                    }
-                }
-            try await channel.executeThenClose { _, outbound in
-                await forward(inbound, to: outbound, pid: pid, detached: detached)
-            }
-        } catch {
-            await forward(inbound, to: nil, pid: pid, detached: detached)
-        }
+        let channel = try? await NIOPipeBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .takingOwnershipOfDescriptor(output: stdin).get()
+        if channel == nil { close(stdin) }  // NIO did not take it: still ours to close
+        await forward(inbound, to: channel, pid: pid, detached: detached)
         return await stream.connectionFailure() != nil
     }
 
-    private static func forward(
-        _ inbound: InboundFrames,
-        to stdin: NIOAsyncChannelOutboundWriter<ByteBuffer>?,
-        pid: pid_t,
-        detached: Flag
-    ) async {
+    /// Writes each stdin frame to the process's pipe, in order, and closes the pipe once the
+    /// last of them is written, however slowly the process reads: the end of stdin must never
+    /// cut bytes still on their way (closing the channel's output drops writes it has not done).
+    /// While the pipe is full the next frame waits, so the controller's credit window holds
+    /// back what it sends; requests behind it wait too.
+    private static func forward(_ inbound: InboundFrames, to stdin: (any Channel)?, pid: pid_t, detached: Flag) async {
+        var lastWrite: EventLoopFuture<Void>?
         var stdinOpen = stdin != nil
+        func closeStdin() {
+            guard stdinOpen, let stdin else { return }
+            stdinOpen = false
+            let written = lastWrite ?? stdin.eventLoop.makeSucceededVoidFuture()
+            // Written or failed (a child that closed its stdin is not an error): close either way.
+            written.whenComplete { _ in stdin.close(promise: nil) }
+        }
         while let frame = await inbound.next() {
             switch frame.kind {
             case .data where stdinOpen:
-                // A child that closed its stdin is not an error; the bytes are dropped.
-                do { try await stdin?.write(frame.payload) } catch { stdinOpen = false }
+                guard let stdin else { continue }
+                let written = stdin.eventLoop.makePromise(of: Void.self)
+                stdin.writeAndFlush(frame.payload, promise: written)
+                lastWrite = written.futureResult
+                if !stdin.isWritable { try? await written.futureResult.get() }
             case .eof:
-                stdin?.finish()
-                stdinOpen = false
+                closeStdin()
             case .request:
                 switch try? StreamRequest(payload: frame.payload) {
                 case .signal(let number):
@@ -65,7 +62,7 @@ enum StreamInput {
                 break
             }
         }
-        if stdinOpen { stdin?.finish() }
+        closeStdin()
     }
 }
 

@@ -28,7 +28,7 @@ public struct ConnectionStateMachine: Sendable {
     public private(set) var state: State = .awaitingHello
     public let local: Hello
     private var heartbeat: HeartbeatStateMachine
-    private var streams: [StreamID: CreditWindow] = [:]
+    private var streams: [StreamID: StreamStateMachine] = [:]
     private let window: UInt32
     /// How long the peer may take to answer this side's hello. Longer than a heartbeat's
     /// silence: a controller bringing many nodes up at once (uploading the agent to some) may
@@ -74,7 +74,12 @@ public struct ConnectionStateMachine: Sendable {
 
     /// Registers a stream this side opened (an exec it sent).
     public mutating func openedStream(_ id: StreamID) {
-        streams[id] = CreditWindow(window: window)
+        streams[id] = StreamStateMachine(window: window)
+    }
+
+    /// This side sent its eof on `stream` (a half-close).
+    public mutating func sentEOF(on stream: StreamID) {
+        streams[stream]?.sentEOF()
     }
 
     /// Forgets a stream: its last frame was sent or received.
@@ -90,7 +95,7 @@ public struct ConnectionStateMachine: Sendable {
 
     /// Bytes this side may send on `stream` right now (nil: the stream is gone).
     public func sendCredit(on stream: StreamID) -> UInt32? {
-        streams[stream]?.sendable
+        streams[stream]?.credit.sendable
     }
 
     /// The application consumed `count` bytes of `stream`; returns a credit frame to send, if due.
@@ -182,11 +187,11 @@ public struct ConnectionStateMachine: Sendable {
             guard streams[frame.stream] == nil else {
                 throw ProtocolError(.unexpectedFrame, "\(frame.kind) on \(frame.stream), which is already open")
             }
-            streams[frame.stream] = CreditWindow(window: window)
+            streams[frame.stream] = StreamStateMachine(window: window)
             return .deliver(frame)
         case .data, .stderr:
             guard streams[frame.stream] != nil else { return .none }  // raced with the stream's end
-            try streams[frame.stream]!.received(frame.payload.readableBytes)
+            try streams[frame.stream]!.receivedBytes(frame.payload.readableBytes, on: frame.stream)
             return .deliver(frame)
         case .credit:
             guard frame.payload.readableBytes == 4, let increment = frame.payload.getInteger(at: frame.payload.readerIndex, as: UInt32.self)
@@ -200,7 +205,11 @@ public struct ConnectionStateMachine: Sendable {
             guard streams[frame.stream] != nil else { return .none }
             streams[frame.stream] = nil
             return .deliver(frame)
-        case .started, .pending, .admitted, .request, .eof:
+        case .eof:
+            guard streams[frame.stream] != nil else { return .none }
+            streams[frame.stream]!.receivedEOF()
+            return .deliver(frame)
+        case .started, .pending, .admitted, .request:
             guard streams[frame.stream] != nil else { return .none }
             return .deliver(frame)
         default:

@@ -132,6 +132,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     func send(_ frame: Frame) throws {
         if let failure { throw failure }
         write(frame)
+        if frame.kind == .eof { stateMachine.sentEOF(on: frame.stream) }
         if frame.kind == .exit || frame.kind == .reset {
             stateMachine.closedStream(frame.stream)
             finishStream(frame.stream)

@@ -12,6 +12,9 @@ enum InterruptPolicy: Sendable {
     /// held by a supervisor on this machine where it needs one: a setup in progress, a gang);
     /// before anything started it just ends the command. The second Ctrl-C leaves at once.
     case detach(DetachRequest)
+    /// `logs` (and the commands that only read): Ctrl-C stops the command at once; nothing on
+    /// the nodes changes (a followed job goes on).
+    case leave
 
     /// Runs `work` under the policy and returns what it returns.
     func run<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) async throws -> T {
@@ -42,6 +45,8 @@ enum InterruptPolicy: Sendable {
                         ? "\nInterrupted before the job started.\n"
                         : "\nLeft at once; whatever runs goes on on the cluster ('swiftlet logs' shows it).\n"
                 )
+                exit(130)
+            case .leave:
                 exit(130)
             }
         }

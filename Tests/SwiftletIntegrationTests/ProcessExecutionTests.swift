@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import SwiftletController
+import SwiftletPOSIX
 import SwiftletProtocol
 import Testing
 
@@ -68,6 +69,21 @@ import Testing
         try await withNode(kind) { node in
             let result = try await node.run("tr a-z A-Z; echo end", stdin: "hello\nworld\n")
             #expect(result.stdout == "HELLO\nWORLD\nend\n")
+        }
+    }
+
+    /// More stdin than a pipe holds, all sent before the process reads any of it: the end of
+    /// stdin must not cut the bytes still on their way to the pipe (it cut all but the first
+    /// 64 KiB, silently, with exit code 0).
+    @Test(arguments: TransportKind.allCases.filter(\.usable))
+    func stdinArrivesWholeAndEndsWithEOF(_ kind: TransportKind) async throws {
+        try await withNode(kind) { node in
+            let input = String((0..<300_000).map { _ in "abcdefghij\n".randomElement()! })
+            let keepAndCount = "sleep 1; f=$(mktemp); cat > \"$f\"; wc -c < \"$f\"; sha256sum < \"$f\"; rm -f \"$f\""
+            let result = try await node.run(keepAndCount, stdin: input)
+            let lines = result.stdout.split(separator: "\n").map(String.init)
+            #expect(lines.first == "300000")
+            #expect(lines.last?.hasPrefix(SHA256Digest.hex(of: Array(input.utf8))) == true)
         }
     }
 

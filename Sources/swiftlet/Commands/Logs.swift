@@ -30,7 +30,9 @@ struct Logs: AsyncParsableCommand {
         let code = try await CommandEnvironment.reportingErrors {
             let runner = try CommandEnvironment.runner()
             let logs = JobControl(connector: runner.connector, output: runner.output)
-            return try await logs.show(cluster: cluster, job: job, follow: !noFollow, tail: tail, statusOnly: status)
+            return try await InterruptPolicy.leave.run { [cluster, job, noFollow, tail, status] in
+                try await logs.show(cluster: cluster, job: job, follow: !noFollow, tail: tail, statusOnly: status)
+            }
         }
         throw ExitCode(code)
     }
