@@ -35,6 +35,9 @@ enum CommandEnvironment {
         } catch let error as ControllerError {
             Terminal.err("error: \(error)\n")
             return 1
+        } catch let error as ClusterStore.UnreadableRecord {
+            Terminal.err("error: \(error)\n")
+            return 1
         } catch let error as TaskError {
             Terminal.err("error: \(error)\n")
             return 2

@@ -108,3 +108,54 @@ import Testing
         } throws: { "\($0)".hasPrefix("no pool 'big' in ") }
     }
 }
+
+/// What a careless or hostile name, pool file or record does: a clear error, never a file
+/// outside the store, an option smuggled to ssh, or one bad record hiding the others.
+@Suite struct ClusterNameAndPoolTests {
+    let cli = CommandLineTests()
+
+    @Test func everyCommandRefusesANameThatIsNotAClustersAndTouchesNothing() async throws {
+        let home = try TestSupport.makeHome()
+        let victim = FileManager.default.temporaryDirectory.path + "/swiftlet-victim-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: victim, withIntermediateDirectories: true)
+        try "{}".write(toFile: victim + ".json", atomically: true, encoding: .utf8)
+        let name = "../../../../../../.." + victim
+        let commands = [
+            ["down", name], ["logs", name, "--no-follow"], ["queue", name], ["cancel", name], ["exec", name, "--", "true"],
+        ]
+        for arguments in commands {
+            let run = try await cli.swiftlet(arguments, home: home)
+            #expect(run.code != 0, "\(arguments)")
+            #expect(run.stderr.contains("invalid cluster name"), "\(arguments): \(run.stderr)")
+        }
+        #expect(FileManager.default.fileExists(atPath: victim))
+        #expect(FileManager.default.fileExists(atPath: victim + ".json"))
+    }
+
+    @Test func aPoolHostThatLooksLikeAnOptionIsRefused() throws {
+        for host in ["-oProxyCommand=touch /tmp/pwned", "", "a b"] {
+            let text = "p:\n  hosts:\n    - \"\(host)\"\n"
+            #expect(throws: ControllerError.self) { try NodePoolFile.parse(text, path: "pools.yaml") }
+        }
+        #expect(throws: ControllerError.self) { try NodePoolFile.parse("p:\n  port: abc\n  hosts: [h]\n", path: "pools.yaml") }
+        let farPort = "p:\n  hosts:\n    - ip: h\n      port: 70000\n"
+        #expect(throws: ControllerError.self) { try NodePoolFile.parse(farPort, path: "pools.yaml") }
+        let arguments = SSHHost(address: "h").sshArguments(stateDirectory: "/s", socketDirectory: "/s")
+        #expect(arguments.suffix(2) == ["--", "h"], "the destination comes after --")
+    }
+
+    @Test func anUnreadableRecordIsNamedByStatusAndForgottenByDown() async throws {
+        let home = try TestSupport.makeHome()
+        try FileManager.default.createDirectory(atPath: home.clusters, withIntermediateDirectories: true)
+        try "{ not json".write(toFile: home.clusters + "/broken.json", atomically: true, encoding: .utf8)
+        let record = ClusterRecord(name: "fine", infra: .local, nodes: [.local(home: home.path + "/n")])
+        try ClusterStore(home: home).save(record)
+        let status = try await cli.swiftlet(["status"], home: home)
+        #expect(status.code == 0)
+        #expect(status.stdout.contains("fine"), "one damaged record hides no other")
+        #expect(status.stderr.contains("broken.json is unreadable") && status.stderr.contains("'swiftlet down broken' forgets it"))
+        let down = try await cli.swiftlet(["down", "broken"], home: home)
+        #expect(down.code == 0, "\(down.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: home.clusters + "/broken.json"))
+    }
+}

@@ -34,20 +34,37 @@ public struct ClusterRecord: Codable, Sendable, Equatable {
 
 /// Cluster records as one JSON file each under `$SWIFTLET_HOME/clusters/`, written atomically.
 public struct ClusterStore: Sendable {
+    /// A record that is there but does not read (damaged, or written by a newer build).
+    public struct UnreadableRecord: Error, CustomStringConvertible {
+        public var name: String
+        public var file: String
+        public var reason: String
+
+        public var description: String {
+            "cluster state \(file) is unreadable (\(reason)); 'swiftlet down \(name)' forgets it"
+        }
+    }
+
     public let home: SwiftletHome
 
     public init(home: SwiftletHome) {
         self.home = home
     }
 
-    private func file(_ name: String) -> String { home.clusters + "/\(name).json" }
+    /// The record's file; every command reaches it through here, so a name that is not a
+    /// cluster's (`../../victim`) never names a file outside the store.
+    private func file(_ name: String) throws -> String {
+        try Self.validate(name: name)
+        return home.clusters + "/\(name).json"
+    }
 
     public func load(_ name: String) throws -> ClusterRecord? {
-        guard let bytes = FileSystem.bytes(of: file(name)) else { return nil }
+        let file = try file(name)
+        guard let bytes = FileSystem.bytes(of: file) else { return nil }
         do {
             return try decoder.decode(ClusterRecord.self, from: Data(bytes))
         } catch {
-            throw ControllerError("cluster state \(file(name)) is unreadable: \(error)")
+            throw UnreadableRecord(name: name, file: file, reason: "\(error)")
         }
     }
 
@@ -55,7 +72,7 @@ public struct ClusterStore: Sendable {
         try home.ensure(home.clusters)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(Array(try encoder.encode(record)), to: file(record.name))
+        try AtomicFile.write(Array(try encoder.encode(record)), to: try file(record.name))
     }
 
     /// Runs `body` holding the store's lock, so that the read-modify-write of one command (say,
@@ -77,12 +94,23 @@ public struct ClusterStore: Sendable {
     }
 
     public func remove(_ name: String) throws {
-        try? FileManager.default.removeItem(atPath: file(name))
+        try? FileManager.default.removeItem(atPath: try file(name))
     }
 
-    public func all() throws -> [ClusterRecord] {
+    /// Every cluster whose record reads; the others are named in `unreadable` with why, so one
+    /// damaged file never hides the rest.
+    public func all() -> (clusters: [ClusterRecord], unreadable: [String]) {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: home.clusters)) ?? []
-        return try names.filter { $0.hasSuffix(".json") }.sorted().compactMap { try load(String($0.dropLast(5))) }
+        var clusters: [ClusterRecord] = []
+        var unreadable: [String] = []
+        for name in names.filter({ $0.hasSuffix(".json") }).sorted().map({ String($0.dropLast(5)) }) {
+            do {
+                if let record = try load(name) { clusters.append(record) }
+            } catch {
+                unreadable.append("\(error)")
+            }
+        }
+        return (clusters, unreadable)
     }
 
     private var decoder: JSONDecoder { JSONDecoder() }

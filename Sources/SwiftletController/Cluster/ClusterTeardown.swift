@@ -12,7 +12,15 @@ public struct ClusterTeardown: Sendable {
 
     public func down(_ name: String) async throws {
         let store = ClusterStore(home: home)
-        guard let record = try store.load(name) else {
+        let loaded: ClusterRecord?
+        do {
+            loaded = try store.load(name)
+        } catch is ClusterStore.UnreadableRecord {
+            // A record that does not read names no nodes to release: it is only forgotten.
+            try store.remove(name)
+            return
+        }
+        guard let record = loaded else {
             throw ControllerError("no cluster '\(name)'; see 'swiftlet status'")
         }
         for node in record.nodes { ConnectionKeeper.stop(home: home, address: node) }

@@ -21,7 +21,8 @@ struct Status: AsyncParsableCommand {
             throw ExitCode(code)
         }
         let store = ClusterStore(home: .fromEnvironment())
-        let clusters = try store.all()
+        let (clusters, unreadable) = store.all()
+        for problem in unreadable { Terminal.err("warning: \(problem)\n") }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -38,6 +38,28 @@ public struct NodePoolFile: Sendable {
         guard let mapping = root as? [String: Any] else {
             throw ControllerError("\(path): expected a mapping of pool names to pools")
         }
+        /// An address ssh would read as an option (`-oProxyCommand=...`) is refused.
+        func hostAddress(_ address: String, of place: String) throws -> String {
+            guard !address.isEmpty, !address.hasPrefix("-"), !address.contains(where: \.isWhitespace) else {
+                throw ControllerError("\(path): \(place): '\(address)' is not a host address")
+            }
+            return address
+        }
+        /// A string field, or nil when absent; anything else is an error, not silently the default.
+        func word(_ value: Any?, _ field: String, of place: String) throws -> String? {
+            guard let value else { return nil }
+            guard let text = value as? String, !text.hasPrefix("-") else {
+                throw ControllerError("\(path): \(place): '\(field)' must be a name, not \(value)")
+            }
+            return text
+        }
+        func portNumber(_ value: Any?, of place: String) throws -> Int? {
+            guard let value else { return nil }
+            guard let port = value as? Int, (1...65535).contains(port) else {
+                throw ControllerError("\(path): \(place): port must be a number from 1 to 65535, not \(value)")
+            }
+            return port
+        }
         var pools: [String: [SSHHost]] = [:]
         for (name, value) in mapping {
             guard let pool = value as? [String: Any], let hosts = pool["hosts"] as? [Any] else {
@@ -46,24 +68,26 @@ public struct NodePoolFile: Sendable {
             if pool["password"] != nil {
                 throw ControllerError("\(path): pool '\(name)': password authentication is not supported; use identity_file")
             }
-            let defaultUser = pool["user"] as? String
-            let defaultIdentity = (pool["identity_file"] as? String).map(expandTilde)
-            let defaultPort = pool["port"] as? Int
+            let defaultUser = try word(pool["user"], "user", of: "pool '\(name)'")
+            let defaultIdentity = try word(pool["identity_file"], "identity_file", of: "pool '\(name)'").map(expandTilde)
+            let defaultPort = try portNumber(pool["port"], of: "pool '\(name)'")
             pools[name] = try hosts.enumerated().map { index, entry in
                 if let address = entry as? String {
+                    let address = try hostAddress(address, of: "pool '\(name)'")
                     return SSHHost(address: address, user: defaultUser, port: defaultPort, identityFile: defaultIdentity)
                 }
                 guard let host = entry as? [String: Any], let ip = host["ip"] as? String else {
                     throw ControllerError("\(path): pool '\(name)' host \(index + 1): expected an address or a mapping with 'ip'")
                 }
+                let place = "pool '\(name)' host \(ip)"
                 if host["password"] != nil {
-                    throw ControllerError("\(path): pool '\(name)' host \(ip): password authentication is not supported; use identity_file")
+                    throw ControllerError("\(path): \(place): password authentication is not supported; use identity_file")
                 }
                 return SSHHost(
-                    address: ip,
-                    user: host["user"] as? String ?? defaultUser,
-                    port: host["port"] as? Int ?? defaultPort,
-                    identityFile: (host["identity_file"] as? String).map(expandTilde) ?? defaultIdentity
+                    address: try hostAddress(ip, of: "pool '\(name)'"),
+                    user: try word(host["user"], "user", of: place) ?? defaultUser,
+                    port: try portNumber(host["port"], of: place) ?? defaultPort,
+                    identityFile: try word(host["identity_file"], "identity_file", of: place).map(expandTilde) ?? defaultIdentity
                 )
             }
         }

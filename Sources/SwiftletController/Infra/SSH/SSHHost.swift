@@ -38,7 +38,8 @@ public struct SSHHost: Codable, Hashable, Sendable, CustomStringConvertible {
         if let identityFile { arguments += ["-i", identityFile, "-o", "IdentitiesOnly=yes"] }
         if let user { arguments += ["-l", user] }
         arguments += options
-        arguments.append(address)
+        // The destination after `--`: whatever it says, ssh never reads it as an option.
+        arguments += ["--", address]
         return arguments
     }
 }
