@@ -36,6 +36,14 @@ public enum AgentMain {
             writeError("swiftlet-agent: \(error)")
             return 78  // EX_CONFIG
         }
+        // Whatever this process creates is this user's alone (job logs, records, sockets).
+        umask(0o077)
+        if arguments.first == "serve" || arguments.first == "daemon",
+            let problem = InstallCheck.problem(binary: (try? SelfExecutable.path()) ?? "", home: Environment.home)
+        {
+            writeError("swiftlet-agent: refusing to run: \(problem)")
+            return 77  // EX_NOPERM
+        }
         switch arguments.first {
         case "version":
             return printVersion()

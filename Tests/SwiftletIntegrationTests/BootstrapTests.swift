@@ -224,3 +224,49 @@ import Testing
         try await TestSupport.shell("umount -l '\(nodeHome)'")
     }
 }
+
+/// The agent's install is the node user's alone, whatever umask the login shell sets, and an
+/// agent another user could have replaced is never run.
+@Suite struct InstallModeTests {
+    @Test func underUmask000TheInstallIsStillPrivate() async throws {
+        let home = try TestSupport.makeHome()
+        let node = home.path + "/node"
+        let task = try CommandLineTests().writeTask("run: echo ok\n", home: home)
+        let environment = [
+            "SWIFTLET_HOME": home.path, "SWIFTLET_AGENT_BINARY": TestSupport.agentPath, "SWIFTLET_KEEPALIVE": "0", "HOME": node,
+        ]
+        // The local infra's node shell inherits the controller's umask, as ssh's login shell
+        // takes one from the node user's .bashrc.
+        let run = try TestSupport.shellBlocking(
+            "umask 000; '\(TestSupport.controllerPath)' launch '\(task)' -c modes --infra local",
+            environment: environment
+        )
+        #expect(run.code == 0, "\(run.output)")
+        let agentHome = home.localNode(cluster: "modes", index: 0) + "/.swiftlet"
+        let sha = try SHA256Digest.hex(ofFile: TestSupport.agentPath)
+        for path in [agentHome, agentHome + "/agent", agentHome + "/agent/" + sha, agentHome + "/jobs/modes/1"] {
+            var info = stat()
+            #expect(stat(path, &info) == 0 && info.st_mode & 0o077 == 0, "\(path): \(String(info.st_mode & 0o777, radix: 8))")
+        }
+        _ = try TestSupport.shellBlocking("'\(TestSupport.controllerPath)' down modes", environment: environment)
+    }
+
+    @Test func anAgentDirectoryOthersCanWriteIsRefused() async throws {
+        let home = try TestSupport.makeHome()
+        let nodeHome = home.path + "/node"
+        let connector = try TestSupport.connector(home: home)
+        let first = try await connector.connect(to: .local(home: nodeHome), name: "node 0 (local)")
+        await first.close()
+        let version = nodeHome + "/.swiftlet/agent/" + connector.binary.sha256
+        // Stop the daemon first: the next connection must start the agent from this directory.
+        if let daemon = DaemonRecord.running(home: nodeHome) { kill(daemon.process.pid, SIGKILL) }
+        try await Task.sleep(for: .milliseconds(200))
+        chmod(version, 0o777)
+        await #expect {
+            _ = try await connector.connect(to: .local(home: nodeHome), name: "node 0 (local)")
+        } throws: { error in
+            "\(error)".contains("refusing to run: \(version) is writable by other users (mode 777)")
+        }
+        chmod(version, 0o700)
+    }
+}

@@ -10,6 +10,9 @@ public enum BootstrapScript {
         # It speaks in lines "\211SWL:<verb> <text>"; the agent itself opens with its preamble.
         sha=@SHA256@
         size=@SIZE@
+        # Private, whatever umask the login shell set: another user must never write where the agent
+        # runs from.
+        umask 077
         say() { printf '\211SWL:%s\n' "$*"; }
         fail() { say "error $1 $2"; exec cat >/dev/null; }
         [ -n "${HOME:-}" ] || HOME=$(cd ~ 2>/dev/null && pwd)
@@ -21,6 +24,7 @@ public enum BootstrapScript {
         if [ -x "$bin" ]; then exec "$bin" serve --stdio; fi
         say "need $(uname -m)"
         mkdir -p "$dir" 2>/dev/null || fail mkdir "cannot create $dir (read-only home?)"
+        chmod 700 "$HOME/.swiftlet" "$root" "$dir" 2>/dev/null
         tmp="$dir/.upload.$$"
         if ! head -c "$size" > "$tmp" 2>/dev/null; then
             rm -f "$tmp"
