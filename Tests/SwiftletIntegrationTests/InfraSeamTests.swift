@@ -159,3 +159,30 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: home.clusters + "/broken.json"))
     }
 }
+
+/// A launch that cannot bring its nodes up leaves nothing behind, and local nodes are bounded.
+@Suite struct FailedLaunchTests {
+    let cli = CommandLineTests()
+
+    @Test func absurdNodeCountsAreRefusedAndLeaveNoCluster() async throws {
+        let home = try TestSupport.makeHome()
+        let task = try cli.writeTask("run: echo hi\n", home: home)
+        let none = try await cli.swiftlet(["launch", task, "-c", "zero", "--num-nodes", "0"], home: home)
+        #expect(none.code != 0 && none.stderr.contains("at least one node"), "\(none.stderr)")
+        let many = try await cli.swiftlet(["launch", task, "-c", "many", "--num-nodes", "100000"], home: home)
+        #expect(many.code != 0 && many.stderr.contains("at most 64 nodes"), "\(many.stderr)")
+        #expect(try await cli.swiftlet(["status"], home: home).stdout == "No clusters.\n")
+        #expect(!FileManager.default.fileExists(atPath: home.localCluster("many")))
+    }
+
+    @Test(.enabled(if: Testbed.available))
+    func aLaunchWhoseNodesNeverCameUpLeavesNoCluster() async throws {
+        let home = try TestSupport.makeHome()
+        let pool = "gone:\n  user: root\n  identity_file: \(Testbed.state)/client_key\n  hosts:\n    - 10.213.0.250\n"
+        try pool.write(toFile: home.nodePools, atomically: true, encoding: .utf8)
+        let task = try cli.writeTask("run: echo hi\n", home: home)
+        let run = try await cli.swiftlet(["launch", task, "-c", "ghost", "--infra", "ssh/gone"], home: home)
+        #expect(run.code != 0 && run.stderr.contains("host unreachable"), "\(run.stderr)")
+        #expect(try await cli.swiftlet(["status"], home: home).stdout == "No clusters.\n")
+    }
+}

@@ -75,22 +75,29 @@ public struct JobRunner: Sendable {
     public func launch(_ job: Job, cluster name: String, infra requested: Infra?) async throws -> Int32 {
         try ClusterStore.validate(name: name)
         let size = job.nodeCount ?? job.task.numNodes
+        guard size >= 1 else { throw ControllerError("a cluster needs at least one node, not \(size)") }
         // Under the store's lock: two launches of one new name make one cluster.
-        var record = try await store.locked {
+        var (record, isNew) = try await store.locked {
             if let existing = try store.load(name) {
                 if let infra = requested, existing.infra != infra {
                     throw ControllerError("cluster '\(name)' is on \(existing.infra), not \(infra); use another -c name")
                 }
-                return existing
+                return (existing, false)
             }
             let infra = try requested ?? job.task.resources.infra.map { try Infra(parsing: $0) } ?? .local
             let nodes = try await infra.provider().provision(count: size, cluster: name, home: home)
             let record = ClusterRecord(name: name, infra: infra, nodes: nodes)
             try store.save(record)
             output.report(.launching(cluster: name, infra: infra, nodes: nodes.count))
-            return record
+            return (record, true)
         }
-        return try await run(job, nodeCount: size, on: &record)
+        do {
+            return try await run(job, nodeCount: size, on: &record)
+        } catch let error where isNew && record.lastJobID == 0 {
+            // A launch whose nodes never came up leaves no cluster behind.
+            try? await ClusterTeardown(home: home).down(name)
+            throw error
+        }
     }
 
     /// Runs `job` on an existing cluster: on `job.nodeCount` nodes, else all of them.

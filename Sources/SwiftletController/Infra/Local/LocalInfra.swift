@@ -13,8 +13,16 @@ public struct LocalInfra: NodeProvider {
 
     public var infra: Infra { .local }
 
+    /// Local nodes share this machine: more than this many is a mistake, not a cluster.
+    public static let maximumNodes = 64
+
     public func provision(count: Int, cluster: String, home: SwiftletHome) async throws -> [NodeAddress] {
-        (0..<count).map { .local(home: home.localNode(cluster: cluster, index: $0)) }
+        guard count <= Self.maximumNodes else {
+            throw ControllerError(
+                "a local cluster has at most \(Self.maximumNodes) nodes (they share this machine); the task asks for \(count)"
+            )
+        }
+        return (0..<count).map { .local(home: home.localNode(cluster: cluster, index: $0)) }
     }
 
     public func release(cluster: String, nodes: [NodeAddress], home: SwiftletHome) async {
