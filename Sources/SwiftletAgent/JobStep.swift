@@ -94,6 +94,9 @@ struct JobStep: Sendable {
     func ended(_ status: ExitStatus) async {
         let current: JobRecord? =
             switch (ticket.step, status.succeeded) {
+            case (.setup, true) where ticket.isFinal:
+                // A task without a run: its setup is the whole job.
+                record(.succeeded, exit: status, durable: false) { $0.setupExit = status }
             case (.setup, true):
                 // The run continues the job; the setup's end is kept for whoever follows it.
                 store.update(directory: directory, durable: false) { record in

@@ -28,6 +28,11 @@ enum LogFollower {
             let fd = open(Environment.home + "/" + JobStore.logPath(of: job), O_RDONLY | O_CLOEXEC)
             guard fd >= 0, let first = store.load(directory: directory) else {
                 if fd >= 0 { close(fd) }
+                // A job that ended without a run (a task without one, a failed setup): how it ended.
+                if job.step == .run, let record = store.load(directory: directory), record.state.isFinal {
+                    try await end(stream, record)
+                    return
+                }
                 try await fail(stream, .notFound, "no \(job.step) of job \(job.id) of '\(job.cluster)' on this node")
                 return
             }
@@ -50,12 +55,12 @@ enum LogFollower {
                     offset += off_t(count)
                     continue
                 }
-                if record.state.isFinal {
-                    try await end(stream, record)
+                if job.step == .setup, let setupEnd = setupEnd(record) {
+                    try await stream.send(.exit, payload: setupEnd.payload)
                     return
                 }
-                if job.step == .setup, let setupExit = record.setupExit {
-                    try await stream.send(.exit, payload: setupExit.payload)
+                if record.state.isFinal {
+                    try await end(stream, record)
                     return
                 }
                 if Self.driverIsGone(record) {
@@ -79,6 +84,13 @@ enum LogFollower {
         } catch {
             try? await fail(stream, StreamFailure.Code.badRequest, "follow: \(error)")
         }
+    }
+
+    /// How the job's setup ended, once it has: as recorded, or, for a record from before setups
+    /// were recorded, a success when the run came after it.
+    static func setupEnd(_ record: JobRecord) -> ExitStatus? {
+        if let setupExit = record.setupExit { return setupExit }
+        return [.running, .succeeded, .failed].contains(record.state) ? ExitStatus(code: 0) : nil
     }
 
     /// The last frame for a job that ended: its exit status, or why there is none.

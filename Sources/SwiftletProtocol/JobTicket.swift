@@ -4,11 +4,13 @@ import NIOCore
 /// `run` step waits in the node's queue until its GPUs and CPUs are free.
 ///
 /// ```
-/// +--------+---------+--------+------+---------+------+-------------+-------------+---------+
-/// | id u32 | cluster | name   | rank | step u8 | gpus | accelerator | cpus        | task id |
-/// |        | string  | string | u32  |         | u32  | string      | (milli) u32 | string  |
-/// +--------+---------+--------+------+---------+------+-------------+-------------+---------+
+/// +--------+---------+--------+------+---------+----------+------+-------------+-------------+---------+
+/// | id u32 | cluster | name   | rank | step u8 | final u8 | gpus | accelerator | cpus        | task id |
+/// |        | string  | string | u32  |         |          | u32  | string      | (milli) u32 | string  |
+/// +--------+---------+--------+------+---------+----------+------+-------------+-------------+---------+
 /// ```
+/// `final` is 1 when the step is the job's last: a run, or the setup of a task without one (its
+/// success then ends the job SUCCEEDED, instead of leaving it SETTING_UP for a run to come).
 /// `accelerator` is the GPU model the task asks for as SkyPilot names it (`A100-80GB`, `H100`;
 /// several, comma-separated, when any of them will do), empty for any; `gpus` how many.
 /// The task id (`SKYPILOT_TASK_ID`) tells this job's record from one a torn-down cluster of the
@@ -24,6 +26,8 @@ public struct JobTicket: Hashable, Sendable {
     public var name: String
     public var rank: UInt32
     public var step: Step
+    /// The step is the job's last (see the diagram).
+    public var isFinal: Bool
     /// GPUs the job needs on this node.
     public var gpus: UInt32
     /// Which GPU models will do, as SkyPilot names them, comma-separated; empty for any.
@@ -38,6 +42,7 @@ public struct JobTicket: Hashable, Sendable {
         name: String,
         rank: UInt32,
         step: Step,
+        isFinal: Bool? = nil,
         gpus: UInt32 = 0,
         accelerator: String = "",
         milliCPUs: UInt32 = 0,
@@ -48,6 +53,7 @@ public struct JobTicket: Hashable, Sendable {
         self.name = name
         self.rank = rank
         self.step = step
+        self.isFinal = isFinal ?? (step == .run)
         self.gpus = gpus
         self.accelerator = accelerator
         self.milliCPUs = milliCPUs
@@ -69,6 +75,7 @@ extension JobTicket {
             throw ProtocolError(.malformedFrame, "exec: unknown job step \(rawStep)")
         }
         self.step = step
+        isFinal = try reader.integer(UInt8.self) != 0
         gpus = try reader.integer()
         accelerator = try reader.string()
         milliCPUs = try reader.integer()
@@ -81,6 +88,7 @@ extension JobTicket {
         buffer.writeWireString(name)
         buffer.writeInteger(rank)
         buffer.writeInteger(step.rawValue)
+        buffer.writeInteger(UInt8(isFinal ? 1 : 0))
         buffer.writeInteger(gpus)
         buffer.writeWireString(accelerator)
         buffer.writeInteger(milliCPUs)

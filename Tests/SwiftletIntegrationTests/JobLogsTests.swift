@@ -219,3 +219,59 @@ import Testing
         #expect(logs.stderr.contains("FAILED_DRIVER"))
     }
 }
+
+/// Setups are part of their job: a task without a run ends when its setup does, and `logs`
+/// shows a job's setup output before its run's, as SkyPilot does, a failed setup's included.
+@Suite struct SetupLogsTests {
+    let cli = CommandLineTests()
+
+    @Test func aTaskWithoutARunEndsWithItsSetup() async throws {
+        let home = try TestSupport.makeHome()
+        let task = try cli.writeTask("setup: echo prepared\n", home: home)
+        let launch = try await cli.swiftlet(["launch", task, "-c", "onlysetup"], home: home)
+        #expect(launch.code == 0, "\(launch.stderr)")
+        let status = try await cli.swiftlet(["logs", "onlysetup", "1", "--status"], home: home)
+        #expect(status.code == 0 && status.stdout == "Job 1: SUCCEEDED\n", "\(status)")
+        let logs = try await cli.swiftlet(["logs", "onlysetup", "1"], home: home)
+        #expect(logs.code == 0)
+        #expect(logs.stdout.hasPrefix("(setup pid=") && logs.stdout.hasSuffix(") prepared\n"), "\(logs.stdout)")
+        _ = try await cli.swiftlet(["down", "onlysetup"], home: home)
+    }
+
+    @Test func logsShowAFailedSetupsOutput() async throws {
+        let home = try TestSupport.makeHome()
+        let task = try cli.writeTask("setup: |\n  echo preparing\n  exit 4\nrun: echo never\n", home: home)
+        let launch = try await cli.swiftlet(["launch", task, "-c", "badsetup"], home: home)
+        #expect(launch.code == 4)
+        let logs = try await cli.swiftlet(["logs", "badsetup", "1"], home: home)
+        #expect(logs.code == 100, "\(logs.stderr)")
+        #expect(logs.stdout.hasPrefix("(setup pid=") && logs.stdout.hasSuffix(") preparing\n"), "\(logs.stdout)")
+        #expect(!logs.stdout.contains("never"))
+        _ = try await cli.swiftlet(["down", "badsetup"], home: home)
+    }
+
+    @Test func logsShowTheSetupThenTheRun() async throws {
+        let home = try TestSupport.makeHome()
+        let task = try cli.writeTask("setup: echo one\nrun: echo two\n", home: home)
+        _ = try await cli.swiftlet(["launch", task, "-c", "both"], home: home)
+        let logs = try await cli.swiftlet(["logs", "both", "1"], home: home)
+        let lines = logs.stdout.split(separator: "\n")
+        #expect(logs.code == 0 && lines.count == 2, "\(logs.stdout)")
+        #expect(lines.first?.hasPrefix("(setup pid=") == true && lines.first?.hasSuffix(") one") == true)
+        #expect(lines.last?.hasPrefix("(task, pid=") == true && lines.last?.hasSuffix(") two") == true)
+        _ = try await cli.swiftlet(["down", "both"], home: home)
+    }
+}
+
+extension SetupLogsTests {
+    @Test func aFailedCommandWithoutASetupShowsItsOutput() async throws {
+        let home = try TestSupport.makeHome()
+        let task = try cli.writeTask("run: echo up\n", home: home)
+        _ = try await cli.swiftlet(["launch", task, "-c", "nosetup"], home: home)
+        let failed = try await cli.swiftlet(["exec", "nosetup", "--", "echo said; exit 2"], home: home)
+        #expect(failed.code == 2)
+        let logs = try await cli.swiftlet(["logs", "nosetup", "2"], home: home)
+        #expect(logs.code == 100 && logs.stdout.hasSuffix(") said\n"), "\(logs)")
+        _ = try await cli.swiftlet(["down", "nosetup"], home: home)
+    }
+}

@@ -73,6 +73,7 @@ public struct JobControl: Sendable {
         let outcomes = try await withThrowingTaskGroup(of: (Int, RankOutcome).self) { group in
             for (rank, node) in record.nodes.enumerated() {
                 let prefix = Prefixes.run(task: record.jobNames?[String(jobID)], rank: rank, ip: node.ip, multiNode: multiNode)
+                let setupPrefix = Prefixes.setup(ip: multiNode ? node.ip : nil)
                 group.addTask {
                     return (
                         rank,
@@ -83,7 +84,8 @@ public struct JobControl: Sendable {
                             jobID: jobID,
                             follow: follow,
                             tail: tail,
-                            prefix: prefix
+                            prefix: prefix,
+                            setupPrefix: setupPrefix
                         )
                     )
                 }
@@ -258,11 +260,48 @@ public struct JobControl: Sendable {
         return 0
     }
 
+    /// One rank's part of a job as `logs` shows it: its setup's output (when it had a setup,
+    /// and unless `--tail` asks only for the end), then its run's, as SkyPilot shows both. A
+    /// setup that failed is the end of it.
     private func followRank(
         node: NodeAddress,
         rank: Int,
         cluster: String,
         jobID: Int,
+        follow: Bool,
+        tail: Int?,
+        prefix: @escaping @Sendable (Int) -> String,
+        setupPrefix: @escaping @Sendable (Int) -> String
+    ) async throws -> RankOutcome {
+        let job = JobReference(cluster: cluster, id: UInt32(jobID), step: .run)
+        var sawSetup = false
+        if tail == nil {
+            var setup = job
+            setup.step = .setup
+            switch try await followStep(node: node, rank: rank, job: setup, follow: follow, tail: nil, prefix: setupPrefix) {
+            case .notFound: break  // no setup on this node: a command, or a task without one
+            case .finished(let status) where status.succeeded: sawSetup = true
+            case let other: return other
+            }
+        }
+        // The run starts a moment after its setup ended: a run not there yet is waited for.
+        var attempts = sawSetup && follow ? reconnectAttempts : 0
+        while true {
+            let outcome = try await followStep(node: node, rank: rank, job: job, follow: follow, tail: tail, prefix: prefix)
+            guard outcome == .notFound, attempts > 0 else {
+                // A setup that succeeded and ended the job (a task without a run) is its outcome.
+                return outcome == .notFound && sawSetup ? .finished(ExitStatus(code: 0)) : outcome
+            }
+            attempts -= 1
+            try await Task.sleep(for: .milliseconds(500))
+        }
+    }
+
+    /// Shows one step's log from the node, following it while the step runs.
+    private func followStep(
+        node: NodeAddress,
+        rank: Int,
+        job: JobReference,
         follow: Bool,
         tail: Int?,
         prefix: @escaping @Sendable (Int) -> String
@@ -276,11 +315,7 @@ public struct JobControl: Sendable {
         while true {
             do {
                 let session = try await connector.connect(to: node, name: name)
-                let request = FollowRequest(
-                    job: JobReference(cluster: cluster, id: UInt32(jobID), step: .run),
-                    offset: offset,
-                    follow: follow && lastLines == nil
-                )
+                let request = FollowRequest(job: job, offset: offset, follow: follow && lastLines == nil)
                 let stream = try await session.connection.openStream(.follow, request: request.payload)
                 var outcome: RankOutcome?
                 for await frame in stream.inboundPieces {

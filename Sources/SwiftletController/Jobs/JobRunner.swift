@@ -61,6 +61,7 @@ public struct JobRunner: Sendable {
                 name: task.name ?? "",
                 rank: UInt32(rank),
                 step: step,
+                isFinal: step == .run || task.run == nil,
                 gpus: UInt32(task.resources.gpusPerNode),
                 accelerator: task.resources.accelerators.keys.sorted().joined(separator: ","),
                 milliCPUs: UInt32(milliCPUs),
