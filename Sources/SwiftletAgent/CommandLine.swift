@@ -12,7 +12,12 @@ struct CommandLine {
     let workingDirectory: String
     private let home: String
 
-    init(request: ExecRequest) {
+    /// A script longer than this runs from a file: one argument of a new process may not exceed
+    /// 128 KiB (Linux's MAX_ARG_STRLEN), and a `run:` section can.
+    static let longestInlineScript = 64 * 1024
+
+    /// `scriptFile` is where a script too long for an argument is written (a job's directory).
+    init(request: ExecRequest, scriptFile: String? = nil) throws(SystemError) {
         let home = Environment.home
         self.home = home
         let bash = access("/bin/bash", X_OK) == 0
@@ -21,7 +26,15 @@ struct CommandLine {
             // Like SkyPilot, the user's ~/.bashrc (conda, modules, PATH) applies to the command.
             script = "if [ -f \"$HOME/.bashrc\" ]; then . \"$HOME/.bashrc\"; fi\n" + script
         }
-        self.arguments = [bash ? "/bin/bash" : "/bin/sh", "-c", script]
+        let shell = bash ? "/bin/bash" : "/bin/sh"
+        if script.utf8.count > Self.longestInlineScript {
+            let file = scriptFile ?? home + "/.swiftlet/run/exec-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sh"
+            try FileSystem.createDirectories(FileSystem.parent(of: file))
+            try AtomicFile.write(Array(script.utf8), to: file)
+            self.arguments = [shell, file]
+        } else {
+            self.arguments = [shell, "-c", script]
+        }
         // The connection's SSH_* variables describe a session the job outlives; they would also
         // make bash read ~/.bashrc on its own, which is the request's choice to make.
         let inherited = Environment.all().filter { !$0.key.hasPrefix("SSH_") && $0.key != "SSH2_CLIENT" }

@@ -36,6 +36,11 @@ final class JobStore: Sendable {
         directory(cluster: job.cluster, id: job.id) + (job.step == .setup ? "/setup.log" : "/run.log")
     }
 
+    /// Where a step's script is kept when it is too long to pass as an argument.
+    static func scriptPath(of job: JobReference) -> String {
+        directory(cluster: job.cluster, id: job.id) + (job.step == .setup ? "/setup.sh" : "/run.sh")
+    }
+
     /// Whether `name` can be a cluster's directory name (the controller validates it too).
     static func isValidCluster(_ name: String) -> Bool {
         !name.isEmpty && name != "." && name != ".." && !name.contains("/") && !name.contains("\n")

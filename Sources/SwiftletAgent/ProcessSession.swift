@@ -37,9 +37,11 @@ enum ProcessSession {
             }
             job = step
         }
-        let command = CommandLine(request: request)
+        let command: CommandLine
         let log: LogFile?
         do {
+            let scriptFile = job.map { Environment.home + "/" + JobStore.scriptPath(of: $0.ticket.reference) }
+            command = try CommandLine(request: request, scriptFile: scriptFile)
             // Opened before the job waits in the queue, so `swiftlet logs` finds it meanwhile.
             log = try job.map { try LogFile(path: command.expand($0.logPath)) }
         } catch {

@@ -275,3 +275,32 @@ extension SetupLogsTests {
         _ = try await cli.swiftlet(["down", "nosetup"], home: home)
     }
 }
+
+/// The sizes a real task reaches: a long `run:` runs (from a file on the node), an absurd one is
+/// refused before anything is taken.
+@Suite struct LongCommandTests {
+    let cli = CommandLineTests()
+
+    @Test func aRunSectionLongerThanAnArgumentMayBeRuns() async throws {
+        let home = try TestSupport.makeHome()
+        let filler = String(repeating: "# " + String(repeating: "x", count: 98) + "\n", count: 2_000)
+        let body = (filler + "echo long-done\n").split(separator: "\n").map { "  " + $0 }.joined(separator: "\n")
+        let task = try cli.writeTask("run: |\n" + body + "\n", home: home)
+        let launch = try await cli.swiftlet(["launch", task, "-c", "long"], home: home)
+        #expect(launch.code == 0, "\(launch.stderr)")
+        #expect(launch.stdout.hasSuffix(") long-done\n"))
+        _ = try await cli.swiftlet(["down", "long"], home: home)
+    }
+
+    @Test func aTaskTooLargeForARequestIsRefusedBeforeAJobIsTaken() async throws {
+        let home = try TestSupport.makeHome()
+        _ = try await cli.swiftlet(["launch", try cli.writeTask("run: echo up\n", home: home), "-c", "huge"], home: home)
+        let filler = String(repeating: "  # " + String(repeating: "y", count: 96) + "\n", count: 12_000)
+        let task = try cli.writeTask("run: |\n" + filler + "  echo never\n", home: home, name: "huge.yaml")
+        let run = try await cli.swiftlet(["exec", "huge", task], home: home)
+        #expect(run.code != 0 && run.stderr.contains("at most 960 KiB fit"), "\(run.stderr)")
+        let queue = try await cli.swiftlet(["queue", "huge", "--json"], home: home)
+        #expect(try JSONDecoder().decode([JobControl.JobSummary].self, from: Data(queue.stdout.utf8)).map(\.id) == [1])
+        _ = try await cli.swiftlet(["down", "huge"], home: home)
+    }
+}

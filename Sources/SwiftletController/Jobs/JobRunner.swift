@@ -115,6 +115,7 @@ public struct JobRunner: Sendable {
                 "cluster '\(record.name)' has \(record.nodes.count) node\(record.nodes.count == 1 ? "" : "s"); the job needs \(nodeCount)"
             )
         }
+        try Self.checkSize(of: job.task)
         let nodes = Array(record.nodes.prefix(nodeCount))
         // Bringing several nodes up is worth narrating; a warm exec is not.
         let progress = Progress(enabled: nodes.count > 1 && job.runSetup, output: output)
@@ -237,6 +238,24 @@ public struct JobRunner: Sendable {
             let codes = sessions.count > 1 ? gang.exitCodes : nil
             output.report(.failed(job: jobID, failure: failure.describe(nodes: sessions.map(\.name)), exitCodes: codes))
             return JobResult(state: "FAILED", code: failure.exitCode)
+        }
+    }
+
+    /// A step's request travels in one frame: a task too large for it is refused before a job
+    /// id is taken or anything runs (a `run:` of a megabyte said only "connection lost").
+    static func checkSize(of task: TaskSpec) throws {
+        let limit = Frame.defaultMaximumPayload - 64 * 1024
+        var environment = 0
+        for variable in task.envs + task.secrets {
+            environment += variable.key.utf8.count + variable.value.utf8.count + 16
+        }
+        for (section, text) in [("setup", task.setup), ("run", task.run)] {
+            let size = (text?.utf8.count ?? 0) + environment
+            guard size <= limit else {
+                throw ControllerError(
+                    "the task's \(section) with its envs and secrets is \(size / 1024) KiB; at most \(limit / 1024) KiB fit"
+                )
+            }
         }
     }
 
