@@ -43,13 +43,17 @@ enum JobCanceller {
             }
             let process = ProcessIdentity(pid: record.pid, startTime: record.pidStartTime)
             if asGangStop {
-                if record.pid > 0 && process.isRunning { kill(-process.pid, SIGKILL) }
+                if record.pid > 0 && process.isRunning {
+                    kill(-process.pid, SIGKILL)
+                    let marker = "SKYPILOT_TASK_ID=\(record.taskID)"
+                    for escaped in ProcessTable.pids(withEnvironmentEntry: marker) where !record.taskID.isEmpty { kill(escaped, SIGKILL) }
+                }
                 try await stream.send(.exit, payload: ExitStatus.killed(by: SIGKILL).payload)
                 return
             }
             runtime.store.update(directory: directory) { $0.moved(to: .cancelled, at: UTCTime.now) }
             await runtime.withdraw(NodeRuntime.key(cluster: record.cluster, id: record.id))
-            if record.pid > 0 && process.isRunning { await ProcessTerminator(grace: grace).terminate(process) }
+            if record.pid > 0 && process.isRunning { await ProcessTerminator(grace: grace).terminate(process, taskID: record.taskID) }
             try await LogFollower.fail(stream, StreamFailure.Code.cancelled, "cancelled")
         } catch {
             try? await LogFollower.fail(stream, StreamFailure.Code.badRequest, "cancel: \(error)")

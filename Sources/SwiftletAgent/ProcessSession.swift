@@ -108,11 +108,19 @@ enum ProcessSession {
         let connected = Flag(true)
         let stdout = OutputPump.start(pipes.stdout, as: .data, to: stream, log: log, connected: connected)
         let stderr = OutputPump.start(pipes.stderr, as: .stderr, to: stream, log: log, connected: connected)
+        let taskID = job?.ticket.taskID
         let forwarding = Task {
-            let lost = await StreamInput.forwardInbound(stream, inbound, stdin: pipes.stdin, pid: pid, detached: detached)
+            let lost = await StreamInput.forwardInbound(
+                stream,
+                inbound,
+                stdin: pipes.stdin,
+                pid: pid,
+                taskID: taskID,
+                detached: detached
+            )
             // The controller is gone: unless the job outlives its connection, stop its tree.
             if lost && !request.survivesDisconnect && !detached.value {
-                await terminator.terminate(ProcessIdentity.of(pid) ?? ProcessIdentity(pid: pid, startTime: 0))
+                await terminator.terminate(ProcessIdentity.of(pid) ?? ProcessIdentity(pid: pid, startTime: 0), taskID: taskID)
             }
         }
         try? await stdout.get()

@@ -14,12 +14,13 @@ enum StreamInput {
         _ inbound: InboundFrames,
         stdin: Int32,
         pid: pid_t,
+        taskID: String?,
         detached: Flag
     ) async -> Bool {
         let channel = try? await NIOPipeBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .takingOwnershipOfDescriptor(output: stdin).get()
         if channel == nil { close(stdin) }  // NIO did not take it: still ours to close
-        await forward(inbound, to: channel, pid: pid, detached: detached)
+        await forward(inbound, to: channel, pid: pid, taskID: taskID, detached: detached)
         return await stream.connectionFailure() != nil
     }
 
@@ -28,7 +29,7 @@ enum StreamInput {
     /// cut bytes still on their way (closing the channel's output drops writes it has not done).
     /// While the pipe is full the next frame waits, so the controller's credit window holds
     /// back what it sends; requests behind it wait too.
-    private static func forward(_ inbound: InboundFrames, to stdin: (any Channel)?, pid: pid_t, detached: Flag) async {
+    private static func forward(_ inbound: InboundFrames, to stdin: (any Channel)?, pid: pid_t, taskID: String?, detached: Flag) async {
         var lastWrite: EventLoopFuture<Void>?
         var stdinOpen = stdin != nil
         func closeStdin() {
@@ -52,7 +53,12 @@ enum StreamInput {
                 switch try? StreamRequest(payload: frame.payload) {
                 case .signal(let number):
                     // Only real signal numbers: a peer's 2^31 must not trap, nor 0 probe.
-                    if let signal = Int32(exactly: number), (1...64).contains(signal) { ProcessSpawner.signalGroup(pid, signal) }
+                    guard let signal = Int32(exactly: number), (1...64).contains(signal) else { break }
+                    ProcessSpawner.signalGroup(pid, signal)
+                    // Stopping a job (a gang's kill) reaches the processes that left its group too.
+                    if signal == SIGKILL || signal == SIGTERM, let taskID, !taskID.isEmpty {
+                        for escaped in ProcessTable.pids(withEnvironmentEntry: "SKYPILOT_TASK_ID=\(taskID)") { kill(escaped, signal) }
+                    }
                 case .detach:
                     detached.value = true
                 case .go, .windowChange, .unknown, nil:

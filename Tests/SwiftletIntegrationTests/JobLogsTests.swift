@@ -304,3 +304,31 @@ extension SetupLogsTests {
         _ = try await cli.swiftlet(["down", "huge"], home: home)
     }
 }
+
+/// Cancel reaches every process of a job, also one that left its session.
+@Suite struct EscapedProcessTests {
+    let cli = CommandLineTests()
+
+    @Test func cancelReachesAProcessThatCalledSetsid() async throws {
+        let home = try TestSupport.makeHome()
+        // In a script without job control the background child is no group leader: setsid
+        // makes it a session of its own without forking, so $! is the escaped sleep.
+        let task = try cli.writeTask("run: |\n  setsid sleep 300 &\n  echo $! > ~/escaped.pid\n  sleep 300\n", home: home)
+        let launch = try await cli.swiftlet(["launch", task, "-c", "escape", "-d"], home: home)
+        #expect(launch.code == 0, "\(launch.stderr)")
+        let pidFile = home.localNode(cluster: "escape", index: 0) + "/escaped.pid"
+        var escaped: pid_t?
+        for _ in 0..<200 where escaped == nil {
+            escaped = pid_t(FileSystem.contents(of: pidFile).trimmingCharacters(in: .whitespacesAndNewlines))
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let pid = try #require(escaped)
+        #expect(ProcessIdentity.of(pid) != nil, "the escaped sleep runs")
+        let cancel = try await cli.swiftlet(["cancel", "escape", "1"], home: home)
+        #expect(cancel.stderr == "Job 1: CANCELLED.\n")
+        for _ in 0..<100 where ProcessIdentity.of(pid) != nil { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(ProcessIdentity.of(pid) == nil, "the process that left the job's session outlived cancel")
+        if ProcessIdentity.of(pid) != nil { kill(pid, SIGKILL) }
+        _ = try await cli.swiftlet(["down", "escape"], home: home)
+    }
+}
