@@ -118,6 +118,9 @@ struct JobStep: Sendable {
         AgentEvent.emit(.job(current, step: ticket.step, what, isFailure: isFailure))
     }
 
+    /// Whether the job's record says it was cancelled.
+    var wasCancelled: Bool { store.load(directory: directory)?.state == .cancelled }
+
     /// Makes the job's record durable.
     func sync() {
         store.sync(directory: directory)

@@ -135,7 +135,12 @@ enum ProcessSession {
         await job?.ended(status)
         if connected.value {
             try? await stream.send(.eof)
-            try? await stream.send(.exit, payload: status.payload)
+            if job?.wasCancelled == true {
+                // Told as what it is: the job was cancelled, its process did not fail.
+                try? await stream.reset(.cancelled, "the job was cancelled")
+            } else {
+                try? await stream.send(.exit, payload: status.payload)
+            }
         }
         job?.sync()
         forwarding.cancel()

@@ -332,3 +332,31 @@ extension SetupLogsTests {
         _ = try await cli.swiftlet(["down", "escape"], home: home)
     }
 }
+
+/// What the attached side and `status` say agrees with what happened.
+@Suite struct TruthfulStateTests {
+    let cli = CommandLineTests()
+
+    @Test func aCancelledJobIsToldAsCancelledNotFailed() async throws {
+        let home = try TestSupport.makeHome()
+        let task = try cli.writeTask("run: |\n  echo started\n  sleep 300\n", home: home)
+        let attached = Task { try await cli.swiftlet(["launch", task, "-c", "told"], home: home) }
+        let log = home.localNode(cluster: "told", index: 0) + "/.swiftlet/jobs/told/1/run.log"
+        for _ in 0..<200 where FileSystem.contents(of: log) != "started\n" { try await Task.sleep(for: .milliseconds(50)) }
+        let cancel = try await cli.swiftlet(["cancel", "told", "1"], home: home)
+        #expect(cancel.stderr == "Job 1: CANCELLED.\n")
+        let run = try await attached.value
+        #expect(run.code == 103, "\(run.stderr)")
+        #expect(run.stderr.contains("Job 1 was cancelled.") && !run.stderr.contains("FAILED"), "\(run.stderr)")
+        _ = try await cli.swiftlet(["down", "told"], home: home)
+    }
+
+    @Test func statusNeverShowsADetachedJobAsRunning() async throws {
+        let home = try TestSupport.makeHome()
+        let task = try cli.writeTask("run: echo quick\n", home: home)
+        _ = try await cli.swiftlet(["launch", task, "-c", "quick", "-d"], home: home)
+        let status = try await cli.swiftlet(["status"], home: home)
+        #expect(status.stdout.contains("1 SUBMITTED") && !status.stdout.contains("RUNNING"), "\(status.stdout)")
+        _ = try await cli.swiftlet(["down", "quick"], home: home)
+    }
+}

@@ -12,7 +12,8 @@ public struct ClusterRecord: Codable, Sendable, Equatable {
     public var created: String
     /// Id of the last job submitted (0 before the first).
     public var lastJobID: Int
-    /// State of the last job as the controller saw it, if any.
+    /// State of the last job as this controller last saw it, if any: a final state when it
+    /// followed the job to its end, `SUBMITTED` or `DETACHED` when it did not.
     public var lastJobStatus: String?
     /// Task names of jobs by id, for `swiftlet logs` prefixes.
     public var jobNames: [String: String]?

@@ -146,8 +146,9 @@ public struct DetachedGang: Codable, Sendable {
             output.report(.succeeded(job: jobID))
             return 0
         }
-        let event = JobEvent.failed(job: jobID, failure: failure.describe(nodes: sessions.map(\.name)), exitCodes: gang.exitCodes)
-        report(HelperReport.failed(NodeError(node: "job \(jobID)", step: "run", String(event.description.dropFirst("ERROR: ".count)))).line)
+        let (event, _) = JobRunner.ending(failure, job: jobID, cluster: cluster, nodes: sessions.map(\.name), codes: gang.exitCodes)
+        let line = event.description.hasPrefix("ERROR: ") ? String(event.description.dropFirst("ERROR: ".count)) : event.description
+        report(HelperReport.failed(NodeError(node: "job \(jobID)", step: "run", line)).line)
         output.report(event)
         return failure.exitCode
     }
@@ -170,7 +171,7 @@ public struct DetachedGang: Codable, Sendable {
         }
         let gang = await GangRun(ranks: setups, output: output).run()
         guard let failure = gang.firstFailure else { return nil }
-        output.report(.setupFailed(job: jobID, failure: failure.describe(nodes: sessions.map(\.name))))
+        output.report(JobRunner.ending(failure, job: jobID, cluster: cluster, nodes: sessions.map(\.name), codes: nil, setup: true).0)
         return failure.exitCode
     }
 }

@@ -224,6 +224,8 @@ struct GangRun {
             output.write(stdout.finish(), to: .standardOutput)
             output.write(stderr.finish(), to: .standardError)
             return .exited(status.code)
+        } catch let failure as StreamFailure where failure.code == .cancelled {
+            return .cancelled
         } catch let failure as StreamFailure where failure.code != .connectionLost {
             return .lost("\(rank.session.name): \(failure.message)")
         } catch {

@@ -6,6 +6,10 @@ public struct GangStateMachine: Sendable, Equatable {
         case exited(Int32)
         /// The rank's node could not be reached any more (or the process could not start).
         case lost(String)
+        /// The rank's node stayed out of reach: the rank may well go on there.
+        case unreachable(String)
+        /// The job was cancelled (`swiftlet cancel`) while the rank ran.
+        case cancelled
     }
 
     public enum Action: Sendable, Equatable {
@@ -26,15 +30,21 @@ public struct GangStateMachine: Sendable, Equatable {
             case .exited(let code):
                 let place = nodes.count > 1 ? " on \(nodes[rank])" : ""
                 return "rank \(rank)\(place) exited with return code \(code)"
-            case .lost(let message):
+            case .lost(let message), .unreachable(let message):
                 return message
+            case .cancelled:
+                return "rank \(rank)\(nodes.count > 1 ? " on \(nodes[rank])" : "") was cancelled"
             }
         }
 
-        /// The exit code of the command that ran the job: the rank's, or 255 for a lost node.
+        /// The exit code of the command that ran the job: the rank's, 103 for a cancelled job (as
+        /// `logs` says it), or 255 for a lost node.
         public var exitCode: Int32 {
-            if case .exited(let code) = outcome { return code }
-            return 255
+            switch outcome {
+            case .exited(let code): code
+            case .cancelled: 103
+            case .lost, .unreachable: 255
+            }
         }
     }
 
@@ -63,7 +73,8 @@ public struct GangStateMachine: Sendable, Equatable {
         outcomes.map { outcome in
             switch outcome {
             case .exited(let code): code
-            case .lost: 255
+            case .lost, .unreachable: 255
+            case .cancelled: 137
             case nil: -1
             }
         }

@@ -196,14 +196,22 @@ public struct JobRunner: Sendable {
                 // The setups outlive this connection; a supervisor follows them and starts the run.
                 guard job.task.run != nil else {
                     output.report(.detached(cluster: environment.cluster, job: jobID, supervised: false))
-                    return JobResult(state: "SETTING_UP", code: 130)
+                    return JobResult(state: "DETACHED", code: 130)
                 }
                 try await handOver(ranks, job: job, environment: environment, phase: .setup)
-                return JobResult(state: "SETTING_UP", code: 130)
+                return JobResult(state: "DETACHED", code: 130)
             case .ended(let gang):
                 if let failure = gang.firstFailure {
-                    output.report(.setupFailed(job: jobID, failure: failure.describe(nodes: sessions.map(\.name))))
-                    return JobResult(state: "FAILED_SETUP", code: failure.exitCode)
+                    let (event, state) = Self.ending(
+                        failure,
+                        job: jobID,
+                        cluster: environment.cluster,
+                        nodes: sessions.map(\.name),
+                        codes: nil,
+                        setup: true
+                    )
+                    output.report(event)
+                    return JobResult(state: state, code: failure.exitCode)
                 }
             }
         }
@@ -218,7 +226,8 @@ public struct JobRunner: Sendable {
                 try await startDetached(ranks)
             }
             output.report(.submitted(cluster: environment.cluster, job: jobID))
-            return JobResult(state: "RUNNING", code: 0)
+            // Not RUNNING: this controller will not see it end ('swiftlet queue' asks the nodes).
+            return JobResult(state: "SUBMITTED", code: 0)
         }
         // Attached ranks on several nodes wait, once their node's queue admitted them, until
         // every rank is admitted: the gang starts together.
@@ -232,12 +241,36 @@ public struct JobRunner: Sendable {
             // One rank goes on by itself; several need a supervisor for their fail-fast.
             if ranks.count > 1 { try await handOver(ranks, job: job, environment: environment, phase: .run) }
             output.report(.detached(cluster: environment.cluster, job: jobID, supervised: ranks.count > 1))
-            return JobResult(state: "RUNNING", code: 130)
+            return JobResult(state: "DETACHED", code: 130)
         case .ended(let gang):
             guard let failure = gang.firstFailure else { return JobResult(state: "SUCCEEDED", code: 0) }
             let codes = sessions.count > 1 ? gang.exitCodes : nil
-            output.report(.failed(job: jobID, failure: failure.describe(nodes: sessions.map(\.name)), exitCodes: codes))
-            return JobResult(state: "FAILED", code: failure.exitCode)
+            let (event, state) = Self.ending(failure, job: jobID, cluster: environment.cluster, nodes: sessions.map(\.name), codes: codes)
+            output.report(event)
+            return JobResult(state: state, code: failure.exitCode)
+        }
+    }
+
+    /// How a gang's first failure is told, and the state recorded for the job: a cancelled job
+    /// is no failure, and a node out of reach is no verdict on the job.
+    static func ending(
+        _ failure: GangStateMachine.Failure,
+        job: Int,
+        cluster: String,
+        nodes: [String],
+        codes: [Int32]?,
+        setup: Bool = false
+    ) -> (JobEvent, String) {
+        switch failure.outcome {
+        case .cancelled:
+            return (.wasCancelled(job: job), "CANCELLED")
+        case .unreachable(let reason):
+            return (.contactLost(cluster: cluster, job: job, reason: reason), "UNKNOWN")
+        case .exited, .lost:
+            let described = failure.describe(nodes: nodes)
+            return setup
+                ? (.setupFailed(job: job, failure: described), "FAILED_SETUP")
+                : (.failed(job: job, failure: described, exitCodes: codes), "FAILED")
         }
     }
 

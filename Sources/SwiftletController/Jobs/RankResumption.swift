@@ -55,7 +55,7 @@ struct RankResumption: Sendable {
                         await session.close()
                         let failure = try? StreamFailure(payload: frame.payload)
                         switch failure?.code {
-                        case StreamFailure.Code.cancelled: return .exited(137)
+                        case StreamFailure.Code.cancelled: return .cancelled
                         case StreamFailure.Code.driverDied:
                             return .lost("\(name): lost the job: it died with the node's agent (FAILED_DRIVER)")
                         default: return .lost("\(name): lost the job: \(failure?.message ?? "no log on the node")")
@@ -71,6 +71,6 @@ struct RankResumption: Sendable {
             }
             try? await Task.sleep(for: .milliseconds(500))
         }
-        return .lost("\(name): lost: unreachable for \(Self.grace) after the connection dropped (\(lastError))")
+        return .unreachable("\(name): unreachable for \(Self.grace) after the connection dropped (\(lastError))")
     }
 }

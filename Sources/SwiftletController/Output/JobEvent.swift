@@ -24,6 +24,8 @@ public enum JobEvent: Sendable, Equatable, CustomStringConvertible {
     case nothingToCancel(job: Int, reason: String)
     case noUnfinishedJobs(cluster: String)
     case stillRunning(job: Int)
+    /// An attached run lost its node for good: the job may still run there.
+    case contactLost(cluster: String, job: Int, reason: String)
     case driverDied(job: Int)
     /// `logs --status`: the job's state, the command's result.
     case state(job: Int, state: String)
@@ -60,6 +62,8 @@ public enum JobEvent: Sendable, Equatable, CustomStringConvertible {
         case .nothingToCancel(let job, let reason): "Job \(job): \(reason); nothing to cancel."
         case .noUnfinishedJobs(let cluster): "No unfinished jobs on '\(cluster)'."
         case .stillRunning(let job): "Job \(job) is still running."
+        case .contactLost(let cluster, let job, let reason):
+            "Job \(job): contact was lost (\(reason)). It may still run there; follow it with 'swiftlet logs \(cluster) \(job)'."
         case .driverDied(let job): "Job \(job): FAILED_DRIVER (a rank's process died without an exit record)."
         case .state(let job, let state): "Job \(job): \(state)"
         case .error(let message): "error: \(message)"
