@@ -29,6 +29,10 @@ public struct ConnectionStateMachine: Sendable {
     public let local: Hello
     private var heartbeat: HeartbeatStateMachine
     private var streams: [StreamID: StreamStateMachine] = [:]
+    /// How many streams one connection may have open at once. A peer that opens more gets each
+    /// extra one reset (``StreamFailure/Code/tooManyStreams``), served by nothing: a burst of
+    /// thousands of opens must not become thousands of processes.
+    public static let maximumStreams = 256
     private let window: UInt32
     /// How long the peer may take to answer this side's hello. Longer than a heartbeat's
     /// silence: a controller bringing many nodes up at once (uploading the agent to some) may
@@ -186,6 +190,13 @@ public struct ConnectionStateMachine: Sendable {
             guard frame.stream != .control else { throw ProtocolError(.unexpectedFrame, "\(frame.kind) on stream 0") }
             guard streams[frame.stream] == nil else {
                 throw ProtocolError(.unexpectedFrame, "\(frame.kind) on \(frame.stream), which is already open")
+            }
+            guard streams.count < Self.maximumStreams else {
+                let failure = StreamFailure(
+                    code: .tooManyStreams,
+                    message: "this connection has \(Self.maximumStreams) streams open, as many as one may"
+                )
+                return .reply(Frame(kind: .reset, stream: frame.stream, payload: failure.payload))
             }
             streams[frame.stream] = StreamStateMachine(window: window)
             return .deliver(frame)

@@ -69,6 +69,9 @@ public struct StreamFailure: Error, Hashable, Sendable, CustomStringConvertible 
         public static let connectionLost = Code(rawValue: 3)
         /// The agent serves no stream of the requested ``StreamType``.
         public static let unsupported = Code(rawValue: 4)
+        /// The connection has as many streams open as one connection may
+        /// (``ConnectionStateMachine/maximumStreams``).
+        public static let tooManyStreams = Code(rawValue: 5)
         /// No such job (or step) on the node.
         public static let notFound = Code(rawValue: 10)
         /// Not following, and the job still runs.
