@@ -17,10 +17,13 @@ struct Swiftlet: AsyncParsableCommand {
 
 /// Options shared by the commands that run a task.
 struct TaskOptions: ParsableArguments {
-    @Option(name: .customLong("env"), help: "Set or fill an env var of the task (KEY=VALUE).")
+    @Option(name: .customLong("env"), help: "Set or fill an env var of the task (KEY=VALUE, or KEY to take it from this environment).")
     var envs: [String] = []
 
-    @Option(name: .customLong("secret"), help: "Set or fill a secret of the task (KEY=VALUE).")
+    @Option(
+        name: .customLong("secret"),
+        help: "Set or fill a secret of the task (KEY to take it from this environment, out of sight of ps; or KEY=VALUE)."
+    )
     var secrets: [String] = []
 
     @Flag(name: [.customShort("d"), .long], help: "Return once the job started; it keeps running on the cluster.")
@@ -38,13 +41,32 @@ struct TaskOptions: ParsableArguments {
         if let cpus, !(cpus >= 0 && cpus <= 100_000) { throw ValidationError("--cpus expects a number of CPUs, got \(cpus)") }
     }
 
+    /// `KEY=VALUE`, or `KEY` alone for the value this process's environment has, as SkyPilot
+    /// reads `--env` and `--secret`. A secret's value never appears in an error.
     func overrides(_ values: [String], flag: String) throws -> [String: String] {
         var result: [String: String] = [:]
+        let isSecret = flag == "--secret"
         for value in values {
-            guard let equals = value.firstIndex(of: "="), equals != value.startIndex else {
-                throw ValidationError("\(flag) expects KEY=VALUE, got '\(value)'")
+            let key: String
+            let given: String?
+            if let equals = value.firstIndex(of: "=") {
+                key = String(value[..<equals])
+                given = String(value[value.index(after: equals)...])
+            } else {
+                key = value
+                given = nil
             }
-            result[String(value[..<equals])] = String(value[value.index(after: equals)...])
+            guard EnvironmentName.isValid(key) else {
+                let shown = isSecret ? "a name" : "'\(value)'"
+                throw ValidationError("\(flag) expects KEY=VALUE or KEY (a name of letters, digits and '_'), got \(shown)")
+            }
+            guard let resolved = given ?? ProcessInfo.processInfo.environment[key] else {
+                throw ValidationError("\(flag) \(key): \(key) is not set in this environment")
+            }
+            guard !resolved.utf8.contains(0) else {
+                throw ValidationError("\(flag) \(key): the value holds a NUL byte, which no environment can carry")
+            }
+            result[key] = resolved
         }
         return result
     }

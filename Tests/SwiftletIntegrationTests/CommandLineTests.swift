@@ -445,3 +445,38 @@ import Testing
         #expect(try String(contentsOfFile: log, encoding: .utf8) == "started\nafter-detach\n")
     }
 }
+
+/// Values given on the command line: SkyPilot's `--secret KEY` (out of sight of ps), names that
+/// are variables' names, and a secret's value never in an error.
+@Suite struct CommandLineValueTests {
+    let cli = CommandLineTests()
+
+    @Test func aSecretNamedAloneComesFromTheEnvironmentAndIsNeverEchoed() async throws {
+        let home = try TestSupport.makeHome()
+        let task = try cli.writeTask("secrets:\n  TOKEN: null\nrun: echo \"token has ${#TOKEN} characters\"\n", home: home)
+        let run = try await cli.swiftlet(
+            ["launch", task, "-c", "secret", "--secret", "TOKEN"],
+            home: home,
+            environment: ["TOKEN": "s3cr3t-value"]
+        )
+        #expect(run.code == 0, "\(run.stderr)")
+        #expect(run.stdout.hasSuffix(") token has 12 characters\n"))
+        let missing = try await cli.swiftlet(["launch", task, "-c", "secret", "--secret", "ABSENT_TOKEN"], home: home)
+        #expect(missing.code != 0 && missing.stderr.contains("ABSENT_TOKEN is not set in this environment"), "\(missing.stderr)")
+        let malformed = try await cli.swiftlet(["launch", task, "-c", "secret", "--secret", "=hunter2-value"], home: home)
+        #expect(malformed.code != 0)
+        #expect(!malformed.stderr.contains("hunter2"), "a malformed --secret echoed its value: \(malformed.stderr)")
+        _ = try await cli.swiftlet(["down", "secret"], home: home)
+    }
+
+    @Test func namesThatAreNoVariablesAreRefused() async throws {
+        let home = try TestSupport.makeHome()
+        let task = try cli.writeTask("run: echo hi\n", home: home)
+        let spaced = try await cli.swiftlet(["launch", task, "-c", "names", "--env", "A B=1"], home: home)
+        #expect(spaced.code != 0 && spaced.stderr.contains("--env expects KEY=VALUE or KEY"), "\(spaced.stderr)")
+        let yaml = try cli.writeTask("envs:\n  \"A=B\": 1\nrun: echo hi\n", home: home, name: "bad-env.yaml")
+        let run = try await cli.swiftlet(["launch", yaml, "-c", "names"], home: home)
+        #expect(run.code != 0 && run.stderr.contains("env 'A=B' is not a variable name"), "\(run.stderr)")
+        #expect(try await cli.swiftlet(["status"], home: home).stdout == "No clusters.\n")
+    }
+}

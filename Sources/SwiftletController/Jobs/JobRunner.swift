@@ -77,6 +77,7 @@ public struct JobRunner: Sendable {
         try ClusterStore.validate(name: name)
         let size = job.nodeCount ?? job.task.numNodes
         guard size >= 1 else { throw ControllerError("a cluster needs at least one node, not \(size)") }
+        try Self.checkRequest(of: job.task)
         // Under the store's lock: two launches of one new name make one cluster.
         var (record, isNew) = try await store.locked {
             if let existing = try store.load(name) {
@@ -115,7 +116,7 @@ public struct JobRunner: Sendable {
                 "cluster '\(record.name)' has \(record.nodes.count) node\(record.nodes.count == 1 ? "" : "s"); the job needs \(nodeCount)"
             )
         }
-        try Self.checkSize(of: job.task)
+        try Self.checkRequest(of: job.task)
         let nodes = Array(record.nodes.prefix(nodeCount))
         // Bringing several nodes up is worth narrating; a warm exec is not.
         let progress = Progress(enabled: nodes.count > 1 && job.runSetup, output: output)
@@ -275,11 +276,19 @@ public struct JobRunner: Sendable {
     }
 
     /// A step's request travels in one frame: a task too large for it is refused before a job
-    /// id is taken or anything runs (a `run:` of a megabyte said only "connection lost").
-    static func checkSize(of task: TaskSpec) throws {
+    /// id is taken or anything runs (a `run:` of a megabyte said only "connection lost"); so is
+    /// an env whose name is no variable's or whose value no environment can carry.
+    static func checkRequest(of task: TaskSpec) throws {
         let limit = Frame.defaultMaximumPayload - 64 * 1024
         var environment = 0
         for variable in task.envs + task.secrets {
+            // Named by key only: a secret's value never appears in an error.
+            guard EnvironmentName.isValid(variable.key) else {
+                throw ControllerError("env '\(variable.key)' is not a variable name: use letters, digits and '_'")
+            }
+            guard !variable.value.utf8.contains(0) else {
+                throw ControllerError("env \(variable.key): the value holds a NUL byte, which no environment can carry")
+            }
             environment += variable.key.utf8.count + variable.value.utf8.count + 16
         }
         for (section, text) in [("setup", task.setup), ("run", task.run)] {
