@@ -69,3 +69,22 @@ import Testing
         }
     }
 }
+
+extension JobOutputTests {
+    /// Commands that reach a node for the first time at the same moment share one keeper.
+    @Test func concurrentFirstCommandsShareOneKeeper() async throws {
+        let home = try TestSupport.makeHome()
+        let cli = CommandLineTests()
+        let task = try cli.writeTask("run: echo up\n", home: home)
+        // The cluster without a keeper (kept for 0 s), then three commands at once that keep one.
+        _ = try await cli.swiftlet(["launch", task, "-c", "crowd"], home: home, keepAlive: 0)
+        try await withThrowingTaskGroup(of: Int32.self) { group in
+            for index in 0..<3 {
+                group.addTask { try await cli.swiftlet(["exec", "crowd", "--", "echo \(index)"], home: home, keepAlive: 30).code }
+            }
+            for try await code in group { #expect(code == 0) }
+        }
+        #expect(Self.keepers(of: home).count == 1, "keepers: \(Self.keepers(of: home))")
+        _ = try await cli.swiftlet(["down", "crowd"], home: home)
+    }
+}

@@ -63,3 +63,19 @@ import Testing
         #expect(try agreed(expected) > before)
     }
 }
+
+/// A controller home whose path has a space still reaches SSH nodes (ssh splits the paths it is
+/// given in options at spaces unless they are quoted).
+@Suite struct SpacedHomeTests {
+    @Test(.enabled(if: Testbed.available))
+    func aHomeWithASpaceReachesSSHNodes() async throws {
+        let base = try TestSupport.makeHome()
+        let home = SwiftletHome(path: base.path + "/my home")
+        try FileManager.default.createDirectory(atPath: home.path, withIntermediateDirectories: true)
+        let session = try await TestSupport.connector(home: home).connect(to: .ssh(Testbed.host(2)), name: "node")
+        let result = try await session.run("echo reached")
+        await session.close()
+        #expect(result.stdout == "reached\n")
+        #expect(FileManager.default.fileExists(atPath: home.sshControl + "/known_hosts"))
+    }
+}

@@ -46,8 +46,15 @@ public enum ConnectionKeeper {
         let socket = socketPath(home: connector.home, address: address)
         let upstream: NodeSession
         let listener: Int32
+        let lock: FileLock
         do {
             try connector.home.ensure(FileSystem.parent(of: socket))
+            // One keeper per node: commands that start one at the same moment share the first.
+            guard let held = try await takeKeeperLock(socket: socket) else {
+                report(HelperReport.ready.line)
+                return 0
+            }
+            lock = held
             upstream = try await connector.connect(to: address, name: name)
             listener = try UnixSocket.listen(path: socket)
             try String(getpid()).write(toFile: socket + ".pid", atomically: true, encoding: .utf8)
@@ -59,6 +66,7 @@ public enum ConnectionKeeper {
             return 1
         }
         report(HelperReport.ready.line)
+        defer { lock.release() }
         // The first lane opens like the next ones, once the keeper has been quiet a moment: not
         // while the command that started the keeper runs.
         let lanes = LanePool(target: spareLanes, log: { log("keeper: \($0)") }) {
@@ -130,6 +138,24 @@ public enum ConnectionKeeper {
         }
         close(listener)
         return 0
+    }
+
+    /// Takes the keeper's lock of `socket`. Nil when another keeper holds it and now listens
+    /// (a command that started this one at the same moment then uses that keeper); the lock
+    /// when it was free, or became free because that keeper went.
+    private static func takeKeeperLock(socket: String) async throws -> FileLock? {
+        let deadline = ContinuousClock.now + .seconds(120)
+        while true {
+            if let lock = try FileLock(path: socket + ".lock") { return lock }
+            if let fd = try? UnixSocket.connect(path: socket) {
+                close(fd)
+                return nil
+            }
+            guard ContinuousClock.now < deadline else {
+                throw ControllerError("another connection keeper holds \(socket).lock but never listened")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
     }
 
     /// Removes the socket so no new client finds this keeper, and wakes the accept loop, which

@@ -28,9 +28,10 @@ public struct SSHHost: Codable, Hashable, Sendable, CustomStringConvertible {
             "-o", "ServerAliveInterval=5",
             "-o", "ServerAliveCountMax=3",
             "-o", "StrictHostKeyChecking=accept-new",
-            "-o", "UserKnownHostsFile=\(stateDirectory)/known_hosts ~/.ssh/known_hosts",
+            // Quoted: ssh splits these values at spaces, and a home may have one.
+            "-o", "UserKnownHostsFile=\"\(stateDirectory)/known_hosts\" ~/.ssh/known_hosts",
             "-o", "ControlMaster=auto",
-            "-o", "ControlPath=\(socketDirectory)/%C",
+            "-o", "ControlPath=\"\(socketDirectory)/%C\"",
             "-o", "ControlPersist=300",
             "-o", "LogLevel=ERROR",
         ]
