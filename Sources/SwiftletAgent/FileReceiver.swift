@@ -38,9 +38,13 @@ enum FileReceiver {
         }
     }
 
+    /// Whether the node's copy is the same kind of thing (a file, or a link) of the same size and
+    /// time: read without following a link, so a link is never taken for its target.
     static func isCurrent(_ entry: FileSyncRequest.Entry, root: String) -> Bool {
         var info = stat()
-        guard stat(root + "/" + entry.path, &info) == 0 else { return false }
+        guard lstat(root + "/" + entry.path, &info) == 0 else { return false }
+        let isLink = info.st_mode & S_IFMT == S_IFLNK
+        guard isLink == entry.isSymbolicLink, isLink || info.st_mode & S_IFMT == S_IFREG else { return false }
         let modified = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
         return UInt64(info.st_size) == entry.size && modified == entry.modifiedNanoseconds
     }
@@ -54,6 +58,8 @@ struct TreeWriter {
     private var remaining: UInt64 = 0
     private var fd: Int32 = -1
     private var temporary = ""
+    /// The target of the link being received, when the current entry is a link.
+    private var linkTarget: [UInt8]?
 
     init(root: String, files: [FileSyncRequest.Entry]) {
         self.root = root
@@ -67,10 +73,12 @@ struct TreeWriter {
     mutating func write(_ buffer: ByteBuffer) throws {
         var buffer = buffer
         while buffer.readableBytes > 0 {
-            guard fd >= 0 else { throw SystemError(errno: EINVAL, "more bytes than the files announced") }
+            guard fd >= 0 || linkTarget != nil else { throw SystemError(errno: EINVAL, "more bytes than the files announced") }
             let count = Int(min(UInt64(buffer.readableBytes), remaining))
             let slice = buffer.readSlice(length: count)!
-            guard slice.withUnsafeReadableBytes({ FileDescriptorIO.writeAll(fd, $0) }) else {
+            if linkTarget != nil {
+                linkTarget! += slice.readableBytesView
+            } else if !slice.withUnsafeReadableBytes({ FileDescriptorIO.writeAll(fd, $0) }) {
                 throw SystemError(errno: errno, "cannot write \(files[index].path)")
             }
             remaining -= UInt64(count)
@@ -79,7 +87,7 @@ struct TreeWriter {
     }
 
     mutating func finish() throws {
-        guard fd < 0, index >= files.count else {
+        guard fd < 0, linkTarget == nil, index >= files.count else {
             abandon()
             throw SystemError(errno: EPIPE, "the controller stopped before sending every file")
         }
@@ -91,34 +99,74 @@ struct TreeWriter {
             unlink(temporary)
             fd = -1
         }
+        linkTarget = nil
     }
 
     private mutating func openNext() throws {
         while index < files.count {
             let entry = files[index]
             let path = root + "/" + entry.path
-            try FileSystem.createDirectories(FileSystem.parent(of: path))
+            try realDirectories(to: FileSystem.parent(of: entry.path))
             // Unique per agent: nodes on a shared file system (NFS homes) may write the same file.
             temporary = path + ".swiftlet-partial-\(getpid())"
-            fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-            guard fd >= 0 else { throw SystemError(errno: errno, "cannot create \(path)") }
+            unlink(temporary)
             remaining = entry.size
+            if entry.isSymbolicLink {
+                guard (1...4096).contains(entry.size) else {
+                    throw SystemError(errno: EINVAL, "\(entry.path): a link of \(entry.size) bytes")
+                }
+                linkTarget = []
+                return
+            }
+            // Never through a link someone left at the temporary name.
+            fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { throw SystemError(errno: errno, "cannot create \(path)") }
             if remaining > 0 { return }
             try closeCurrent()
+        }
+    }
+
+    /// Creates the directories of `relative` under the root as real directories: a link the node
+    /// has where the tree has a directory is replaced, never followed (a file written through it
+    /// would land outside the destination).
+    private func realDirectories(to relative: String) throws {
+        var path = root
+        for component in relative.split(separator: "/") where relative != "." && !relative.isEmpty {
+            path += "/" + component
+            var info = stat()
+            if lstat(path, &info) == 0 {
+                if info.st_mode & S_IFMT == S_IFDIR { continue }
+                unlink(path)
+            }
+            if mkdir(path, 0o700) != 0 && errno != EEXIST { throw SystemError(errno: errno, "cannot create \(path)") }
         }
     }
 
     private mutating func closeCurrent() throws {
         let entry = files[index]
         let path = root + "/" + entry.path
-        fchmod(fd, mode_t(entry.mode & 0o7777))
         var times = [
             timespec(tv_sec: Int(entry.modifiedNanoseconds / 1_000_000_000), tv_nsec: Int(entry.modifiedNanoseconds % 1_000_000_000)),
             timespec(tv_sec: Int(entry.modifiedNanoseconds / 1_000_000_000), tv_nsec: Int(entry.modifiedNanoseconds % 1_000_000_000)),
         ]
-        futimens(fd, &times)
-        close(fd)
-        fd = -1
+        if let target = linkTarget {
+            linkTarget = nil
+            let made = (target + [0]).withUnsafeBufferPointer { bytes in
+                bytes.withMemoryRebound(to: CChar.self) { symlink($0.baseAddress!, temporary) }
+            }
+            guard made == 0 else {
+                throw SystemError(errno: errno, "cannot create the link \(path)")
+            }
+            utimensat(AT_FDCWD, temporary, &times, AT_SYMLINK_NOFOLLOW)
+        } else {
+            fchmod(fd, mode_t(entry.mode & 0o7777))
+            futimens(fd, &times)
+            close(fd)
+            fd = -1
+        }
+        // A directory the tree now has as a file or a link goes first (rename cannot replace it).
+        var info = stat()
+        if lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR { _ = rmdir(path) }
         guard rename(temporary, path) == 0 else { throw SystemError(errno: errno, "cannot install \(path)") }
         index += 1
         try openNext()

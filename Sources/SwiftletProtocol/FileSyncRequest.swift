@@ -14,13 +14,19 @@ import NIOCore
 /// ```
 ///
 /// Request payload: destination (string), u32 n, then n entries of
-/// `path (string, relative) | size u64 | mtime ns since epoch i64 | mode u32`.
+/// `path (string, relative) | size u64 | mtime ns since epoch i64 | mode u32`. A mode with the
+/// symbolic-link type (``Entry/symbolicLink``) makes the entry a link whose target is its bytes.
 public struct FileSyncRequest: Hashable, Sendable {
     public struct Entry: Hashable, Sendable {
         public var path: String
         public var size: UInt64
         public var modifiedNanoseconds: Int64
         public var mode: UInt32
+
+        /// The mode of a symbolic link: its content (of `size` bytes) is its target.
+        public static let symbolicLink: UInt32 = 0o120777
+
+        public var isSymbolicLink: Bool { mode & 0o170000 == 0o120000 }
 
         public init(path: String, size: UInt64, modifiedNanoseconds: Int64, mode: UInt32) {
             self.path = path

@@ -480,3 +480,38 @@ import Testing
         #expect(try await cli.swiftlet(["status"], home: home).stdout == "No clusters.\n")
     }
 }
+
+/// A workdir syncs with rsync -a's semantics for links: a link stays a link (a link to a secret
+/// file never uploads the file), a linked directory is not walked, and what cannot be sent is
+/// named, not dropped silently.
+@Suite struct WorkdirLinkTests {
+    let cli = CommandLineTests()
+
+    @Test func symlinksStayLinksAndSpecialFilesAreNamed() async throws {
+        let home = try TestSupport.makeHome()
+        let outside = home.path + "/outside"
+        try FileManager.default.createDirectory(atPath: outside + "/dir", withIntermediateDirectories: true)
+        try "top secret\n".write(toFile: outside + "/secret.txt", atomically: true, encoding: .utf8)
+        try "inner\n".write(toFile: outside + "/dir/inner.txt", atomically: true, encoding: .utf8)
+        let workdir = home.path + "/work"
+        try FileManager.default.createDirectory(atPath: workdir, withIntermediateDirectories: true)
+        try "plain\n".write(toFile: workdir + "/plain.txt", atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: workdir + "/secret-link", withDestinationPath: outside + "/secret.txt")
+        try FileManager.default.createSymbolicLink(atPath: workdir + "/dir-link", withDestinationPath: outside + "/dir")
+        try FileManager.default.createSymbolicLink(atPath: workdir + "/relative-link", withDestinationPath: "plain.txt")
+        #expect(mkfifo(workdir + "/pipe", 0o600) == 0)
+        let task = try cli.writeTask("workdir: \(workdir)\nrun: ls -l; cat relative-link\n", home: home)
+        let run = try await cli.swiftlet(["launch", task, "-c", "links"], home: home)
+        #expect(run.code == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("not synced (neither a file, a directory nor a link): pipe"), "\(run.stderr)")
+        let node = home.localNode(cluster: "links", index: 0) + "/sky_workdir"
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: node + "/secret-link") == outside + "/secret.txt")
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: node + "/dir-link") == outside + "/dir")
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: node + "/relative-link") == "plain.txt")
+        #expect(run.stdout.hasSuffix(") plain\n"), "a relative link resolves on the node")
+        // Synced again, nothing changed is sent again, links included.
+        let again = try await cli.swiftlet(["exec", "links", task], home: home)
+        #expect(again.code == 0)
+        _ = try await cli.swiftlet(["down", "links"], home: home)
+    }
+}

@@ -11,14 +11,19 @@ public enum FileSync {
         public var files: Int
         public var sent: Int
         public var bytes: UInt64
+        /// What could not be sent (FIFOs, sockets, devices), relative to the synced directory.
+        public var skipped: [String] = []
     }
 
     /// Copies the tree under `localDirectory` to `destination` on the node.
     @discardableResult
     public static func sync(localDirectory: String, to destination: String, on session: NodeSession) async throws -> Summary {
         let root = URL(fileURLWithPath: expandTilde(localDirectory)).standardizedFileURL.path
-        let files = try manifest(of: root).map { (entry: $0, source: root + "/" + $0.path) }
-        return try await send(files, to: destination, on: session, step: "workdir sync")
+        let (entries, skipped) = try manifest(of: root)
+        let files = entries.map { (entry: $0, source: root + "/" + $0.path) }
+        var summary = try await send(files, to: destination, on: session, step: "workdir sync")
+        summary.skipped = skipped
+        return summary
     }
 
     /// Copies one local file or directory to `target` on the node (a file mount).
@@ -30,8 +35,11 @@ public enum FileSync {
             throw ControllerError("file_mounts: \(local) (for \(target)) does not exist")
         }
         if isDirectory.boolValue {
-            let files = try manifest(of: source).map { (entry: $0, source: source + "/" + $0.path) }
-            return try await send(files, to: target, on: session, step: "file mount \(target)")
+            let (entries, skipped) = try manifest(of: source)
+            let files = entries.map { (entry: $0, source: source + "/" + $0.path) }
+            var summary = try await send(files, to: target, on: session, step: "file mount \(target)")
+            summary.skipped = skipped
+            return summary
         }
         var info = stat()
         guard stat(source, &info) == 0 else { throw ControllerError("file_mounts: cannot read \(source)") }
@@ -69,6 +77,11 @@ public enum FileSync {
         let needed = (0..<count).compactMap { _ in reader.readInteger(as: UInt32.self) }.map { files[Int($0)] }
         var bytes: UInt64 = 0
         for (entry, path) in needed {
+            if entry.isSymbolicLink {
+                try await stream.send(.data, ByteBuffer(bytes: try linkTarget(path)))
+                bytes += entry.size
+                continue
+            }
             guard let handle = FileHandle(forReadingAtPath: path) else {
                 throw NodeError(node: session.name, step: step, "cannot read \(path)")
             }
@@ -94,26 +107,49 @@ public enum FileSync {
         throw NodeError(node: session.name, step: step, "the connection was lost")
     }
 
-    /// Regular files under `root` with their sizes, times and modes (symlinks followed, sockets skipped).
-    static func manifest(of root: String) throws -> [FileSyncRequest.Entry] {
+    /// What a sync sends: regular files with their sizes, times and modes, and symbolic links
+    /// as links (their target is their content, as `rsync -a` keeps them: a link to a file outside
+    /// the workdir never uploads that file). What is under a linked directory is the link's, not
+    /// sent. FIFOs, sockets and devices cannot be sent: they are listed in `skipped`.
+    static func manifest(of root: String) throws -> (entries: [FileSyncRequest.Entry], skipped: [String]) {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw ControllerError("workdir \(root) is not a directory")
         }
         var entries: [FileSyncRequest.Entry] = []
-        guard let walker = FileManager.default.enumerator(atPath: root) else { return [] }
+        var skipped: [String] = []
+        var links: [String] = []
+        guard let walker = FileManager.default.enumerator(atPath: root) else { return ([], []) }
         while let relative = walker.nextObject() as? String {
+            if links.contains(where: { relative.hasPrefix($0 + "/") }) { continue }
             var info = stat()
-            guard stat(root + "/" + relative, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }
-            entries.append(
-                FileSyncRequest.Entry(
-                    path: relative,
-                    size: UInt64(info.st_size),
-                    modifiedNanoseconds: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec),
-                    mode: UInt32(info.st_mode & 0o7777)
-                )
-            )
+            guard lstat(root + "/" + relative, &info) == 0 else { continue }
+            let modified = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
+            switch info.st_mode & S_IFMT {
+            case S_IFREG:
+                let mode = UInt32(info.st_mode & 0o7777)
+                entries.append(.init(path: relative, size: UInt64(info.st_size), modifiedNanoseconds: modified, mode: mode))
+            case S_IFLNK:
+                links.append(relative)
+                let target = try linkTarget(root + "/" + relative)
+                let mode = FileSyncRequest.Entry.symbolicLink
+                entries.append(.init(path: relative, size: UInt64(target.count), modifiedNanoseconds: modified, mode: mode))
+            case S_IFDIR:
+                continue
+            default:
+                skipped.append(relative)
+            }
         }
-        return entries.sorted { $0.path < $1.path }
+        return (entries.sorted { $0.path < $1.path }, skipped.sorted())
+    }
+
+    /// The bytes a symbolic link holds.
+    static func linkTarget(_ path: String) throws -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX))
+        let count = buffer.withUnsafeMutableBufferPointer { bytes in
+            bytes.withMemoryRebound(to: CChar.self) { readlink(path, $0.baseAddress!, $0.count) }
+        }
+        guard count > 0 else { throw ControllerError("cannot read the link \(path)") }
+        return Array(buffer[0..<count])
     }
 }

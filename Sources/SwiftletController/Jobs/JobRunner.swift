@@ -389,10 +389,12 @@ public struct JobRunner: Sendable {
                 group.addTask {
                     try await progress.timed("files synced", doing: "syncing files", node: session.name) {
                         if let workdir = task.workdir {
-                            try await FileSync.sync(localDirectory: workdir, to: "~/sky_workdir", on: session)
+                            let summary = try await FileSync.sync(localDirectory: workdir, to: "~/sky_workdir", on: session)
+                            if !summary.skipped.isEmpty { output.report(.notSynced(node: session.name, paths: summary.skipped)) }
                         }
                         for (target, source) in mounts {
-                            try await FileSync.mount(local: source, at: target, on: session)
+                            let summary = try await FileSync.mount(local: source, at: target, on: session)
+                            if !summary.skipped.isEmpty { output.report(.notSynced(node: session.name, paths: summary.skipped)) }
                         }
                     }
                 }
