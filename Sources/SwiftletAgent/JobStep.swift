@@ -157,8 +157,24 @@ struct JobStep: Sendable {
         return result!
     }
 
+    /// Takes the job's id on this node for this job, atomically: nil when it is free or already
+    /// this job's (a run continues its setup), else the task id of the other job that holds it.
+    /// A job's files are never reused: two controllers that use one cluster name on one node
+    /// must not write into each other's logs and records.
+    func claim() -> String? {
+        var holder: String?
+        store.modify(directory: directory, durable: false) { current in
+            if let current, !current.taskID.isEmpty, !ticket.taskID.isEmpty, current.taskID != ticket.taskID {
+                holder = current.taskID
+                return nil
+            }
+            return current ?? opened(nil)
+        }
+        return holder
+    }
+
     /// The record this step continues: its job's (the same task id; a run continues its setup),
-    /// else a new one (a record left by a torn-down cluster of the same name is replaced).
+    /// else a new one.
     private func opened(_ current: JobRecord?) -> JobRecord {
         if let current, current.taskID == ticket.taskID { return current }
         var fresh = JobRecord(ticket: ticket, submitted: UTCTime.now, logPath: logPath)

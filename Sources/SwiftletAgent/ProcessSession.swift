@@ -35,6 +35,11 @@ enum ProcessSession {
                 try? await stream.reset(.badRequest, "bad cluster name '\(ticket.cluster)'")
                 return
             }
+            if let holder = step.claim() {
+                let message = "job \(ticket.id) of cluster '\(ticket.cluster)' on this node is another job's (\(holder))"
+                try? await stream.reset(.jobIDTaken, message + "; another controller uses this cluster name here")
+                return
+            }
             job = step
         }
         let command: CommandLine

@@ -72,6 +72,8 @@ public struct StreamFailure: Error, Hashable, Sendable, CustomStringConvertible 
         /// The connection has as many streams open as one connection may
         /// (``ConnectionStateMachine/maximumStreams``).
         public static let tooManyStreams = Code(rawValue: 5)
+        /// The job id is another job's on this node (another controller uses the cluster name).
+        public static let jobIDTaken = Code(rawValue: 6)
         /// No such job (or step) on the node.
         public static let notFound = Code(rawValue: 10)
         /// Not following, and the job still runs.

@@ -360,3 +360,41 @@ extension SetupLogsTests {
         _ = try await cli.swiftlet(["down", "quick"], home: home)
     }
 }
+
+/// A job's files on a node are never reused: not by a second controller that uses the same
+/// cluster name there, nor by a cluster launched again under a name that was taken down.
+@Suite struct JobIDTests {
+    let cli = CommandLineTests()
+
+    @Test(.enabled(if: Testbed.available))
+    func twoControllersNeverShareAJobID() async throws {
+        let name = "twin-\(UInt16.random(in: 0...UInt16.max))"
+        let (a, b) = (try TestSupport.makeHome(), try TestSupport.makeHome())
+        for home in [a, b] { try Testbed.installPool("one", hosts: [2], in: home) }
+        let taskA = try cli.writeTask("run: echo from-a\n", home: a)
+        let taskB = try cli.writeTask("run: echo from-b\n", home: b)
+        let first = try await cli.swiftlet(["launch", taskA, "-c", name, "--infra", "ssh/one"], home: a)
+        let second = try await cli.swiftlet(["launch", taskB, "-c", name, "--infra", "ssh/one"], home: b)
+        #expect(first.code == 0 && second.code == 0, "\(first.stderr) \(second.stderr)")
+        #expect(try await cli.swiftlet(["logs", name, "1"], home: a).stdout.hasSuffix(") from-a\n"))
+        #expect(try await cli.swiftlet(["logs", name, "2"], home: b).stdout.hasSuffix(") from-b\n"), "b counted on from a's job")
+        // A's next job would be 2, which is b's: refused with why, and b's log is untouched.
+        let clash = try await cli.swiftlet(["exec", name, "--", "echo again-a"], home: a)
+        #expect(clash.code != 0 && clash.stderr.contains("is another job's"), "\(clash.stderr)")
+        #expect(try await cli.swiftlet(["logs", name, "2"], home: b).stdout.hasSuffix(") from-b\n"))
+        for home in [a, b] { _ = try await cli.swiftlet(["down", name], home: home) }
+    }
+
+    @Test(.enabled(if: Testbed.available))
+    func aClusterLaunchedAgainUnderItsNameCountsOn() async throws {
+        let name = "again-\(UInt16.random(in: 0...UInt16.max))"
+        let home = try TestSupport.makeHome()
+        try Testbed.installPool("one", hosts: [2], in: home)
+        let task = try cli.writeTask("run: echo run-$SKYPILOT_INTERNAL_JOB_ID\n", home: home)
+        _ = try await cli.swiftlet(["launch", task, "-c", name, "--infra", "ssh/one"], home: home)
+        _ = try await cli.swiftlet(["down", name], home: home)
+        let again = try await cli.swiftlet(["launch", task, "-c", name, "--infra", "ssh/one"], home: home)
+        #expect(again.code == 0 && again.stdout.hasSuffix(") run-2\n"), "\(again.stdout) \(again.stderr)")
+        _ = try await cli.swiftlet(["down", name], home: home)
+    }
+}

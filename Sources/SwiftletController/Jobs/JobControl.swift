@@ -198,6 +198,11 @@ public struct JobControl: Sendable {
         let name = JobRunner.nodeName(rank: rank, node: node)
         let session = try await connector.connect(to: node, name: name)
         defer { Task { await session.close() } }
+        return try await Self.records(of: cluster, on: session)
+    }
+
+    /// The job records `session`'s node keeps for `cluster`, by id.
+    static func records(of cluster: String, on session: NodeSession) async throws -> [UInt32: JobRecord] {
         let stream = try await session.connection.openStream(.jobs, request: ByteBuffer(string: cluster))
         var records: [UInt32: JobRecord] = [:]
         for await frame in stream.inbound {
@@ -205,7 +210,7 @@ public struct JobControl: Sendable {
             case .data:
                 if let job = JobRecord(text: String(buffer: frame.payload)) { records[job.id] = job }
             case .reset:
-                throw NodeError(node: name, step: "queue", (try? StreamFailure(payload: frame.payload))?.message ?? "failed")
+                throw NodeError(node: session.name, step: "queue", (try? StreamFailure(payload: frame.payload))?.message ?? "failed")
             default:
                 continue
             }

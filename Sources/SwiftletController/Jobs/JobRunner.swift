@@ -122,6 +122,7 @@ public struct JobRunner: Sendable {
         let progress = Progress(enabled: nodes.count > 1 && job.runSetup, output: output)
         defer { progress.settle() }
         let sessions = try await connectAll(nodes, progress: progress)
+        if record.lastJobID == 0 { try await countOnFromTheNodes(sessions, record: &record) }
         let jobID = try takeJobID(for: job, on: &record)
         let environment = TaskEnvironment(
             cluster: record.name,
@@ -147,6 +148,23 @@ public struct JobRunner: Sendable {
             try store.save(current)
         }
         return outcome.code
+    }
+
+    /// A cluster's first job counts on from the highest id its nodes already keep for its name
+    /// (a cluster of that name that was taken down, or another controller's): a job's files on
+    /// a node are never reused.
+    private func countOnFromTheNodes(_ sessions: [NodeSession], record: inout ClusterRecord) async throws {
+        var highest = 0
+        for session in sessions {
+            highest = max(highest, Int(try await JobControl.records(of: record.name, on: session).keys.max() ?? 0))
+        }
+        guard highest > 0 else { return }
+        record = try store.locked {
+            guard var current = try store.load(record.name) else { throw ControllerError("cluster '\(record.name)' was taken down") }
+            current.lastJobID = max(current.lastJobID, highest)
+            try store.save(current)
+            return current
+        }
     }
 
     /// The next job id of the cluster, taken under the store's lock so that concurrent commands
