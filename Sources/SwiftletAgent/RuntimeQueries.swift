@@ -1,10 +1,31 @@
 import NIOCore
+import SwiftletPOSIX
 import SwiftletProtocol
 import SwiftletTransport
 
 /// Answers the read-only questions about the node: its job records (``FrameKind/jobs``) and the
 /// runtime's own state (``FrameKind/nodeState``).
 enum RuntimeQueries {
+    /// A cluster's `down`: removes its job records and logs from this node, unless one of its
+    /// jobs has not ended (cancel comes first).
+    static func forget(_ request: ByteBuffer, on stream: MuxStream) async {
+        let cluster = String(buffer: request)
+        guard JobStore.isValidCluster(cluster) else {
+            try? await stream.reset(.badRequest, "bad cluster name '\(cluster)'")
+            return
+        }
+        let store = NodeRuntime.shared.store
+        if let running = store.records(cluster: cluster).first(where: { !$0.state.isFinal }) {
+            try? await stream.reset(.stillRunning, "job \(running.id) of '\(cluster)' is \(running.state.rawValue)")
+            return
+        }
+        guard FileSystem.removeTree(store.home + "/.swiftlet/jobs/" + cluster) else {
+            try? await stream.reset(.spawnFailed, "cannot remove the job files of '\(cluster)'")
+            return
+        }
+        try? await stream.send(.exit, payload: ExitStatus(code: 0).payload)
+    }
+
     static func listJobs(_ request: ByteBuffer, on stream: MuxStream) async {
         let cluster = String(buffer: request)
         guard cluster.isEmpty || JobStore.isValidCluster(cluster) else {

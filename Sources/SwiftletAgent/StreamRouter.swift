@@ -18,6 +18,7 @@ struct StreamRouter: Sendable {
         .cancel: JobCanceller.serve,
         .stop: JobCanceller.stop,
         .jobs: RuntimeQueries.listJobs,
+        .forget: RuntimeQueries.forget,
         .nodeState: { _, stream in await RuntimeQueries.nodeState(stream: stream) },
     ])
 

@@ -39,6 +39,19 @@ public enum FileSystem {
         return names
     }
 
+    /// Removes `path` and everything under it, never following a link out of it. True when
+    /// nothing is left.
+    @discardableResult
+    public static func removeTree(_ path: String) -> Bool {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return errno == ENOENT }
+        if info.st_mode & S_IFMT == S_IFDIR {
+            for name in entries(of: path) { removeTree(path + "/" + name) }
+            return rmdir(path) == 0
+        }
+        return unlink(path) == 0
+    }
+
     /// A file's bytes, up to `limit` of them; nil when it cannot be opened or read.
     public static func bytes(of path: String, limit: Int = .max) -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)

@@ -28,6 +28,9 @@ public struct StreamType: Hashable, Sendable, CustomStringConvertible {
     /// cluster). One ``FrameKind/data`` frame per ``JobRecord`` (its text form), then
     /// ``FrameKind/exit``.
     public static let jobs = StreamType("jobs")
+    /// Forgets a cluster on the node (its `down`): payload the cluster's name. Its job records
+    /// and logs are removed once none of its jobs is unfinished; else ``StreamFailure/Code/stillRunning``.
+    public static let forget = StreamType("forget")
     /// The node runtime's state: one ``FrameKind/data`` frame with a ``NodeState`` (its text
     /// form), then ``FrameKind/exit``.
     public static let nodeState = StreamType("node-state")

@@ -18,7 +18,9 @@ public struct BackToBackConnection: Sendable {
     /// announces (by default every stream type and request a real agent serves).
     public static func open(
         capabilities: [String] = BackToBackConnection.agentCapabilities,
-        timing: PeerConnection.Timing = .init()
+        // Heartbeats are not what these tests are about: a loaded suite run may hold a shared
+        // event loop for seconds, which must not read as a silent peer.
+        timing: PeerConnection.Timing = .init(heartbeatInterval: .seconds(2), silenceTimeout: .seconds(120))
     ) async throws -> BackToBackConnection {
         var descriptors: [Int32] = [0, 0]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &descriptors) == 0 else {
@@ -42,7 +44,7 @@ public struct BackToBackConnection: Sendable {
 
     /// What a real agent of this build announces.
     public static let agentCapabilities =
-        [StreamType.exec, .sync, .follow, .cancel, .stop, .jobs, .nodeState].map(\.capability) + [StreamRequest.detach.capability]
+        [StreamType.exec, .sync, .follow, .cancel, .stop, .jobs, .forget, .nodeState].map(\.capability) + [StreamRequest.detach.capability]
 
     public func close() async {
         controller.close()

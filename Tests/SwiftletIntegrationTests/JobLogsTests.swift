@@ -386,15 +386,21 @@ extension SetupLogsTests {
     }
 
     @Test(.enabled(if: Testbed.available))
-    func aClusterLaunchedAgainUnderItsNameCountsOn() async throws {
+    func downForgetsTheJobsOnTheNodesAndALostRecordCountsOn() async throws {
         let name = "again-\(UInt16.random(in: 0...UInt16.max))"
         let home = try TestSupport.makeHome()
         try Testbed.installPool("one", hosts: [2], in: home)
         let task = try cli.writeTask("run: echo run-$SKYPILOT_INTERNAL_JOB_ID\n", home: home)
+        // A controller that lost its record of the cluster: the next launch counts on.
         _ = try await cli.swiftlet(["launch", task, "-c", name, "--infra", "ssh/one"], home: home)
-        _ = try await cli.swiftlet(["down", name], home: home)
+        try FileManager.default.removeItem(atPath: home.clusters + "/\(name).json")
         let again = try await cli.swiftlet(["launch", task, "-c", name, "--infra", "ssh/one"], home: home)
         #expect(again.code == 0 && again.stdout.hasSuffix(") run-2\n"), "\(again.stdout) \(again.stderr)")
+        // `down` takes the jobs' files off the node: a new cluster of the name starts at 1.
+        let down = try await cli.swiftlet(["down", name], home: home)
+        #expect(down.code == 0 && !down.stderr.contains("warning"), "\(down.stderr)")
+        let fresh = try await cli.swiftlet(["launch", task, "-c", name, "--infra", "ssh/one"], home: home)
+        #expect(fresh.stdout.hasSuffix(") run-1\n"), "\(fresh.stdout) \(fresh.stderr)")
         _ = try await cli.swiftlet(["down", name], home: home)
     }
 }

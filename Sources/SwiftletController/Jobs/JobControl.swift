@@ -265,6 +265,32 @@ public struct JobControl: Sendable {
         return 0
     }
 
+    /// `down`'s last word to the nodes: each removes the cluster's job records and logs (its
+    /// jobs were cancelled first). Returns the nodes that could not be told, with why: a launch
+    /// under the same name later counts on past what they still keep.
+    public func forget(cluster name: String) async -> [String] {
+        guard let record = try? store.load(name) else { return [] }
+        return await withTaskGroup(of: String?.self) { group in
+            for (rank, node) in record.nodes.enumerated() {
+                group.addTask {
+                    let nodeName = JobRunner.nodeName(rank: rank, node: node)
+                    do {
+                        let session = try await connector.connect(to: node, name: nodeName)
+                        defer { Task { await session.close() } }
+                        let stream = try await session.connection.openStream(.forget, request: ByteBuffer(string: name))
+                        for await frame in stream.inbound where frame.kind == .reset {
+                            return "\(nodeName): \((try? StreamFailure(payload: frame.payload))?.message ?? "refused")"
+                        }
+                        return nil
+                    } catch {
+                        return "\(nodeName): \(error)"
+                    }
+                }
+            }
+            return await group.reduce(into: [String]()) { if let problem = $1 { $0.append(problem) } }
+        }
+    }
+
     /// One rank's part of a job as `logs` shows it: its setup's output (when it had a setup,
     /// and unless `--tail` asks only for the end), then its run's, as SkyPilot shows both. A
     /// setup that failed is the end of it.

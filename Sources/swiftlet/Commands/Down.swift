@@ -18,11 +18,14 @@ struct Down: AsyncParsableCommand {
             // Jobs still running on the nodes stop with the cluster (a node that cannot be reached
             // is named, and the cluster is forgotten anyway).
             if let runner = try? CommandEnvironment.runner(), (try? runner.store.load(cluster)) != nil {
+                let control = JobControl(connector: runner.connector, output: runner.output)
                 do {
-                    let control = JobControl(connector: runner.connector, output: runner.output)
                     _ = try await control.cancel(cluster: cluster, jobs: [], all: true, quiet: true)
                 } catch {
                     Terminal.err("warning: could not stop the jobs of '\(cluster)': \(error)\n")
+                }
+                for problem in await control.forget(cluster: cluster) {
+                    Terminal.err("warning: the job files of '\(cluster)' stay on \(problem)\n")
                 }
             }
             try await ClusterTeardown(home: home).down(cluster)
