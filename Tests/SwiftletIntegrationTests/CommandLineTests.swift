@@ -143,6 +143,7 @@ import Testing
         let json = try JSONSerialization.jsonObject(with: Data(info.utf8)) as? [String: Any]
         #expect(json?["cluster_name"] as? String == "envs")
         #expect(json?["num_nodes"] as? Int == 1)
+        _ = try await swiftlet(["down", "envs"], home: home)
     }
 
     @Test(arguments: TransportKind.allCases.filter(\.usable))

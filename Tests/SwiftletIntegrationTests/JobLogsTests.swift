@@ -135,13 +135,13 @@ import Testing
         let task = try cli.writeTask("run: echo launched\n", home: home)
         _ = try await cli.swiftlet(["launch", task, "-c", "busy"], home: home)
         let cli = self.cli
-        let codes = try await withThrowingTaskGroup(of: Int32.self) { group in
+        let runs = try await withThrowingTaskGroup(of: CommandLineTests.Run.self) { group in
             for index in 1...6 {
-                group.addTask { try await cli.swiftlet(["exec", "busy", "--", "echo exec \(index)"], home: home).code }
+                group.addTask { try await cli.swiftlet(["exec", "busy", "--", "echo exec \(index)"], home: home) }
             }
             return try await group.reduce(into: []) { $0.append($1) }
         }
-        #expect(codes == Array(repeating: 0, count: 6))
+        #expect(runs.map(\.code) == Array(repeating: 0, count: 6), "\(runs.map(\.stderr))")
         let queue = try await cli.swiftlet(["queue", "busy", "--json"], home: home)
         let jobs = try JSONDecoder().decode([JobControl.JobSummary].self, from: Data(queue.stdout.utf8))
         #expect(jobs.map(\.id) == Array((1...7).reversed()))

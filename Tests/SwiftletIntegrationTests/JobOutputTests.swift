@@ -78,11 +78,11 @@ extension JobOutputTests {
         let task = try cli.writeTask("run: echo up\n", home: home)
         // The cluster without a keeper (kept for 0 s), then three commands at once that keep one.
         _ = try await cli.swiftlet(["launch", task, "-c", "crowd"], home: home, keepAlive: 0)
-        try await withThrowingTaskGroup(of: Int32.self) { group in
+        try await withThrowingTaskGroup(of: CommandLineTests.Run.self) { group in
             for index in 0..<3 {
-                group.addTask { try await cli.swiftlet(["exec", "crowd", "--", "echo \(index)"], home: home, keepAlive: 30).code }
+                group.addTask { try await cli.swiftlet(["exec", "crowd", "--", "echo \(index)"], home: home, keepAlive: 30) }
             }
-            for try await code in group { #expect(code == 0) }
+            for try await run in group { #expect(run.code == 0, "\(run.stderr)") }
         }
         #expect(Self.keepers(of: home).count == 1, "keepers: \(Self.keepers(of: home))")
         _ = try await cli.swiftlet(["down", "crowd"], home: home)

@@ -33,8 +33,15 @@ public struct NodeConnector: Sendable {
     public func connect(to address: NodeAddress, name: String, uploaded: @escaping @Sendable () -> Void = {}) async throws -> NodeSession {
         guard let keeper else { return try await connectDirectly(to: address, name: name, uploaded: uploaded) }
         let socket = ConnectionKeeper.socketPath(home: home, address: address)
-        if let session = try? await connectThroughKeeper(socket: socket, address: address, name: name) {
-            return session
+        do {
+            if let session = try await connectThroughKeeper(socket: socket, address: address, name: name) { return session }
+            // A keeper of another agent build: replaced below.
+        } catch let error as SystemError where error.errno == ENOENT || error.errno == ECONNREFUSED {
+            // No keeper listens (none ran, or it went): one is started below.
+        } catch {
+            // A keeper listens but this handshake with it failed (a loaded machine): other
+            // commands may be using it, so it stays, and this command goes to the node itself.
+            return try await connectDirectly(to: address, name: name, uploaded: uploaded)
         }
         ConnectionKeeper.stop(home: home, address: address)
         try await startKeeper(keeper.executable, keepAlive: keeper.keepAlive, address: address, name: name)
