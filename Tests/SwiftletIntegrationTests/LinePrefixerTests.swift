@@ -26,11 +26,22 @@ import Testing
         #expect(text(output) == "# one\n# two\n# \n# three\n")
     }
 
-    @Test func cutsAnEndlessLineInsteadOfBufferingIt() {
+    /// An endless line is handed on in pieces instead of buffered without bound, and stays one
+    /// line: one prefix at its start, none (and no newline) in its middle.
+    @Test func aLineLongerThanTheLimitGoesOutInPiecesAsOneLine() {
         var prefixer = LinePrefixer(prefix: "> ")
-        let output = prefixer.feed([UInt8](repeating: UInt8(ascii: "x"), count: LinePrefixer.maximumLine + 1))
-        #expect(output.count == 2 + LinePrefixer.maximumLine + 1 + 1)
-        #expect(output.last == UInt8(ascii: "\n"))
+        let long = [UInt8](repeating: UInt8(ascii: "x"), count: LinePrefixer.maximumLine + 1)
+        var output = prefixer.feed(long)
+        #expect(output.count == 2 + LinePrefixer.maximumLine + 1, "held back without bound")
+        output += prefixer.feed(Array("yy\nnext\n".utf8))
+        output += prefixer.feed(long)
+        output += prefixer.finish()
+        let lines = text(output).split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.count == 4)
+        #expect(lines[0] == "> " + String(repeating: "x", count: LinePrefixer.maximumLine + 1) + "yy")
+        #expect(lines[1] == "> next")
+        #expect(lines[2] == "> " + String(repeating: "x", count: LinePrefixer.maximumLine + 1))
+        #expect(lines[3] == "")
     }
 
     @Test func aNewPrefixKeepsTheLineInProgress() {

@@ -57,6 +57,24 @@ public struct NodeConnector: Sendable {
         }
     }
 
+    /// Runs `body` on a connection to `address` and closes it when `body` is done, whether it
+    /// returned or threw: the close is awaited, never left to a task of its own.
+    public func withSession<T: Sendable>(
+        to address: NodeAddress,
+        name: String,
+        _ body: (NodeSession) async throws -> T
+    ) async throws -> T {
+        let session = try await connect(to: address, name: name)
+        do {
+            let result = try await body(session)
+            await session.close()
+            return result
+        } catch {
+            await session.close()
+            throw error
+        }
+    }
+
     /// Returns nil when the keeper speaks for another agent build (the binary was rebuilt).
     private func connectThroughKeeper(socket: String, address: NodeAddress, name: String) async throws -> NodeSession? {
         let fd = try UnixSocket.connect(path: socket)

@@ -196,9 +196,9 @@ public struct JobControl: Sendable {
 
     private func listJobs(node: NodeAddress, rank: Int, cluster: String) async throws -> [UInt32: JobRecord] {
         let name = JobRunner.nodeName(rank: rank, node: node)
-        let session = try await connector.connect(to: node, name: name)
-        defer { Task { await session.close() } }
-        return try await Self.records(of: cluster, on: session)
+        return try await connector.withSession(to: node, name: name) { session in
+            try await Self.records(of: cluster, on: session)
+        }
     }
 
     /// The job records `session`'s node keeps for `cluster`, by id.
@@ -275,13 +275,13 @@ public struct JobControl: Sendable {
                 group.addTask {
                     let nodeName = JobRunner.nodeName(rank: rank, node: node)
                     do {
-                        let session = try await connector.connect(to: node, name: nodeName)
-                        defer { Task { await session.close() } }
-                        let stream = try await session.connection.openStream(.forget, request: ByteBuffer(string: name))
-                        for await frame in stream.inbound where frame.kind == .reset {
-                            return "\(nodeName): \((try? StreamFailure(payload: frame.payload))?.message ?? "refused")"
+                        return try await connector.withSession(to: node, name: nodeName) { session in
+                            let stream = try await session.connection.openStream(.forget, request: ByteBuffer(string: name))
+                            for await frame in stream.inbound where frame.kind == .reset {
+                                return "\(nodeName): \((try? StreamFailure(payload: frame.payload))?.message ?? "refused")"
+                            }
+                            return nil
                         }
-                        return nil
                     } catch {
                         return "\(nodeName): \(error)"
                     }

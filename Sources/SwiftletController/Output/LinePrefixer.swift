@@ -16,6 +16,9 @@ public struct LinePrefixer: Sendable {
     /// the part of it seen so far). Only `committed` bytes are complete; `used` are written.
     private var buffer: [UInt8] = []
     private var used = 0
+    /// The line in progress was longer than ``maximumLine`` and its first pieces went out: what
+    /// follows, up to its newline, is the same line and gets no prefix of its own.
+    private var continuesLine = false
     /// A single line longer than this is emitted in pieces rather than buffered without bound.
     public static let maximumLine = 64 * 1024
     /// Output gathered before it is handed on.
@@ -31,6 +34,7 @@ public struct LinePrefixer: Sendable {
     /// The same partial line, with a new prefix for what follows.
     public func withPrefix(_ prefix: String) -> LinePrefixer {
         var copy = LinePrefixer(prefix: prefix)
+        copy.continuesLine = continuesLine
         if used > 0 {
             copy.buffer = copy.prefix + buffer[self.prefix.count..<used]
             copy.used = copy.buffer.count
@@ -67,17 +71,20 @@ public struct LinePrefixer: Sendable {
                         to: out.baseAddress!,
                         at: used,
                         prefix: padded.baseAddress!,
-                        prefixCount: prefix.count
+                        prefixCount: prefix.count,
+                        lineStarted: used > 0 || continuesLine
                     )
                 }
             }
             read += slice
             used = written
+            if committed > 0 { continuesLine = false }
             var complete = committed
             if used - complete > prefix.count + Self.maximumLine {
-                buffer[used] = UInt8(ascii: "\n")
-                used += 1
+                // Too long to hold: what came of the line goes out as it is, and the rest of it
+                // follows without a prefix (never a prefix, nor a newline, in its middle).
                 complete = used
+                continuesLine = true
             }
             guard complete > 0 else { continue }
             buffer.withUnsafeMutableBytes { out in
@@ -91,7 +98,8 @@ public struct LinePrefixer: Sendable {
 
     /// The last, unterminated line, if any, with a newline added.
     public mutating func finish() -> [UInt8] {
-        guard used > 0 else { return [] }
+        defer { continuesLine = false }
+        guard used > 0 else { return continuesLine ? [UInt8(ascii: "\n")] : [] }
         defer {
             used = 0
             buffer = []
@@ -108,7 +116,8 @@ public struct LinePrefixer: Sendable {
         to out: UnsafeMutableRawPointer,
         at used: Int,
         prefix: UnsafeRawPointer,
-        prefixCount: Int
+        prefixCount: Int,
+        lineStarted: Bool
     ) -> (written: Int, committed: Int) {
         let newlines: UInt64 = 0x0a0a_0a0a_0a0a_0a0a
         let ones: UInt64 = 0x0101_0101_0101_0101
@@ -116,8 +125,8 @@ public struct LinePrefixer: Sendable {
         var read = 0
         var written = used
         var committed = 0
-        // `used == 0`: at the start of a line whose prefix is not yet written.
-        var lineStarted = used > 0
+        // Not started: at the start of a line whose prefix is not yet written.
+        var lineStarted = lineStarted
         while read < count {
             if !lineStarted {
                 // Whole words, the last one spilling past the prefix into room the line overwrites.
