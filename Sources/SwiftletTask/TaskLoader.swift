@@ -92,6 +92,9 @@ public struct TaskLoader {
         for (target, source) in fileMountNodes {
             if let path = source.string {
                 task.fileMounts[EnvSubstitution.apply(target, variables)] = EnvSubstitution.apply(path, variables)
+            } else if case .sequence = source {
+                // SkyPilot's schema has a path or a storage mapping here; a list must not vanish.
+                throw error(at: source, "file_mounts.\(target) must be a path or a storage mapping, not a list")
             }
         }
         return task

@@ -71,3 +71,14 @@ import Testing
         #expect(task.ignoredFields.sorted() == ["resources.disk_size", "resources.use_spot", "service"])
     }
 }
+
+extension TaskErrorTests {
+    @Test func aFileMountGivenAsAListIsAnErrorNotIgnored() throws {
+        let text = "file_mounts:\n  /data:\n    - ./a\n    - ./b\nrun: ls /data\n"
+        #expect {
+            _ = try TaskLoader.parse(text, file: "mounts.yaml")
+        } throws: { error in
+            "\(error)".hasPrefix("mounts.yaml:3:5: file_mounts./data must be a path or a storage mapping, not a list")
+        }
+    }
+}
