@@ -119,6 +119,10 @@ import Testing
         let victim = FileManager.default.temporaryDirectory.path + "/swiftlet-victim-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: victim, withIntermediateDirectories: true)
         try "{}".write(toFile: victim + ".json", atomically: true, encoding: .utf8)
+        defer {
+            try? FileManager.default.removeItem(atPath: victim)
+            try? FileManager.default.removeItem(atPath: victim + ".json")
+        }
         let name = "../../../../../../.." + victim
         let commands = [
             ["down", name], ["logs", name, "--no-follow"], ["queue", name], ["cancel", name], ["exec", name, "--", "true"],
