@@ -88,3 +88,18 @@ extension JobOutputTests {
         _ = try await cli.swiftlet(["down", "crowd"], home: home)
     }
 }
+
+extension JobOutputTests {
+    /// A supervisor's log stops at its limit with a line saying where the rest is; events pass.
+    @Test func aBoundedOutputStopsAtItsLimitAndSaysWhereTheRestIs() {
+        let collected = CollectedOutput()
+        let bounded = BoundedOutput(collected, limit: 11, note: "(see the node's log)")
+        for chunk in ["12345\n", "6789\n", "abc\n", "def\n"] {
+            Array(chunk.utf8).withUnsafeBytes { bounded.write($0, to: .standardOutput) }
+        }
+        bounded.report(.succeeded(job: 1))
+        let (stdout, events) = collected.collected.withLock { ($0.stdout, $0.events) }
+        #expect(String(decoding: stdout, as: UTF8.self) == "12345\n6789\n")
+        #expect(events == [.helper("(see the node's log)"), .succeeded(job: 1)])
+    }
+}

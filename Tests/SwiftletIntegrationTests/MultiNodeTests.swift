@@ -95,7 +95,8 @@ struct MultiNodeTests {
         #expect(submitted.stderr.contains("Job 1 submitted"))
         // The command has returned; the supervisor it left behind stops ranks 0 and 2.
         var job: JobControl.JobSummary?
-        for _ in 0..<150 where job?.state != "FAILED" {
+        // Until every rank ended: the job reads FAILED as soon as rank 1 did.
+        for _ in 0..<150 where job?.ended == nil {
             try await Task.sleep(for: .milliseconds(100))
             let queue = try await cli.swiftlet(["queue", "dgang", "--json"], home: home)
             job = try? JSONDecoder().decode([JobControl.JobSummary].self, from: Data(queue.stdout.utf8)).first

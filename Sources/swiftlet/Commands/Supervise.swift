@@ -18,7 +18,13 @@ struct Supervise: AsyncParsableCommand {
         let gang = try JSONDecoder().decode(DetachedGang.self, from: Data(contentsOf: URL(fileURLWithPath: spec)))
         // It holds the task's envs and secrets: kept on disk no longer than it takes to read it.
         unlink(spec)
-        let code = await gang.supervise(connector: try CommandEnvironment.runner().connector, output: HelperLogOutput()) { line in
+        // The nodes keep every byte in the job's logs: this log need not grow without bound.
+        let output = BoundedOutput(
+            HelperLogOutput(),
+            limit: 64 << 20,
+            note: "(this log stops at 64 MiB: 'swiftlet logs \(gang.cluster) \(gang.jobID)' shows all of the job's output)"
+        )
+        let code = await gang.supervise(connector: try CommandEnvironment.runner().connector, output: output) { line in
             Terminal.out(line + "\n")
             // The starter reads exactly one line; the rest joins the log, which is stderr.
             dup2(2, 1)
