@@ -12,6 +12,7 @@ public struct HeartbeatStateMachine: Sendable {
     public let timeout: Duration
     private var lastReceived: ContinuousClock.Instant
     private var lastPingSent: ContinuousClock.Instant
+    private var lastTick: ContinuousClock.Instant
     private var nextNonce: UInt64 = 1
 
     /// - Parameters:
@@ -22,6 +23,7 @@ public struct HeartbeatStateMachine: Sendable {
         self.timeout = timeout
         self.lastReceived = now
         self.lastPingSent = now
+        self.lastTick = now
     }
 
     /// Any frame from the peer proves it alive.
@@ -31,6 +33,12 @@ public struct HeartbeatStateMachine: Sendable {
 
     /// Called periodically (at least every `interval / 2`).
     public mutating func tick(at now: ContinuousClock.Instant) -> Action {
+        defer { lastTick = now }
+        // This side did not run for a while (a starved event loop, a laptop that slept): the
+        // peer's frames may be waiting unread, so its silence is measured afresh from now.
+        if lastTick.duration(to: now) > interval * 2 {
+            lastReceived = now
+        }
         let silence = lastReceived.duration(to: now)
         if silence >= timeout {
             return .peerSilent(secondsSilent: Int(silence.components.seconds))

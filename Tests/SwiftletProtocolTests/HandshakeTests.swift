@@ -73,8 +73,27 @@ import Testing
         }
         #expect(ping.kind == .ping)
         _ = machine.received(Frame(kind: .pong, payload: ping.payload), at: start + .seconds(3))
-        #expect(closeError(machine.tick(at: start + .seconds(12))) == nil, "closed although the peer answered at 3 s")
+        // Ticks come every second, as the handler makes them.
+        for second in 4...12 {
+            #expect(closeError(machine.tick(at: start + .seconds(second))) == nil, "closed although the peer answered at 3 s")
+        }
         #expect(closeError(machine.tick(at: start + .seconds(13)))?.code == .peerSilent, "silence not detected")
+    }
+
+    /// When this side itself did not run for a while (a starved event loop, a laptop that slept),
+    /// the peer's answers may be waiting unread: its silence is measured afresh, not blamed on it.
+    @Test func aStallOnThisSideIsNotThePeersSilence() {
+        var machine = ConnectionStateMachine(
+            local: hello("agent", 1...1),
+            heartbeatInterval: .seconds(2),
+            heartbeatTimeout: .seconds(10),
+            now: start
+        )
+        _ = machine.received(Frame(kind: .hello, payload: hello("controller", 1...1).payload), at: start)
+        _ = machine.tick(at: start + .seconds(1))
+        #expect(closeError(machine.tick(at: start + .seconds(17))) == nil, "blamed the peer for this side's 16 s stall")
+        for second in 18...26 { #expect(closeError(machine.tick(at: start + .seconds(second))) == nil) }
+        #expect(closeError(machine.tick(at: start + .seconds(27)))?.code == .peerSilent, "a silent peer must still be found")
     }
 
     @Test func aPeerMayTakeLongerToAnswerTheHelloThanToAnswerAPing() {
