@@ -10,6 +10,9 @@ struct CommandLine {
     let arguments: [String]
     let environment: [String: String]
     let workingDirectory: String
+    /// The script file written for a long command that is no job's step: the session removes
+    /// it once the process ended (a job's stays in its directory, beside its logs).
+    let temporaryScript: String?
     private let home: String
 
     /// A script longer than this runs from a file: one argument of a new process may not exceed
@@ -32,8 +35,10 @@ struct CommandLine {
             try FileSystem.createDirectories(FileSystem.parent(of: file))
             try AtomicFile.write(Array(script.utf8), to: file)
             self.arguments = [shell, file]
+            self.temporaryScript = scriptFile == nil ? file : nil
         } else {
             self.arguments = [shell, "-c", script]
+            self.temporaryScript = nil
         }
         // The connection's SSH_* variables describe a session the job outlives; they would also
         // make bash read ~/.bashrc on its own, which is the request's choice to make.

@@ -27,7 +27,7 @@ struct DaemonLifeStateMachine: Equatable {
         /// Withdraw the socket and the pid file and stop accepting (the lock goes with them).
         case stopListening
         /// Leave: the daemon's work is done (or it was told to stop).
-        case exit(reason: String)
+        case leave(reason: String)
     }
 
     /// How long the daemon may sit idle before it exits; nil: never (systemd runs it).
@@ -59,6 +59,6 @@ struct DaemonLifeStateMachine: Equatable {
 
     private mutating func stop(_ reason: String) -> Action {
         phase = .stopped(reason: reason)
-        return .exit(reason: reason)
+        return .leave(reason: reason)
     }
 }

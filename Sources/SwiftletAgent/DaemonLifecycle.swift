@@ -59,7 +59,7 @@ extension Daemon {
                 close(listener)
                 lock.release()
                 writeError("swiftlet-agent daemon: retiring; a newer agent takes over (jobs running here finish here)")
-            case .exit(let reason):
+            case .leave(let reason):
                 if machine.withLock({ $0.phase }) != .stopped(reason: "retired") { withdrawSocket() }
                 let waiter = exitReason.withLock { state in
                     state.reason = reason

@@ -35,7 +35,8 @@ enum DaemonRelay {
             // systemd runs it (then the protocol's version negotiation bridges the builds).
             if replacesOtherBuilds, let owner = paths.owner(), owner.binary != me, !owner.managed {
                 kill(owner.process.pid, SIGUSR1)
-                waitUntil(seconds: 2) { paths.owner() == nil }
+                // Once per upgrade; a loaded node may take seconds to act on the signal.
+                waitUntil(seconds: 5) { paths.owner() == nil }
             }
             guard let socket = connectOrStart(paths) else {
                 lastProblem = "the daemon did not start (see \(paths.log))"

@@ -96,6 +96,7 @@ enum ProcessSession {
         do {
             pipes = try launcher.launch(command, environment: environment)
         } catch {
+            if let script = command.temporaryScript { unlink(script) }
             log?.close()
             await job?.failedToStart()
             try? await stream.reset(.spawnFailed, "\(error)")
@@ -136,6 +137,7 @@ enum ProcessSession {
             case .exited(let code): ExitStatus(code: code)
             case .signaled(let signal): .killed(by: signal)
             }
+        if let script = command.temporaryScript { unlink(script) }
         log?.close()
         await job?.ended(status)
         if connected.value {

@@ -15,7 +15,13 @@ struct TerminalOutput: JobOutput {
     }
 
     func report(_ event: JobEvent) {
-        let line = event.description + "\n"
+        // What answers a Ctrl-C starts below the ^C the terminal echoed.
+        let afterInterrupt: Bool
+        switch event {
+        case .detached, .detachingOnceStarted: afterInterrupt = true
+        default: afterInterrupt = false
+        }
+        let line = (afterInterrupt ? "\n" : "") + event.description + "\n"
         if event.isResult { Terminal.out(line) } else { Terminal.err(line) }
     }
 

@@ -7,7 +7,7 @@ import Testing
         var life = DaemonLifeStateMachine(idleLimit: .seconds(600))
         #expect(life.handle(.tick(idle: nil)) == .none, "busy")
         #expect(life.handle(.tick(idle: .seconds(599))) == .none)
-        #expect(life.handle(.tick(idle: .seconds(600))) == .exit(reason: "idle"))
+        #expect(life.handle(.tick(idle: .seconds(600))) == .leave(reason: "idle"))
         #expect(life.phase == .stopped(reason: "idle"))
         #expect(life.handle(.tick(idle: .seconds(601))) == .none, "it exits once")
     }
@@ -15,7 +15,7 @@ import Testing
     @Test func underSystemdItNeverExitsWhenIdle() {
         var life = DaemonLifeStateMachine(idleLimit: nil)
         #expect(life.handle(.tick(idle: .seconds(86_400))) == .none)
-        #expect(life.handle(.terminate) == .exit(reason: "stopped by signal"))
+        #expect(life.handle(.terminate) == .leave(reason: "stopped by signal"))
     }
 
     @Test func aRetiringDaemonStopsListeningAtOnceAndExitsWhenItsWorkIsDone() {
@@ -23,13 +23,13 @@ import Testing
         #expect(life.handle(.retire) == .stopListening)
         #expect(life.handle(.retire) == .none, "a second relay's request changes nothing")
         #expect(life.handle(.tick(idle: nil)) == .none, "its jobs still run")
-        #expect(life.handle(.tick(idle: .zero)) == .exit(reason: "retired"), "no idle limit once retiring")
+        #expect(life.handle(.tick(idle: .zero)) == .leave(reason: "retired"), "no idle limit once retiring")
     }
 
     @Test func aSignalStopsItInAnyPhase() {
         var retiring = DaemonLifeStateMachine(idleLimit: .seconds(1))
         _ = retiring.handle(.retire)
-        #expect(retiring.handle(.terminate) == .exit(reason: "stopped by signal"))
+        #expect(retiring.handle(.terminate) == .leave(reason: "stopped by signal"))
         #expect(retiring.handle(.terminate) == .none)
     }
 }

@@ -11,18 +11,10 @@ import Testing
 
 /// A command on a node, over a real agent, through each transport.
 @Suite struct ProcessExecutionTests {
-    func withNode<T>(_ kind: TransportKind, _ body: (NodeSession) async throws -> T) async throws -> T {
+    func withNode<T: Sendable>(_ kind: TransportKind, _ body: (NodeSession) async throws -> T) async throws -> T {
         let home = try TestSupport.makeHome()
         let connector = try TestSupport.connector(home: home)
-        let session = try await connector.connect(to: kind.address(home: home), name: "node 0 (\(kind))")
-        do {
-            let result = try await body(session)
-            await session.close()
-            return result
-        } catch {
-            await session.close()
-            throw error
-        }
+        return try await connector.withSession(to: kind.address(home: home), name: "node 0 (\(kind))", body)
     }
 
     @Test(arguments: TransportKind.allCases.filter(\.usable))

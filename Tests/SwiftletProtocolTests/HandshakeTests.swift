@@ -59,7 +59,8 @@ import Testing
         #expect(error.code == .unexpectedFrame && notify)
     }
 
-    @Test func silentPeerIsDetectedAfterTheTimeout() {
+    /// An agent's machine past its handshake, pinging every 2 s and giving up after 10 s.
+    func establishedWithHeartbeat() -> ConnectionStateMachine {
         var machine = ConnectionStateMachine(
             local: hello("agent", 1...1),
             heartbeatInterval: .seconds(2),
@@ -67,6 +68,11 @@ import Testing
             now: start
         )
         _ = machine.received(Frame(kind: .hello, payload: hello("controller", 1...1).payload), at: start)
+        return machine
+    }
+
+    @Test func silentPeerIsDetectedAfterTheTimeout() {
+        var machine = establishedWithHeartbeat()
         guard case .reply(let ping) = machine.tick(at: start + .seconds(2)) else {
             Issue.record("no ping after an idle interval")
             return
@@ -83,13 +89,7 @@ import Testing
     /// When this side itself did not run for a while (a starved event loop, a laptop that slept),
     /// the peer's answers may be waiting unread: its silence is measured afresh, not blamed on it.
     @Test func aStallOnThisSideIsNotThePeersSilence() {
-        var machine = ConnectionStateMachine(
-            local: hello("agent", 1...1),
-            heartbeatInterval: .seconds(2),
-            heartbeatTimeout: .seconds(10),
-            now: start
-        )
-        _ = machine.received(Frame(kind: .hello, payload: hello("controller", 1...1).payload), at: start)
+        var machine = establishedWithHeartbeat()
         _ = machine.tick(at: start + .seconds(1))
         #expect(closeError(machine.tick(at: start + .seconds(17))) == nil, "blamed the peer for this side's 16 s stall")
         for second in 18...26 { #expect(closeError(machine.tick(at: start + .seconds(second))) == nil) }

@@ -10,7 +10,14 @@ import Testing
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("shared/fixtures/skypilot-tasks").path
 
-    @Test func readsEveryTaskTheWaySkyPilotDoes() throws {
+    /// A clone of the project alone has no `../shared`: the test is skipped there, saying why. In
+    /// CI (`CI` set) the fixtures are always beside the clone, and the test is required.
+    static var corpusIsHereOrRequired: Bool {
+        FileManager.default.fileExists(atPath: corpus + "/expected.json") || ProcessInfo.processInfo.environment["CI"] != nil
+    }
+
+    @Test(.enabled(if: corpusIsHereOrRequired, "no ../shared/fixtures/skypilot-tasks beside this clone (CI requires it)"))
+    func readsEveryTaskTheWaySkyPilotDoes() throws {
         let expectedPath = Self.corpus + "/expected.json"
         guard let data = FileManager.default.contents(atPath: expectedPath) else {
             Issue.record("the SkyPilot corpus is missing: \(expectedPath) (the fixtures live in ../shared beside the clone)")

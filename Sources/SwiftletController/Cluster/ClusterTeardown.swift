@@ -1,6 +1,4 @@
 import Foundation
-import SwiftletPOSIX
-import SwiftletProtocol
 
 /// `swiftlet down`: forgets a cluster and removes what it left on this machine.
 public struct ClusterTeardown: Sendable {

@@ -35,26 +35,21 @@ public struct NodeConnector: Sendable {
         let socket = ConnectionKeeper.socketPath(home: home, address: address)
         do {
             if let session = try await connectThroughKeeper(socket: socket, address: address, name: name) { return session }
-            // A keeper of another agent build: replaced below.
+            // A keeper of another agent build (the binary was rebuilt): it is replaced.
+            ConnectionKeeper.stop(home: home, address: address)
         } catch let error as SystemError where error.errno == ENOENT || error.errno == ECONNREFUSED {
-            // No keeper listens (none ran, or it went): one is started below.
+            // No keeper listens (none ran, it went, or one is still starting): one is started;
+            // a keeper starting meanwhile for another command is shared, never stopped.
         } catch {
             // A keeper listens but this handshake with it failed (a loaded machine): other
             // commands may be using it, so it stays, and this command goes to the node itself.
             return try await connectDirectly(to: address, name: name, uploaded: uploaded)
         }
-        ConnectionKeeper.stop(home: home, address: address)
         try await startKeeper(keeper.executable, keepAlive: keeper.keepAlive, address: address, name: name)
-        do {
-            guard let session = try await connectThroughKeeper(socket: socket, address: address, name: name) else {
-                throw NodeError(node: name, step: "connect", "the connection keeper runs a different agent build")
-            }
-            return session
-        } catch let error as NodeError {
-            throw error
-        } catch {
-            throw NodeError(node: name, step: "connect", "cannot reach the connection keeper: \(error)")
-        }
+        if let session = try? await connectThroughKeeper(socket: socket, address: address, name: name) { return session }
+        // The keeper went between saying it was ready and this connection (it retired, or
+        // another build's replaced it): this command goes to the node itself.
+        return try await connectDirectly(to: address, name: name, uploaded: uploaded)
     }
 
     /// Runs `body` on a connection to `address` and closes it when `body` is done, whether it

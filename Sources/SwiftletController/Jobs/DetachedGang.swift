@@ -146,10 +146,10 @@ public struct DetachedGang: Codable, Sendable {
             output.report(.succeeded(job: jobID))
             return 0
         }
-        let (event, _) = JobRunner.ending(failure, job: jobID, cluster: cluster, nodes: sessions.map(\.name), codes: gang.exitCodes)
-        let line = event.description.hasPrefix("ERROR: ") ? String(event.description.dropFirst("ERROR: ".count)) : event.description
-        report(HelperReport.failed(NodeError(node: "job \(jobID)", step: "run", line)).line)
-        output.report(event)
+        let nodes = sessions.map(\.name)
+        // Told to the starter only when the gang failed before every rank was submitted.
+        report(HelperReport.failed(NodeError(node: "job \(jobID)", step: "run", failure.describe(nodes: nodes))).line)
+        output.report(JobRunner.ending(failure, job: jobID, cluster: cluster, nodes: nodes, codes: gang.exitCodes).0)
         return failure.exitCode
     }
 

@@ -154,9 +154,13 @@ public struct JobRunner: Sendable {
     /// (a cluster of that name that was taken down, or another controller's): a job's files on
     /// a node are never reused.
     private func countOnFromTheNodes(_ sessions: [NodeSession], record: inout ClusterRecord) async throws {
-        var highest = 0
-        for session in sessions {
-            highest = max(highest, Int(try await JobControl.records(of: record.name, on: session).keys.max() ?? 0))
+        let cluster = record.name
+        // One question per node, all at once: a new cluster of many nodes waits one round trip.
+        let highest = try await withThrowingTaskGroup(of: UInt32.self) { group in
+            for session in sessions {
+                group.addTask { try await JobControl.records(of: cluster, on: session).keys.max() ?? 0 }
+            }
+            return Int(try await group.reduce(0) { max($0, $1) })
         }
         guard highest > 0 else { return }
         record = try store.locked {

@@ -52,10 +52,10 @@ public enum JobEvent: Sendable, Equatable, CustomStringConvertible {
         case .connectionLost(let node): "\(node): the connection was lost; reconnecting (the job goes on on the node)."
         case .submitted(let cluster, let job): "Job \(job) submitted on '\(cluster)'; follow it with 'swiftlet logs \(cluster) \(job)'."
         case .detached(let cluster, let job, let supervised):
-            "\nDetached from job \(job); it goes on on '\(cluster)'"
+            "Detached from job \(job); it goes on on '\(cluster)'"
                 + (supervised ? ", its ranks held together by a supervisor on this machine" : "")
                 + ". Follow it with 'swiftlet logs \(cluster) \(job)'."
-        case .detachingOnceStarted: "\nDetaching once every rank has started (Ctrl-C again to leave now)."
+        case .detachingOnceStarted: "Detaching once every rank has started (Ctrl-C again to leave now)."
         case .nothingToRun(let job): "Job \(job): the task has no 'run' section; nothing to run."
         case .setupFailed(let job, let failure): "ERROR: Job \(job)'s setup failed: \(failure) (FAILED_SETUP)."
         case .failed(let job, let failure, let codes):

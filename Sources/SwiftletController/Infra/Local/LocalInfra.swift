@@ -1,6 +1,5 @@
 import Foundation
 import SwiftletPOSIX
-import SwiftletProtocol
 
 /// `--infra local`: each node is an agent process on this machine with its own home under
 /// `$SWIFTLET_HOME/local/<cluster>/node<K>/`.
