@@ -53,7 +53,7 @@ enum Daemon {
         }
         let runtime = NodeRuntime.shared
         await runtime.configure(mode: "daemon", underSystemd: notifier != nil)
-        await JobRecovery.recover(runtime)
+        let recoveryWatches = await JobRecovery.recover(runtime)
         let lifecycle = Lifecycle(paths: paths, listener: listener, lock: lock, idleLimit: notifier == nil ? options.idle : nil)
         notifier?.send("READY=1\nSTATUS=listening on \(paths.socket)")
         writeError("swiftlet-agent daemon: pid \(getpid()) listening on \(paths.socket)")
@@ -61,7 +61,8 @@ enum Daemon {
         // own, which a job's run may outlast by far: they end with the process.
         let reason = await withTaskGroup(of: Void.self) { group in
             group.addTask { await lifecycle.followSignals() }
-            group.addTask { await lifecycle.tick(every: .seconds(1), on: ContinuousClock()) { await runtime.idleDuration() } }
+            for watch in recoveryWatches { group.addTask(operation: watch) }
+            group.addTask { await lifecycle.tick(every: .seconds(1), on: runtime.clock) { await runtime.idleDuration() } }
             if let notifier { group.addTask { await keepNotifying(notifier, runtime: runtime) } }
             group.addTask {
                 // Ends when the listener is withdrawn (retiring) or the daemon stops.
@@ -121,7 +122,7 @@ enum Daemon {
                 lastStatus = status
             }
             if !message.isEmpty { notifier.send(message) }
-            try? await Task.sleep(for: min(interval, .seconds(5)))
+            await runtime.clock.pause(for: min(interval, .seconds(5)))
         }
     }
 

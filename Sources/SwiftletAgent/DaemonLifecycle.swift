@@ -31,9 +31,9 @@ extension Daemon {
         }
 
         /// Tells the machine, every `interval` of `clock`, how long the node has been idle.
-        func tick<C: Clock>(every interval: C.Duration, on clock: C, idle: @Sendable () async -> Duration?) async {
+        func tick(every interval: Duration, on clock: LoopClock, idle: @Sendable () async -> Duration?) async {
             while !Task.isCancelled {
-                try? await clock.sleep(for: interval)
+                await clock.pause(for: interval)
                 handle(.tick(idle: await idle()))
             }
         }

@@ -15,10 +15,23 @@ enum GangGate {
 
     /// Waits at the gate; stdin sent meanwhile is kept for the process, a `detach` is noted.
     static func wait(job: JobStep?, stream: MuxStream, inbound: InboundFrames, detached: Flag) async -> Opening {
-        let notices = GangNotices(stream: stream)
-        defer { notices.finish() }
-        if let job { await NodeRuntime.shared.holdForGang(job.key, notice: notices.tell) }
-        notices.tell(.admitted)
+        let (notices, tell) = AsyncStream.makeStream(of: NodeRuntime.GangNotice.self)
+        return await withTaskGroup(of: Void.self) { group in
+            // The notices go out in order, from a child that ends once the gate opens.
+            group.addTask { await send(notices, on: stream) }
+            defer { tell.finish() }
+            return await hold(job: job, inbound: inbound, detached: detached) { tell.yield($0) }
+        }
+    }
+
+    private static func hold(
+        job: JobStep?,
+        inbound: InboundFrames,
+        detached: Flag,
+        notice: @escaping @Sendable (NodeRuntime.GangNotice) -> Void
+    ) async -> Opening {
+        if let job { await NodeRuntime.shared.holdForGang(job.key, notice: notice) }
+        notice(.admitted)
         while let frame = await inbound.nextFromStream() {
             switch frame.kind {
             case .request:
@@ -38,28 +51,18 @@ enum GangGate {
     }
 }
 
-/// Tells a held gang rank's controller, in order, that the rank is admitted (`admitted`), that it
-/// yielded to an older gang (`pending`), or that it is admitted again.
-final class GangNotices: Sendable {
-    private let continuation: AsyncStream<NodeRuntime.GangNotice>.Continuation
-
-    init(stream: MuxStream) {
-        let (notices, continuation) = AsyncStream.makeStream(of: NodeRuntime.GangNotice.self)
-        self.continuation = continuation
-        Task {
-            for await notice in notices {
-                switch notice {
-                case .admitted:
-                    try? await stream.send(.admitted)
-                case .yielded:
-                    let reason = "waiting again: an older multi-node job needs what it held first"
-                    try? await stream.send(.pending, payload: ByteBuffer(string: reason))
-                }
+extension GangGate {
+    /// Tells a held gang rank's controller, in order, that the rank is admitted (`admitted`),
+    /// that it yielded to an older gang (`pending`), or that it is admitted again.
+    fileprivate static func send(_ notices: AsyncStream<NodeRuntime.GangNotice>, on stream: MuxStream) async {
+        for await notice in notices {
+            switch notice {
+            case .admitted:
+                try? await stream.send(.admitted)
+            case .yielded:
+                let reason = "waiting again: an older multi-node job needs what it held first"
+                try? await stream.send(.pending, payload: ByteBuffer(string: reason))
             }
         }
     }
-
-    @Sendable func tell(_ notice: NodeRuntime.GangNotice) { continuation.yield(notice) }
-
-    func finish() { continuation.finish() }
 }

@@ -10,35 +10,43 @@ import SwiftletProtocol
 /// its exit status went with its daemon); one with no process (it was waiting, or died with
 /// its daemon) is FAILED_DRIVER at once.
 enum JobRecovery {
-    static func recover(_ runtime: NodeRuntime) async {
+    typealias Watch = @Sendable () async -> Void
+
+    /// Settles what can be settled at once and returns the watches that follow the rest, for
+    /// the daemon to run in its own task group (cancelled, a watch ends without a verdict).
+    static func recover(_ runtime: NodeRuntime) async -> [Watch] {
+        var watches: [Watch] = []
         for record in runtime.store.records(cluster: nil) where !record.state.isFinal {
             if let owner = record.liveOwner, owner != .current {
-                await leave(record, to: owner, runtime)
-            } else {
-                await takeOver(record, runtime)
+                watches.append(await leave(record, to: owner, runtime))
+            } else if let watch = await takeOver(record, runtime) {
+                watches.append(watch)
             }
         }
+        return watches
     }
 
     /// A job whose owner is gone.
-    private static func takeOver(_ record: JobRecord, _ runtime: NodeRuntime) async {
+    private static func takeOver(_ record: JobRecord, _ runtime: NodeRuntime) async -> Watch? {
         let store = runtime.store
         let directory = JobStore.directory(cluster: record.cluster, id: record.id)
         let process = ProcessIdentity(pid: record.pid, startTime: record.pidStartTime)
         guard record.state != .pending, record.pid > 0, process.isRunning else {
             store.update(directory: directory) { $0.moved(to: .failedDriver, at: UTCTime.now) }
-            return
+            return nil
         }
         let key = NodeRuntime.key(cluster: record.cluster, id: record.id)
         if record.state == .running {
             await runtime.adopt(key, ResourceQueue.Allocation(gpuIDs: record.gpuIDs, milliCPUs: Int(record.milliCPUs)))
         }
         await runtime.jobBegan()
-        Task {
-            while process.isRunning { try? await Task.sleep(for: .seconds(1)) }
+        return {
+            let clock = runtime.clock
+            while process.isRunning, !Task.isCancelled { await clock.pause(for: .seconds(1)) }
             // A record without an owner may still have one (an agent from before owners were
             // recorded): give it time to record the end.
-            try? await Task.sleep(for: LogFollower.driverGrace)
+            await clock.pause(for: LogFollower.driverGrace)
+            guard !Task.isCancelled else { return }
             store.update(directory: directory) { $0.moved(to: .failedDriver, at: UTCTime.now) }
             await runtime.release(key)
             await runtime.jobEnded()
@@ -47,27 +55,28 @@ enum JobRecovery {
 
     /// A job another live agent process owns: left to it, its GPUs and CPUs counted here while
     /// it runs; taken over if the owner dies before the job ends.
-    private static func leave(_ record: JobRecord, to owner: ProcessIdentity, _ runtime: NodeRuntime) async {
+    private static func leave(_ record: JobRecord, to owner: ProcessIdentity, _ runtime: NodeRuntime) async -> Watch {
         let store = runtime.store
         let directory = JobStore.directory(cluster: record.cluster, id: record.id)
         let key = NodeRuntime.key(cluster: record.cluster, id: record.id)
         await runtime.jobBegan()
-        Task {
+        return {
             var adopted = false
             var current: JobRecord? = record
-            while owner.isRunning, let live = current, !live.state.isFinal, live.taskID == record.taskID {
+            while owner.isRunning, !Task.isCancelled, let live = current, !live.state.isFinal, live.taskID == record.taskID {
                 if live.state == .running, !adopted {
                     adopted = true
                     await runtime.adopt(key, ResourceQueue.Allocation(gpuIDs: live.gpuIDs, milliCPUs: Int(live.milliCPUs)))
                 }
-                try? await Task.sleep(for: .seconds(1))
+                await runtime.clock.pause(for: .seconds(1))
                 current = store.load(directory: directory)
             }
+            guard !Task.isCancelled else { return }
             if adopted { await runtime.release(key) }
             if let orphan = store.load(directory: directory), orphan.taskID == record.taskID, !orphan.state.isFinal,
                 !owner.isRunning
             {
-                await takeOver(orphan, runtime)
+                await takeOver(orphan, runtime)?()
             }
             await runtime.jobEnded()
         }

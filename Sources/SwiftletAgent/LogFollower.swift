@@ -15,7 +15,7 @@ enum LogFollower {
     /// declared FAILED_DRIVER (its agent records the end just after reaping it).
     static let driverGrace: Duration = .seconds(2)
 
-    static func serve(_ payload: ByteBuffer, on stream: MuxStream) async {
+    static func serve(_ payload: ByteBuffer, on stream: MuxStream, clock: LoopClock = NodeRuntime.shared.clock) async {
         do {
             let request = try FollowRequest(payload: payload)
             let job = request.job
@@ -42,7 +42,7 @@ enum LogFollower {
             try await stream.send(.started, payload: started)
             var offset = off_t(request.offset)
             var chunk = [UInt8](repeating: 0, count: 256 * 1024)
-            var driverGoneSince: ContinuousClock.Instant?
+            var driverGoneSince: Duration?
             while true {
                 // Read the record before the log, so nothing written before the job ended is missed.
                 guard let record = store.load(directory: directory) else {
@@ -64,9 +64,10 @@ enum LogFollower {
                     return
                 }
                 if Self.driverIsGone(record) {
-                    if driverGoneSince == nil { driverGoneSince = .now }
+                    let goneSince = driverGoneSince ?? clock.now
+                    driverGoneSince = goneSince
                     // Unless this daemon runs the step: it records the end itself, however late.
-                    if driverGoneSince!.duration(to: .now) > driverGrace,
+                    if clock.now - goneSince > driverGrace,
                         await !NodeRuntime.shared.runsStep(of: NodeRuntime.key(cluster: record.cluster, id: record.id))
                     {
                         markDriverDead(directory: directory)
@@ -79,7 +80,7 @@ enum LogFollower {
                         return
                     }
                 }
-                try await Task.sleep(for: pollInterval)
+                try await clock.sleep(for: pollInterval)
             }
         } catch {
             try? await fail(stream, StreamFailure.Code.badRequest, "follow: \(error)")

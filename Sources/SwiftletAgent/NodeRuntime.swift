@@ -12,6 +12,8 @@ actor NodeRuntime {
     static let shared = NodeRuntime()
 
     nonisolated let store = JobStore()
+    /// The time its waits and grace periods are measured on.
+    nonisolated let clock: LoopClock
     nonisolated let startedAt = UTCTime.now
     var mode = "connection"
     var underSystemd = false
@@ -32,7 +34,8 @@ actor NodeRuntime {
     private var ownSteps: [String: Int] = [:]
     private(set) var lastActivity = ContinuousClock.now
 
-    init() {
+    init(clock: LoopClock = .continuous) {
+        self.clock = clock
         queue = ResourceQueue(gpuCount: Self.gpuCount(), milliCPUCapacity: Self.milliCPUCapacity())
     }
 

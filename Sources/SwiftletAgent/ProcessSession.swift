@@ -103,7 +103,7 @@ enum ProcessSession {
             return
         }
         let pid = pipes.pid
-        let exit = Task { await ChildReaper.shared.termination(of: pid) }
+        async let exit = ChildReaper.shared.termination(of: pid)
         if job?.started(pid: pid, gpuIDs: gpuIDs) == false {
             ProcessSpawner.signalGroup(pid, SIGKILL)  // cancelled between its turn and its start
         }
@@ -131,7 +131,7 @@ enum ProcessSession {
         }
         try? await stdout.get()
         try? await stderr.get()
-        let termination = await exit.value
+        let termination = await exit
         let status: ExitStatus =
             switch termination {
             case .exited(let code): ExitStatus(code: code)

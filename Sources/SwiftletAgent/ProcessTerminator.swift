@@ -12,6 +12,8 @@ import SwiftletPOSIX
 struct ProcessTerminator: Sendable {
     /// How long the group gets between SIGTERM and SIGKILL.
     var grace: Duration = .seconds(3)
+    /// The time the grace is measured on.
+    var clock: LoopClock = .continuous
 
     /// Returns once the leader is gone (or, if it never goes, a few seconds after SIGKILL).
     /// `taskID` is the job's `SKYPILOT_TASK_ID`, when the process is a job's.
@@ -23,16 +25,16 @@ struct ProcessTerminator: Sendable {
         }
         ProcessSpawner.signalGroup(process.pid, SIGTERM)
         signalEscaped(SIGTERM)
-        let deadline = ContinuousClock.now + grace
-        while process.isRunning, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(50))
+        let deadline = clock.deadline(after: grace)
+        while process.isRunning, !clock.hasPassed(deadline) {
+            await clock.pause(for: .milliseconds(50))
         }
         // Children that ignore SIGTERM, or outlive their leader, go now.
         kill(-process.pid, SIGKILL)
         signalEscaped(SIGKILL)
-        let gone = ContinuousClock.now + .seconds(5)
-        while process.isRunning, ContinuousClock.now < gone {
-            try? await Task.sleep(for: .milliseconds(20))
+        let gone = clock.deadline(after: .seconds(5))
+        while process.isRunning, !clock.hasPassed(gone) {
+            await clock.pause(for: .milliseconds(20))
         }
     }
 }

@@ -37,7 +37,7 @@ enum RuntimeQueries {
         // Jobs whose process is gone without an end recorded ended with their driver; their own
         // daemon may be about to record the end, so look again after its grace period.
         if records.contains(where: LogFollower.driverIsGone) {
-            try? await Task.sleep(for: LogFollower.driverGrace)
+            await NodeRuntime.shared.clock.pause(for: LogFollower.driverGrace)
             for (index, record) in records.enumerated() where LogFollower.driverIsGone(record) {
                 let directory = JobStore.directory(cluster: record.cluster, id: record.id)
                 let key = NodeRuntime.key(cluster: record.cluster, id: record.id)

@@ -14,7 +14,7 @@ struct StreamRouter: Sendable {
     static let standard = StreamRouter(services: [
         .exec: ProcessSession.serve,
         .sync: FileReceiver.serve,
-        .follow: LogFollower.serve,
+        .follow: { request, stream in await LogFollower.serve(request, on: stream) },
         .cancel: JobCanceller.serve,
         .stop: JobCanceller.stop,
         .jobs: RuntimeQueries.listJobs,

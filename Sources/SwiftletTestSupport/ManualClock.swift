@@ -58,8 +58,9 @@ public final class ManualClock: Clock, Sendable {
         for continuation in due { continuation.resume() }
     }
 
-    /// Waits (on the real clock, briefly) until `count` sleepers are asleep.
+    /// Waits (on the real clock, briefly) until `count` sleepers are asleep, or the task is
+    /// cancelled.
     public func waitForSleepers(_ count: Int = 1) async {
-        while sleepers < count { await Task.yield() }
+        while sleepers < count, !Task.isCancelled { await Task.yield() }
     }
 }

@@ -21,7 +21,7 @@ import Testing
         let clock = ManualClock()
         let idleSince = clock.now
         let ticking = Task {
-            await lifecycle.tick(every: .seconds(1), on: clock) { idleSince.duration(to: clock.now) }
+            await lifecycle.tick(every: .seconds(1), on: LoopClock(clock)) { idleSince.duration(to: clock.now) }
         }
         async let reason = lifecycle.stopped()
         for _ in 0..<599 {

@@ -291,7 +291,7 @@ import Testing
         let old = try #require(daemonPID())
         // Another build of the agent (a copy is another binary) relays a connection on the node.
         let newer = home.path + "/newer-agent"
-        try FileManager.default.copyItem(atPath: TestSupport.agentPath, toPath: newer)
+        try TestSupport.copyExecutable(TestSupport.agentPath, to: newer)
         // A keeper's spare lane of that build is served by the daemon that runs: it replaces none.
         let lane = try TestSupport.shellBlocking("sleep 1 | HOME='\(node)' '\(newer)' serve --stdio --lane | head -c 8 | od -An -tx1")
         #expect(lane.output.contains("89 53 57 4c"), "the old daemon answered the lane")
@@ -328,7 +328,7 @@ import Testing
         let old = try #require(DaemonRecord.running(home: node)?.process.pid)
         // Another build relays a connection: a new daemon takes over.
         let newer = home.path + "/newer-agent"
-        try FileManager.default.copyItem(atPath: TestSupport.agentPath, toPath: newer)
+        try TestSupport.copyExecutable(TestSupport.agentPath, to: newer)
         _ = try TestSupport.shellBlocking("sleep 1 | HOME='\(node)' '\(newer)' serve --stdio | head -c 8 >/dev/null")
         #expect(DaemonRecord.running(home: node)?.process.pid != old)
         #expect(try await queue("handover", home: home).map(\.state) == ["PENDING", "RUNNING", "SUCCEEDED"])

@@ -81,6 +81,14 @@ enum TestSupport {
         try await BlockingThread.value { try shellBlocking(command) }
     }
 
+    /// Copies an executable through `cp`, so the file is never open for writing in this
+    /// process: a child another test forks meanwhile would inherit that descriptor, and running
+    /// the copy would fail with "Text file busy".
+    static func copyExecutable(_ source: String, to destination: String) throws {
+        let copied = try shellBlocking("cp '\(source)' '\(destination)'")
+        guard copied.code == 0 else { throw ControllerError("cp failed: \(copied.output)") }
+    }
+
     /// Runs a shell command on this machine and returns its exit code and output.
     @discardableResult
     static func shellBlocking(_ command: String, environment: [String: String] = [:]) throws -> (code: Int32, output: String) {

@@ -53,7 +53,6 @@ import Testing
         print("SkyPilot corpus: \(matched) of \(compared) match, \(elapsed) in all")
         #expect(mismatches.isEmpty, "\(mismatches.joined(separator: "\n"))")
         #expect(compared >= 200, "the corpus looks truncated: \(compared) files")
-        #expect(elapsed < .seconds(Double(compared) * 0.05), "reading the corpus took \(elapsed)")
     }
 }
 

@@ -50,7 +50,7 @@ public enum ConnectionKeeper {
         do {
             try connector.home.ensure(FileSystem.parent(of: socket))
             // One keeper per node: commands that start one at the same moment share the first.
-            guard let held = try await takeKeeperLock(socket: socket) else {
+            guard let held = try await takeKeeperLock(socket: socket, clock: connector.clock) else {
                 report(HelperReport.ready.line)
                 return 0
             }
@@ -83,10 +83,11 @@ public enum ConnectionKeeper {
             if first { retire(socket: socket, listener: listener, lanes: lanes) }
         }
         let accepted = acceptLoop(listener, lanes: lanes)
+        let clock = connector.clock
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 while !Task.isCancelled {
-                    try? await Task.sleep(for: .milliseconds(100))
+                    await clock.pause(for: .milliseconds(100))
                     lanes.tend(relaying: clients.withLock { $0 } > 0)
                 }
             }
@@ -96,19 +97,19 @@ public enum ConnectionKeeper {
                 await upstream.connection.closed()
                 lanes.shutDown()
                 unlink(socket)
-                let deadline = ContinuousClock.now + .seconds(2)
-                while clients.withLock({ $0 }) > 0, ContinuousClock.now < deadline {
-                    try? await Task.sleep(for: .milliseconds(20))
+                let deadline = clock.deadline(after: .seconds(2))
+                while clients.withLock({ $0 }) > 0, !clock.hasPassed(deadline), !Task.isCancelled {
+                    await clock.pause(for: .milliseconds(20))
                 }
                 stopTakingClients()
             }
             group.addTask {
-                var idleSince = ContinuousClock.now
+                var idleSince = clock.now
                 while !Task.isCancelled {
-                    try? await Task.sleep(for: .milliseconds(500))
+                    await clock.pause(for: .milliseconds(500))
                     if clients.withLock({ $0 }) + lanes.takenCount > 0 {
-                        idleSince = .now
-                    } else if idleSince.duration(to: .now) > idle {
+                        idleSince = clock.now
+                    } else if clock.now - idleSince > idle {
                         break
                     }
                 }
@@ -143,18 +144,18 @@ public enum ConnectionKeeper {
     /// Takes the keeper's lock of `socket`. Nil when another keeper holds it and now listens
     /// (a command that started this one at the same moment then uses that keeper); the lock
     /// when it was free, or became free because that keeper went.
-    private static func takeKeeperLock(socket: String) async throws -> FileLock? {
-        let deadline = ContinuousClock.now + .seconds(120)
+    private static func takeKeeperLock(socket: String, clock: LoopClock) async throws -> FileLock? {
+        let deadline = clock.deadline(after: .seconds(120))
         while true {
             if let lock = try FileLock(path: socket + ".lock") { return lock }
             if let fd = try? UnixSocket.connect(path: socket) {
                 close(fd)
                 return nil
             }
-            guard ContinuousClock.now < deadline else {
+            guard !clock.hasPassed(deadline) else {
                 throw ControllerError("another connection keeper holds \(socket).lock but never listened")
             }
-            try await Task.sleep(for: .milliseconds(50))
+            try await clock.sleep(for: .milliseconds(50))
         }
     }
 

@@ -15,6 +15,8 @@ public struct NodeConnector: Sendable {
     /// When set, connections go through a ``ConnectionKeeper`` started from this executable
     /// (`swiftlet keeper`), kept for `keepAlive` after the last command.
     public var keeper: (executable: String, keepAlive: Duration)?
+    /// The time retries, timeouts and follow-ups wait on (a test's manual clock in tests).
+    public var clock: LoopClock = .continuous
 
     public init(
         home: SwiftletHome,
@@ -161,7 +163,7 @@ public struct NodeConnector: Sendable {
         let responder = AgentUploader(binary: binary, node: name, uploaded: uploaded)
         let timing = self.timing
         do {
-            let connection = try await withTimeout(handshakeTimeout) {
+            let connection = try await withTimeout(handshakeTimeout, on: clock) {
                 try await PeerConnection.establish(
                     input: pipes.stdout,
                     output: pipes.stdin,
@@ -183,7 +185,7 @@ public struct NodeConnector: Sendable {
             kill(pipes.pid, SIGTERM)
             throw error
         } catch {
-            let status = await exit.wait(upTo: .seconds(3))
+            let status = await exit.wait(upTo: .seconds(3), on: clock)
             if status == nil { kill(pipes.pid, SIGKILL) }
             let stderr = (try? String(contentsOfFile: stderrFile, encoding: .utf8)) ?? ""
             throw TransportFailure.classify(node: name, address: address, exitStatus: status, stderr: stderr, underlying: error)
@@ -227,11 +229,11 @@ struct TransportExit: Sendable {
         ChildReaper.shared.onExit(of: pid) { ended in termination.withLock { $0 = ended } }
     }
 
-    func wait(upTo limit: Duration) async -> ChildReaper.Termination? {
-        let deadline = ContinuousClock.now + limit
-        while ContinuousClock.now < deadline {
+    func wait(upTo limit: Duration, on clock: LoopClock) async -> ChildReaper.Termination? {
+        let deadline = clock.deadline(after: limit)
+        while !clock.hasPassed(deadline), !Task.isCancelled {
             if let ended = termination.withLock({ $0 }) { return ended }
-            try? await Task.sleep(for: .milliseconds(20))
+            await clock.pause(for: .milliseconds(20))
         }
         return termination.withLock { $0 }
     }
@@ -239,11 +241,15 @@ struct TransportExit: Sendable {
 
 struct TimeoutError: Error {}
 
-func withTimeout<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+func withTimeout<T: Sendable>(
+    _ limit: Duration,
+    on clock: LoopClock = .continuous,
+    _ body: @escaping @Sendable () async throws -> T
+) async throws -> T {
     try await withThrowingTaskGroup(of: T.self) { group in
         group.addTask { try await body() }
         group.addTask {
-            try await Task.sleep(for: limit)
+            try await clock.sleep(for: limit)
             throw TimeoutError()
         }
         defer { group.cancelAll() }

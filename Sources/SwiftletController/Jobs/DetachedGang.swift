@@ -140,7 +140,7 @@ public struct DetachedGang: Codable, Sendable {
                 adopted: handedOver == .run
             )
         }
-        let gang = await GangRun(ranks: gangRanks, output: output).run()
+        let gang = await GangRun(ranks: gangRanks, output: output, clock: connector.clock).run()
         for session in sessions { await session.close() }
         guard let failure = gang.firstFailure else {
             output.report(.succeeded(job: jobID))
@@ -169,7 +169,7 @@ public struct DetachedGang: Codable, Sendable {
                 adopted: true
             )
         }
-        let gang = await GangRun(ranks: setups, output: output).run()
+        let gang = await GangRun(ranks: setups, output: output, clock: connector.clock).run()
         guard let failure = gang.firstFailure else { return nil }
         output.report(JobRunner.ending(failure, job: jobID, cluster: cluster, nodes: sessions.map(\.name), codes: nil, setup: true).0)
         return failure.exitCode

@@ -37,6 +37,8 @@ struct GangRun {
 
     let ranks: [Rank]
     let output: any JobOutput
+    /// The time a rank that lost its connection is given to come back, measured on.
+    var clock: LoopClock = .continuous
 
     /// Starts every rank, then waits for all of them; the first failure kills the rest.
     func run() async -> GangStateMachine {
@@ -177,7 +179,8 @@ struct GangRun {
             adopt: adopt,
             output: output,
             prefix: rank.prefix,
-            announcesLoss: false
+            announcesLoss: false,
+            clock: clock
         )
         let outcome = await resumption.run(from: 0, stdout: &stdout)
         output.write(stdout.finish(), to: .standardOutput)
@@ -242,7 +245,8 @@ struct GangRun {
                 job: job,
                 reconnect: reconnect,
                 adopt: adopt,
-                output: output
+                output: output,
+                clock: clock
             )
             let outcome = await resumption.run(from: shown, stdout: &stdout)
             output.write(stdout.finish(), to: .standardOutput)

@@ -324,7 +324,7 @@ public struct JobControl: Sendable {
                 return outcome == .notFound && sawSetup ? .finished(ExitStatus(code: 0)) : outcome
             }
             attempts -= 1
-            try await Task.sleep(for: .milliseconds(500))
+            try await connector.clock.sleep(for: .milliseconds(500))
         }
     }
 
@@ -384,7 +384,7 @@ public struct JobControl: Sendable {
             guard attempt <= reconnectAttempts else {
                 throw NodeError(node: name, step: "logs", "the connection keeps failing; \(offset) bytes read")
             }
-            try await Task.sleep(for: .milliseconds(500))
+            try await connector.clock.sleep(for: .milliseconds(500))
         }
     }
 }

@@ -119,7 +119,7 @@ public struct JobRunner: Sendable {
         try Self.checkRequest(of: job.task)
         let nodes = Array(record.nodes.prefix(nodeCount))
         // Bringing several nodes up is worth narrating; a warm exec is not.
-        let progress = Progress(enabled: nodes.count > 1 && job.runSetup, output: output)
+        let progress = Progress(enabled: nodes.count > 1 && job.runSetup, output: output, clock: connector.clock)
         defer { progress.settle() }
         let sessions = try await connectAll(nodes, progress: progress)
         if record.lastJobID == 0 { try await countOnFromTheNodes(sessions, record: &record) }
@@ -213,7 +213,8 @@ public struct JobRunner: Sendable {
                     prefix: Prefixes.setup(ip: sessions.count > 1 ? session.address.ip : nil)
                 )
             }
-            let ending = await progress.timed("setup") { await GangRun(ranks: setups, output: output).run(detach: job.detachRequest) }
+            let setupGang = GangRun(ranks: setups, output: output, clock: connector.clock)
+            let ending = await progress.timed("setup") { await setupGang.run(detach: job.detachRequest) }
             switch ending {
             case .detached:
                 // The setups outlive this connection; a supervisor follows them and starts the run.
@@ -259,7 +260,7 @@ public struct JobRunner: Sendable {
             rank.request.startsOnGo = ranks.count > 1
             return rank
         }
-        switch await GangRun(ranks: gangRanks, output: output).run(detach: job.detachRequest) {
+        switch await GangRun(ranks: gangRanks, output: output, clock: connector.clock).run(detach: job.detachRequest) {
         case .detached:
             // One rank goes on by itself; several need a supervisor for their fail-fast.
             if ranks.count > 1 { try await handOver(ranks, job: job, environment: environment, phase: .run) }

@@ -26,14 +26,16 @@ struct RankResumption: Sendable {
     var prefix: (@Sendable (Int) -> String)? = nil
     /// Whether to say that the connection was lost (not for a rank followed from the start).
     var announcesLoss = true
+    /// The time the grace and the pauses between tries are measured on.
+    var clock: LoopClock = .continuous
 
     /// Follows the log from `offset`, feeding output to `stdout`; returns how the rank ended.
     func run(from offset: UInt64, stdout: inout LinePrefixer) async -> GangStateMachine.Outcome {
         var offset = offset
-        let deadline = ContinuousClock.now + Self.grace
+        let deadline = clock.deadline(after: Self.grace)
         var lastError = "no answer"
         if announcesLoss { output.report(.connectionLost(node: name)) }
-        while ContinuousClock.now < deadline, !Task.isCancelled {
+        while !clock.hasPassed(deadline), !Task.isCancelled {
             do {
                 let session = try await reconnect()
                 adopt(session)
@@ -69,7 +71,7 @@ struct RankResumption: Sendable {
             } catch {
                 lastError = "\(error)"
             }
-            try? await Task.sleep(for: .milliseconds(500))
+            await clock.pause(for: .milliseconds(500))
         }
         return .unreachable("\(name): unreachable for \(Self.grace) after the connection dropped (\(lastError))")
     }

@@ -7,6 +7,8 @@ final class Progress: Sendable {
     let enabled: Bool
     let live: Bool
     let output: any JobOutput
+    /// The time between redraws of a live board.
+    let clock: LoopClock
     private let state = Locked(State())
 
     private struct State {
@@ -15,8 +17,9 @@ final class Progress: Sendable {
         var ticker: Task<Void, Never>?
     }
 
-    init(enabled: Bool, output: any JobOutput) {
+    init(enabled: Bool, output: any JobOutput, clock: LoopClock = .continuous) {
         self.enabled = enabled
+        self.clock = clock
         self.live = enabled && output.drawsLiveBoard
         self.output = output
     }
@@ -53,7 +56,7 @@ final class Progress: Sendable {
     private func tick() async {
         while !Task.isCancelled {
             redraw()
-            try? await Task.sleep(for: .milliseconds(100))
+            await clock.pause(for: .milliseconds(100))
         }
     }
 
