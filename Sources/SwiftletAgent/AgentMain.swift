@@ -114,17 +114,14 @@ public enum AgentMain {
 
     private static func runBlocking(_ body: @escaping @Sendable () async -> Int32) -> Int32 {
         let done = DispatchSemaphore(value: 0)
-        let result = ResultBox()
+        let result = Locked<Int32>(0)
         Task {
-            result.value = await body()
+            let code = await body()
+            result.withLock { $0 = code }
             done.signal()
         }
         done.wait()
-        return result.value
-    }
-
-    private final class ResultBox: @unchecked Sendable {
-        var value: Int32 = 0
+        return result.withLock { $0 }
     }
 }
 

@@ -73,20 +73,24 @@ enum StreamInput {
 }
 
 /// A stream's inbound frames with one iterator, handed from the waiting for `go` to the stdin
-/// forwarder (one reader at a time); frames kept while waiting come first.
+/// forwarder; frames kept while waiting come first.
+///
+/// Unchecked because an async iterator cannot sit behind a lock across its `await`: it has one
+/// reader at a time by construction (the gate reads until it opens, then the forwarder starts),
+/// and the frames kept meanwhile are behind a lock.
 final class InboundFrames: @unchecked Sendable {
     private var iterator: MuxStream.Inbound
-    private var kept: [Frame] = []
+    private let kept = Locked([Frame]())
 
     init(_ iterator: MuxStream.Inbound) {
         self.iterator = iterator
     }
 
-    func keep(_ frame: Frame) { kept.append(frame) }
+    func keep(_ frame: Frame) { kept.withLock { $0.append(frame) } }
 
     /// The next frame: a kept one first.
     func next() async -> Frame? {
-        if !kept.isEmpty { return kept.removeFirst() }
+        if let frame = kept.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) { return frame }
         return await iterator.next()
     }
 

@@ -16,29 +16,30 @@ HeapTuning.apply()
 PipeCapacity.grow(1)
 PipeCapacity.grow(2)
 
-/// Carries a command's outcome out of its task.
-final class Outcome: @unchecked Sendable {
+/// A command's outcome, carried out of its task.
+struct Outcome: Sendable {
     var code: Int32 = 0
     var error: (any Error)?
 }
 
 /// Runs `body` to its end on the cooperative pool, from this synchronous entry point.
 func runToEnd(_ body: @escaping @Sendable () async throws -> Int32) -> Outcome {
-    let outcome = Outcome()
+    let outcome = Locked(Outcome())
     let done = DispatchSemaphore(value: 0)
     // Detached: top-level code is on the main actor, which the waiting main thread holds.
     // (Not dispatchMain: it ends the main thread with pthread_exit, whose unwinding costs
     // tens of milliseconds in a static binary.)
     Task.detached {
         do {
-            outcome.code = try await body()
+            let code = try await body()
+            outcome.withLock { $0.code = code }
         } catch {
-            outcome.error = error
+            outcome.withLock { $0.error = error }
         }
         done.signal()
     }
     done.wait()
-    return outcome
+    return outcome.withLock { $0 }
 }
 
 do {
