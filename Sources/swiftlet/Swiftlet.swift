@@ -60,7 +60,13 @@ struct TaskOptions: ParsableArguments {
                 let shown = isSecret ? "a name" : "'\(value)'"
                 throw ValidationError("\(flag) expects KEY=VALUE or KEY (a name of letters, digits and '_'), got \(shown)")
             }
-            guard let resolved = given ?? ProcessInfo.processInfo.environment[key] else {
+            let fromEnvironment: String?
+            do {
+                fromEnvironment = given == nil ? try TextArguments.environmentValue(key) : nil
+            } catch {
+                throw ValidationError("\(flag) \(key): \(error.description)")
+            }
+            guard let resolved = given ?? fromEnvironment else {
                 throw ValidationError("\(flag) \(key): \(key) is not set in this environment")
             }
             guard !resolved.utf8.contains(0) else {

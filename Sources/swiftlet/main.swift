@@ -44,6 +44,7 @@ func runToEnd(_ body: @escaping @Sendable () async throws -> Int32) -> Outcome {
 
 do {
     _ = try SwiftletConfiguration.current()
+    try TextArguments.checkCommandLine()
 } catch {
     _ = Array("error: \(error)\n".utf8).withUnsafeBytes { FileDescriptorIO.writeAll(2, $0) }
     exit(2)

@@ -470,6 +470,31 @@ import Testing
         _ = try await cli.swiftlet(["down", "secret"], home: home)
     }
 
+    /// Bytes that are not UTF-8 are refused by name, never passed on with their bytes replaced
+    /// (the shell makes the raw bytes: Swift's own strings cannot hold them).
+    @Test func valuesThatAreNotUTF8AreRefusedNotReplaced() async throws {
+        let home = try TestSupport.makeHome()
+        let task = try cli.writeTask("envs:\n  X: null\nrun: echo hi\n", home: home)
+        let environment = ["SWIFTLET_HOME": home.path, "SWIFTLET_AGENT_BINARY": TestSupport.agentPath, "BIN": TestSupport.controllerPath]
+        let argument = try await BlockingThread.value {
+            try TestSupport.shellBlocking(
+                "\"$BIN\" exec nowhere -- echo \"$(printf 'a\\377b')\"; echo \"exit $?\"",
+                environment: environment
+            )
+        }
+        #expect(argument.output.contains("argument 5 is not UTF-8 text: a\\xffb"), "\(argument.output)")
+        #expect(argument.output.hasSuffix("exit 2\n"))
+        let variable = try await BlockingThread.value {
+            try TestSupport.shellBlocking(
+                "X=\"$(printf 'v\\377')\" \"$BIN\" launch '\(task)' -c raw --env X; echo \"exit $?\"",
+                environment: environment
+            )
+        }
+        #expect(variable.output.contains("--env X: the value of X in this environment is not UTF-8 text"), "\(variable.output)")
+        #expect(variable.output.hasSuffix("exit 64\n"), "\(variable.output)")
+        #expect(try await cli.swiftlet(["status"], home: home).stdout == "No clusters.\n")
+    }
+
     @Test func namesThatAreNoVariablesAreRefused() async throws {
         let home = try TestSupport.makeHome()
         let task = try cli.writeTask("run: echo hi\n", home: home)
