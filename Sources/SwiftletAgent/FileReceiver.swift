@@ -78,7 +78,7 @@ struct TreeWriter {
             let slice = buffer.readSlice(length: count)!
             if linkTarget != nil {
                 linkTarget! += slice.readableBytesView
-            } else if !slice.withUnsafeReadableBytes({ FileDescriptorIO.writeAll(fd, $0) }) {
+            } else if !slice.withUnsafeReadableBytes({ Self.writeLeavingHoles(fd, $0) }) {
                 throw SystemError(errno: errno, "cannot write \(files[index].path)")
             }
             remaining -= UInt64(count)
@@ -142,6 +142,33 @@ struct TreeWriter {
         }
     }
 
+    /// Writes `bytes` at the file's offset, but seeks past every block of zeros instead of
+    /// writing it, so a sparse file stays sparse on the node (as `rsync --sparse` and `cp` keep it).
+    static func writeLeavingHoles(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        let block = holeBlock.count
+        var start = 0
+        var pending = 0..<0  // data not yet written, to write in one call
+        func flush() -> Bool {
+            defer { pending = pending.upperBound..<pending.upperBound }
+            return pending.isEmpty || FileDescriptorIO.writeAll(fd, UnsafeRawBufferPointer(rebasing: bytes[pending]))
+        }
+        while start < bytes.count {
+            let end = min(start + block, bytes.count)
+            // Zeros skipped read back as zeros, whole block or not: only blocks written take disk.
+            let isHole = holeBlock.withUnsafeBytes { memcmp(bytes.baseAddress! + start, $0.baseAddress!, end - start) == 0 }
+            if isHole {
+                guard flush(), lseek(fd, off_t(end - start), SEEK_CUR) >= 0 else { return false }
+                pending = end..<end
+            } else {
+                pending = pending.lowerBound..<end
+            }
+            start = end
+        }
+        return flush()
+    }
+
+    private static let holeBlock = [UInt8](repeating: 0, count: 4096)
+
     private mutating func closeCurrent() throws {
         let entry = files[index]
         let path = root + "/" + entry.path
@@ -159,6 +186,8 @@ struct TreeWriter {
             }
             utimensat(AT_FDCWD, temporary, &times, AT_SYMLINK_NOFOLLOW)
         } else {
+            // A file that ends in a hole gets its length here: the hole was skipped, not written.
+            guard ftruncate(fd, off_t(entry.size)) == 0 else { throw SystemError(errno: errno, "cannot write \(path)") }
             fchmod(fd, mode_t(entry.mode & 0o7777))
             futimens(fd, &times)
             close(fd)

@@ -25,31 +25,68 @@ public enum FileSystem {
         return String(path[..<slash])
     }
 
-    /// The names in directory `path` (without `.` and `..`); empty when it cannot be read.
+    /// The names in directory `path` (without `.` and `..`); empty when it cannot be read. A
+    /// name that is not UTF-8 comes with its bytes replaced: ``rawEntries(of:)`` has them as
+    /// they are.
     public static func entries(of path: String) -> [String] {
-        guard let directory = opendir(path) else { return [] }
+        rawEntries(of: path).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// The names in directory `path` as their bytes (without `.` and `..`).
+    public static func rawEntries(of path: String) -> [[UInt8]] {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return [] }
+        return rawEntries(ofOpen: fd)
+    }
+
+    /// The names in the open directory `fd`, which it closes.
+    private static func rawEntries(ofOpen fd: Int32) -> [[UInt8]] {
+        guard let directory = fdopendir(fd) else {
+            close(fd)
+            return []
+        }
         defer { closedir(directory) }
-        var names: [String] = []
+        var names: [[UInt8]] = []
         while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: &entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if name != "." && name != ".." { names.append(name) }
+            let name = withUnsafeBytes(of: &entry.pointee.d_name) { raw in Array(raw.prefix { $0 != 0 }) }
+            if name != [0x2e] && name != [0x2e, 0x2e] { names.append(name) }
         }
         return names
     }
 
-    /// Removes `path` and everything under it, never following a link out of it. True when
-    /// nothing is left.
+    /// Removes `path` and everything under it, never following a link out of it, whatever bytes
+    /// the names under it hold. True when nothing is left.
     @discardableResult
     public static func removeTree(_ path: String) -> Bool {
         var info = stat()
         guard lstat(path, &info) == 0 else { return errno == ENOENT }
-        if info.st_mode & S_IFMT == S_IFDIR {
-            for name in entries(of: path) { removeTree(path + "/" + name) }
-            return rmdir(path) == 0
+        guard info.st_mode & S_IFMT == S_IFDIR else { return unlink(path) == 0 }
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        removeContents(of: fd)
+        close(fd)
+        return rmdir(path) == 0
+    }
+
+    /// Removes what the open directory `directory` holds, by names relative to it.
+    private static func removeContents(of directory: Int32) {
+        let listing = dup(directory)
+        guard listing >= 0 else { return }
+        for name in rawEntries(ofOpen: listing) {
+            let cName = name.map { CChar(bitPattern: $0) } + [0]
+            var info = stat()
+            guard fstatat(directory, cName, &info, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
+            if info.st_mode & S_IFMT == S_IFDIR {
+                let child = openat(directory, cName, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                if child >= 0 {
+                    removeContents(of: child)
+                    close(child)
+                }
+                unlinkat(directory, cName, AT_REMOVEDIR)
+            } else {
+                unlinkat(directory, cName, 0)
+            }
         }
-        return unlink(path) == 0
     }
 
     /// A file's bytes, up to `limit` of them; nil when it cannot be opened or read.

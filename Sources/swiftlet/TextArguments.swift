@@ -1,3 +1,5 @@
+import SwiftletPOSIX
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -16,7 +18,7 @@ enum TextArguments {
             guard let raw = CommandLine.unsafeArgv[index], String(validatingCString: raw) == nil else { continue }
             let bytes = Array(UnsafeBufferPointer(start: UnsafeRawPointer(raw).assumingMemoryBound(to: UInt8.self), count: strlen(raw)))
             throw NotText(
-                description: "argument \(index) is not UTF-8 text: \(escaped(bytes)); "
+                description: "argument \(index) is not UTF-8 text: \(ByteEscaping.escaped(bytes)); "
                     + "Swiftlet passes commands and values as text (encode binary values, e.g. with base64)"
             )
         }
@@ -30,19 +32,5 @@ enum TextArguments {
             throw NotText(description: "the value of \(key) in this environment is not UTF-8 text")
         }
         return value
-    }
-
-    /// Printable ASCII as it is, every other byte as `\xNN`.
-    static func escaped(_ bytes: [UInt8]) -> String {
-        var text = ""
-        for byte in bytes {
-            if byte >= 0x20 && byte < 0x7f && byte != UInt8(ascii: "\\") {
-                text.unicodeScalars.append(Unicode.Scalar(byte))
-            } else {
-                let hex = String(byte, radix: 16)
-                text += "\\x" + (hex.count == 1 ? "0" + hex : hex)
-            }
-        }
-        return text
     }
 }

@@ -540,4 +540,44 @@ import Testing
         #expect(again.code == 0)
         _ = try await cli.swiftlet(["down", "links"], home: home)
     }
+
+    @Test func aSparseFileStaysSparseOnTheNode() async throws {
+        let home = try TestSupport.makeHome()
+        let workdir = home.path + "/work"
+        try FileManager.default.createDirectory(atPath: workdir, withIntermediateDirectories: true)
+        // 64 MiB with 8 KiB of data in the middle and a hole at the end.
+        let made = try await TestSupport.shell(
+            "cd '\(workdir)' && truncate -s 64M sparse.bin && printf 'middle%.0s' $(seq 1 1400) | dd of=sparse.bin bs=4096 seek=4096 conv=notrunc 2>/dev/null"
+        )
+        #expect(made.code == 0, "\(made.output)")
+        let task = try cli.writeTask("workdir: \(workdir)\nrun: cmp sparse.bin '\(workdir)/sparse.bin' && echo same\n", home: home)
+        let run = try await cli.swiftlet(["launch", task, "-c", "sparse"], home: home)
+        #expect(run.code == 0, "\(run.stderr)")
+        #expect(run.stdout.hasSuffix(") same\n"), "\(run.stdout)")
+        var info = stat()
+        #expect(stat(home.localNode(cluster: "sparse", index: 0) + "/sky_workdir/sparse.bin", &info) == 0)
+        #expect(info.st_size == 64 << 20)
+        #expect(Int(info.st_blocks) * 512 < 1 << 20, "the node's copy takes \(Int(info.st_blocks) * 512) bytes of disk")
+        _ = try await cli.swiftlet(["down", "sparse"], home: home)
+    }
+
+    @Test func aNameThatIsNotUTF8IsNamedNotDroppedSilently() async throws {
+        let home = try TestSupport.makeHome()
+        let workdir = home.path + "/work"
+        try FileManager.default.createDirectory(atPath: workdir + "/sub", withIntermediateDirectories: true)
+        try "kept\n".write(toFile: workdir + "/sub/kept.txt", atomically: true, encoding: .utf8)
+        let made = try await TestSupport.shell("cd '\(workdir)/sub' && echo raw > \"$(printf 'caf\\351.txt')\"")
+        #expect(made.code == 0, "\(made.output)")
+        let task = try cli.writeTask("workdir: \(workdir)\nrun: cat sub/kept.txt; ls sub | wc -l\n", home: home)
+        let run = try await cli.swiftlet(["launch", task, "-c", "latin1"], home: home)
+        #expect(run.code == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("not synced (the name is not UTF-8 text): sub/caf\\xe9.txt"), "\(run.stderr)")
+        #expect(run.stdout.contains(") kept\n") && run.stdout.hasSuffix(") 1\n"), "\(run.stdout)")
+        // `down` removes a node's files whatever their names (a job made one that is not UTF-8).
+        let node = home.localNode(cluster: "latin1", index: 0)
+        let raw = "cd ~/.swiftlet/jobs/latin1/1 && echo x > \"$(printf 'b\\377d')\""
+        #expect(try await cli.swiftlet(["exec", "latin1", "--", raw], home: home).code == 0)
+        #expect(try await cli.swiftlet(["down", "latin1"], home: home).code == 0)
+        #expect(!FileManager.default.fileExists(atPath: node + "/.swiftlet/jobs/latin1"))
+    }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import SwiftletPOSIX
 import SwiftletProtocol
 import SwiftletTransport
 
@@ -11,8 +12,20 @@ public enum FileSync {
         public var files: Int
         public var sent: Int
         public var bytes: UInt64
-        /// What could not be sent (FIFOs, sockets, devices), relative to the synced directory.
-        public var skipped: [String] = []
+        /// What could not be sent, relative to the synced directory.
+        public var skipped: [Skipped] = []
+    }
+
+    /// A path a sync could not send, and why.
+    public struct Skipped: Sendable, Equatable {
+        public enum Reason: String, Sendable {
+            case notAFile = "neither a file, a directory nor a link"
+            case nameNotText = "the name is not UTF-8 text"
+        }
+
+        /// The path, its bytes escaped where they are not text.
+        public var path: String
+        public var reason: Reason
     }
 
     /// Copies the tree under `localDirectory` to `destination` on the node.
@@ -110,37 +123,43 @@ public enum FileSync {
     /// What a sync sends: regular files with their sizes, times and modes, and symbolic links
     /// as links (their target is their content, as `rsync -a` keeps them: a link to a file outside
     /// the workdir never uploads that file). What is under a linked directory is the link's, not
-    /// sent. FIFOs, sockets and devices cannot be sent: they are listed in `skipped`.
-    static func manifest(of root: String) throws -> (entries: [FileSyncRequest.Entry], skipped: [String]) {
+    /// sent. FIFOs, sockets and devices cannot be sent, nor names that are not UTF-8 (the wire
+    /// carries paths as text): they are listed in `skipped`, never dropped silently.
+    static func manifest(of root: String) throws -> (entries: [FileSyncRequest.Entry], skipped: [Skipped]) {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw ControllerError("workdir \(root) is not a directory")
         }
         var entries: [FileSyncRequest.Entry] = []
-        var skipped: [String] = []
-        var links: [String] = []
-        guard let walker = FileManager.default.enumerator(atPath: root) else { return ([], []) }
-        while let relative = walker.nextObject() as? String {
-            if links.contains(where: { relative.hasPrefix($0 + "/") }) { continue }
-            var info = stat()
-            guard lstat(root + "/" + relative, &info) == 0 else { continue }
-            let modified = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
-            switch info.st_mode & S_IFMT {
-            case S_IFREG:
-                let mode = UInt32(info.st_mode & 0o7777)
-                entries.append(.init(path: relative, size: UInt64(info.st_size), modifiedNanoseconds: modified, mode: mode))
-            case S_IFLNK:
-                links.append(relative)
-                let target = try linkTarget(root + "/" + relative)
-                let mode = FileSyncRequest.Entry.symbolicLink
-                entries.append(.init(path: relative, size: UInt64(target.count), modifiedNanoseconds: modified, mode: mode))
-            case S_IFDIR:
-                continue
-            default:
-                skipped.append(relative)
+        var skipped: [Skipped] = []
+        func walk(_ relative: String) throws {
+            for name in FileSystem.rawEntries(of: relative.isEmpty ? root : root + "/" + relative) {
+                let prefix = relative.isEmpty ? "" : relative + "/"
+                guard let text = String(validating: name, as: UTF8.self) else {
+                    skipped.append(Skipped(path: prefix + ByteEscaping.escaped(name), reason: .nameNotText))
+                    continue
+                }
+                let path = prefix + text
+                var info = stat()
+                guard lstat(root + "/" + path, &info) == 0 else { continue }  // gone meanwhile
+                let modified = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
+                switch info.st_mode & S_IFMT {
+                case S_IFREG:
+                    let mode = UInt32(info.st_mode & 0o7777)
+                    entries.append(.init(path: path, size: UInt64(info.st_size), modifiedNanoseconds: modified, mode: mode))
+                case S_IFLNK:
+                    let target = try linkTarget(root + "/" + path)
+                    let mode = FileSyncRequest.Entry.symbolicLink
+                    entries.append(.init(path: path, size: UInt64(target.count), modifiedNanoseconds: modified, mode: mode))
+                case S_IFDIR:
+                    try walk(path)
+                default:
+                    skipped.append(Skipped(path: path, reason: .notAFile))
+                }
             }
         }
-        return (entries.sorted { $0.path < $1.path }, skipped.sorted())
+        try walk("")
+        return (entries.sorted { $0.path < $1.path }, skipped.sorted { $0.path < $1.path })
     }
 
     /// The bytes a symbolic link holds.

@@ -407,17 +407,24 @@ public struct JobRunner: Sendable {
             )
         }
         guard task.workdir != nil || !mounts.isEmpty else { return }
+        let output = output
+        @Sendable func reportSkipped(_ summary: FileSync.Summary, node: String) {
+            for reason in [FileSync.Skipped.Reason.notAFile, .nameNotText] {
+                let paths = summary.skipped.filter { $0.reason == reason }.map(\.path)
+                if !paths.isEmpty { output.report(.notSynced(node: node, paths: paths, reason: reason.rawValue)) }
+            }
+        }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for session in sessions {
                 group.addTask {
                     try await progress.timed("files synced", doing: "syncing files", node: session.name) {
                         if let workdir = task.workdir {
                             let summary = try await FileSync.sync(localDirectory: workdir, to: "~/sky_workdir", on: session)
-                            if !summary.skipped.isEmpty { output.report(.notSynced(node: session.name, paths: summary.skipped)) }
+                            reportSkipped(summary, node: session.name)
                         }
                         for (target, source) in mounts {
                             let summary = try await FileSync.mount(local: source, at: target, on: session)
-                            if !summary.skipped.isEmpty { output.report(.notSynced(node: session.name, paths: summary.skipped)) }
+                            reportSkipped(summary, node: session.name)
                         }
                     }
                 }

@@ -7,7 +7,7 @@ public enum JobEvent: Sendable, Equatable, CustomStringConvertible {
     case stepFinished(node: String, step: String, took: String)
     case pending(node: String, reason: String)
     /// Files a sync could not send: FIFOs, sockets, devices.
-    case notSynced(node: String, paths: [String])
+    case notSynced(node: String, paths: [String], reason: String)
     case connectionLost(node: String)
     case submitted(cluster: String, job: Int)
     /// The person detached (Ctrl-C): the job goes on on the nodes, held by a supervisor on this
@@ -47,8 +47,8 @@ public enum JobEvent: Sendable, Equatable, CustomStringConvertible {
             "Launching cluster '\(cluster)' on \(infra) (\(nodes) node\(nodes == 1 ? "" : "s"))."
         case .stepFinished(let node, let step, let took): "\(node): \(step) (\(took))"
         case .pending(let node, let reason): "\(node): the job is PENDING, \(reason)."
-        case .notSynced(let node, let paths):
-            "\(node): not synced (neither a file, a directory nor a link): \(paths.joined(separator: ", "))"
+        case .notSynced(let node, let paths, let reason):
+            "\(node): not synced (\(reason)): \(paths.joined(separator: ", "))"
         case .connectionLost(let node): "\(node): the connection was lost; reconnecting (the job goes on on the node)."
         case .submitted(let cluster, let job): "Job \(job) submitted on '\(cluster)'; follow it with 'swiftlet logs \(cluster) \(job)'."
         case .detached(let cluster, let job, let supervised):
