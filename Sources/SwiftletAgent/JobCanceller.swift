@@ -51,9 +51,20 @@ enum JobCanceller {
                 try await stream.send(.exit, payload: ExitStatus.killed(by: SIGKILL).payload)
                 return
             }
-            runtime.store.update(directory: directory) { $0.moved(to: .cancelled, at: UTCTime.now) }
+            var unrecorded: SystemError?
+            do {
+                try runtime.store.modify(directory: directory, durable: true) { $0?.moved(to: .cancelled, at: UTCTime.now) }
+            } catch {
+                unrecorded = error
+            }
             await runtime.withdraw(NodeRuntime.key(cluster: record.cluster, id: record.id))
             if record.pid > 0 && process.isRunning { await ProcessTerminator(grace: grace).terminate(process, taskID: record.taskID) }
+            if let unrecorded {
+                // Said as it is: the processes are gone, but the record does not say CANCELLED.
+                let message = "the job's processes were stopped, but its record could not say so: \(unrecorded)"
+                try await LogFollower.fail(stream, StreamFailure.Code.spawnFailed, message)
+                return
+            }
             try await LogFollower.fail(stream, StreamFailure.Code.cancelled, "cancelled")
         } catch {
             try? await LogFollower.fail(stream, StreamFailure.Code.badRequest, "cancel: \(error)")

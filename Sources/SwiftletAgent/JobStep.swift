@@ -113,6 +113,26 @@ struct JobStep: Sendable {
         await finish()
     }
 
+    /// The step's log on the node stops at `offset` (the disk filled): the record says so, for
+    /// whoever reads the log later.
+    func logWasCut(at offset: UInt64) {
+        store.update(directory: directory) { record in
+            var record = record
+            record.logCut = JobRecord.LogCut(step: ticket.step, offset: offset)
+            return record
+        }
+    }
+
+    /// What a controller is told of a cut log.
+    func cutNotice(_ offset: UInt64, _ error: SystemError) -> String {
+        JobStep.cutNotice(id: ticket.id, step: ticket.step, offset: offset, reason: "\(error)")
+    }
+
+    static func cutNotice(id: UInt32, step: JobTicket.Step, offset: UInt64, reason: String?) -> String {
+        "swiftlet: job \(id)'s \(step == .setup ? "setup" : "run") log on the node stops at byte \(offset)"
+            + (reason.map { ": \($0)" } ?? " (the node's disk filled)") + "; the rest reached only an attached controller\n"
+    }
+
     /// Tells the daemon's log (and journald, in the host build) what happened to the step.
     private func event(_ current: JobRecord, _ what: String, isFailure: Bool = false) {
         AgentEvent.emit(.job(current, step: ticket.step, what, isFailure: isFailure))
@@ -142,7 +162,9 @@ struct JobStep: Sendable {
         also: (inout JobRecord) -> Void = { _ in }
     ) -> JobRecord {
         var result: JobRecord?
-        store.modify(directory: directory, durable: durable) { current in
+        // Not written only where the record cannot be written at all (none yet, on a full disk):
+        // ``claim()`` has already refused such a job.
+        _ = try? store.modify(directory: directory, durable: durable) { current in
             let base = opened(current)
             var changed = base.moved(to: state, at: UTCTime.now) ?? base
             if let exit, changed.exit == nil || changed.state == state { changed.exit = exit }
@@ -160,10 +182,11 @@ struct JobStep: Sendable {
     /// Takes the job's id on this node for this job, atomically: nil when it is free or already
     /// this job's (a run continues its setup), else the task id of the other job that holds it.
     /// A job's files are never reused: two controllers that use one cluster name on one node
-    /// must not write into each other's logs and records.
-    func claim() -> String? {
+    /// must not write into each other's logs and records. Throws when the record cannot be
+    /// written (a full disk): a job is never run without one.
+    func claim() throws(SystemError) -> String? {
         var holder: String?
-        store.modify(directory: directory, durable: false) { current in
+        try store.modify(directory: directory, durable: false) { current in
             if let current, !current.taskID.isEmpty, !ticket.taskID.isEmpty, current.taskID != ticket.taskID {
                 holder = current.taskID
                 return nil

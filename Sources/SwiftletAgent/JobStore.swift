@@ -6,8 +6,8 @@ import SwiftletProtocol
 #endif
 
 /// The node's job store: one small text file per job and rank, `~/.swiftlet/jobs/<cluster>/<id>/job`,
-/// always replaced atomically (a rename), so a crash of the daemon leaves the old record or the
-/// new one. Waiting and ending are also synced to disk (file, then directory), so they survive a
+/// replaced atomically (a rename), so a crash of the daemon leaves the old record or the new
+/// one (on a full disk it is rewritten in place instead, so the job still ends in a final state). Waiting and ending are also synced to disk (file, then directory), so they survive a
 /// power loss too: a wait before the controller is told, an end just after the exit status is
 /// sent (a sync costs about half a millisecond, which every short command would otherwise
 /// wait for). The start of a job is not synced: a job that started before a power loss died
@@ -54,22 +54,32 @@ final class JobStore: Sendable {
         JobRecord(text: FileSystem.contents(of: recordPath(directory: directory)))
     }
 
+    /// Writes a record through a new file and a rename; on a full disk, where no new file can
+    /// be written, over the record that is there (a record that changes state fits in the block
+    /// it has): a job whose disk filled still ends in a final state.
     private func save(_ record: JobRecord, durable: Bool) throws(SystemError) {
         let directory = home + "/" + Self.directory(cluster: record.cluster, id: record.id)
         try FileSystem.createDirectories(directory)
-        try AtomicFile.write(Array(record.text.utf8), to: directory + "/job", durable: durable)
+        let bytes = Array(record.text.utf8)
+        do {
+            try AtomicFile.write(bytes, to: directory + "/job", durable: durable)
+        } catch {
+            guard [ENOSPC, EDQUOT].contains(error.errno), access(directory + "/job", F_OK) == 0 else { throw error }
+            try AtomicFile.overwrite(bytes, at: directory + "/job")
+        }
     }
 
     /// Reads, changes and writes back a record under the store's lock; `change` gets nil when
-    /// there is none yet. Returns what was written (nil when `change` declined or left it as it was).
+    /// there is none yet. Returns what was written (nil when `change` declined or left it as it
+    /// was); throws when it could not be written.
     @discardableResult
-    func modify(directory: String, durable: Bool, _ change: (JobRecord?) -> JobRecord?) -> JobRecord? {
-        lock.withLock {
-            let current = load(directory: directory)
-            guard let changed = change(current), changed != current else { return nil }
-            do { try save(changed, durable: durable) } catch { return nil }
-            return changed
-        }
+    func modify(directory: String, durable: Bool, _ change: (JobRecord?) -> JobRecord?) throws(SystemError) -> JobRecord? {
+        lock.lock()
+        defer { lock.unlock() }
+        let current = load(directory: directory)
+        guard let changed = change(current), changed != current else { return nil }
+        try save(changed, durable: durable)
+        return changed
     }
 
     /// Makes the record in `directory` durable (see ``modify(directory:durable:_:)``).
@@ -80,7 +90,7 @@ final class JobStore: Sendable {
     /// ``modify(directory:durable:_:)`` for a record that exists.
     @discardableResult
     func update(directory: String, durable: Bool = true, _ change: (JobRecord) -> JobRecord?) -> JobRecord? {
-        modify(directory: directory, durable: durable) { $0.flatMap(change) }
+        try? modify(directory: directory, durable: durable) { $0.flatMap(change) }
     }
 
     /// Every record of `cluster` (of every cluster when nil), by cluster and id.

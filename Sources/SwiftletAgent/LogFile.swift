@@ -7,30 +7,47 @@ import SwiftletPOSIX
 
 /// An append-only file that receives a process's output on the node, so it can be read back
 /// after the connection that started it is gone.
-final class LogFile: @unchecked Sendable {
-    private let lock = Lock()
-    private var fd: Int32
+final class LogFile: Sendable {
+    /// Where the log stopped, and why: a write failed (the disk filled), so it keeps what came
+    /// before, never a later piece after a gap.
+    struct Cut: Sendable {
+        var offset: UInt64
+        var error: SystemError
+    }
+
+    private let state: Locked<(fd: Int32, cut: Cut?)>
+    private let path: String
 
     init(path: String) throws(SystemError) {
         try FileSystem.createDirectories(FileSystem.parent(of: path))
         // A job id is used once per cluster; a file left by a cluster of the same name that was torn
         // down is replaced.
-        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0o600)
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw SystemError(errno: errno, "cannot open log file \(path)") }
+        self.path = path
+        state = Locked((fd, nil))
     }
 
+    /// Appends `buffer`, unless the log was cut: a failed write cuts it where it stands (the
+    /// stream still reaches a controller that is attached).
     func append(_ buffer: ByteBuffer) {
-        lock.withLock {
-            guard fd >= 0 else { return }
-            // A disk that is full loses the log's rest; the stream still reaches the controller.
-            _ = buffer.withUnsafeReadableBytes { FileDescriptorIO.writeAll(fd, $0) }
+        state.withLock { state in
+            guard state.fd >= 0, state.cut == nil else { return }
+            guard !buffer.withUnsafeReadableBytes({ FileDescriptorIO.writeAll(state.fd, $0) }) else { return }
+            let error = SystemError(errno: errno, "cannot write \(path)")
+            var info = stat()
+            let size = fstat(state.fd, &info) == 0 ? UInt64(info.st_size) : 0
+            state.cut = Cut(offset: size, error: error)
         }
     }
 
+    /// Where the log was cut, if it was.
+    var cut: Cut? { state.withLock { $0.cut } }
+
     func close() {
-        lock.withLock {
-            if fd >= 0 { Glibc.close(fd) }
-            fd = -1
+        state.withLock { state in
+            if state.fd >= 0 { Glibc.close(state.fd) }
+            state.fd = -1
         }
     }
 }

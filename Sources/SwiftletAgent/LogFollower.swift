@@ -56,10 +56,12 @@ enum LogFollower {
                     continue
                 }
                 if job.step == .setup, let setupEnd = setupEnd(record) {
+                    try await noteCut(record, step: job.step, on: stream)
                     try await stream.send(.exit, payload: setupEnd.payload)
                     return
                 }
                 if record.state.isFinal {
+                    try await noteCut(record, step: job.step, on: stream)
                     try await end(stream, record)
                     return
                 }
@@ -92,6 +94,12 @@ enum LogFollower {
     static func setupEnd(_ record: JobRecord) -> ExitStatus? {
         if let setupExit = record.setupExit { return setupExit }
         return [.running, .succeeded, .failed].contains(record.state) ? ExitStatus(code: 0) : nil
+    }
+
+    /// Says, on stderr, that the step's log stops early, when the disk filled while it ran.
+    static func noteCut(_ record: JobRecord, step: JobTicket.Step, on stream: MuxStream) async throws {
+        guard let cut = record.logCut, cut.step == step else { return }
+        try await stream.send(.stderr, ByteBuffer(string: JobStep.cutNotice(id: record.id, step: step, offset: cut.offset, reason: nil)))
     }
 
     /// The last frame for a job that ended: its exit status, or why there is none.

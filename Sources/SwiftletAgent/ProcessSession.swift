@@ -35,9 +35,14 @@ enum ProcessSession {
                 try? await stream.reset(.badRequest, "bad cluster name '\(ticket.cluster)'")
                 return
             }
-            if let holder = step.claim() {
-                let message = "job \(ticket.id) of cluster '\(ticket.cluster)' on this node is another job's (\(holder))"
-                try? await stream.reset(.jobIDTaken, message + "; another controller uses this cluster name here")
+            do {
+                if let holder = try step.claim() {
+                    let message = "job \(ticket.id) of cluster '\(ticket.cluster)' on this node is another job's (\(holder))"
+                    try? await stream.reset(.jobIDTaken, message + "; another controller uses this cluster name here")
+                    return
+                }
+            } catch {
+                try? await stream.reset(.spawnFailed, "cannot record job \(ticket.id) on this node, so it did not run: \(error)")
                 return
             }
             job = step
@@ -139,6 +144,10 @@ enum ProcessSession {
             }
         if let script = command.temporaryScript { unlink(script) }
         log?.close()
+        if let job, let cut = log?.cut {
+            job.logWasCut(at: cut.offset)
+            if connected.value { try? await stream.send(.stderr, ByteBuffer(string: job.cutNotice(cut.offset, cut.error))) }
+        }
         await job?.ended(status)
         if connected.value {
             try? await stream.send(.eof)

@@ -39,6 +39,20 @@ public enum AtomicFile {
         }
     }
 
+    /// Rewrites the existing file `path` in place: the way to change a small record when the
+    /// disk is full, since contents that fit in the blocks the file already has need no new one
+    /// (``write(_:to:mode:durable:)`` needs a whole new file). Not atomic: a crash midway may
+    /// tear it, so it is only the fallback.
+    public static func overwrite(_ bytes: [UInt8], at path: String) throws(SystemError) {
+        let fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { throw SystemError(errno: errno, "cannot open \(path)") }
+        defer { close(fd) }
+        let written = bytes.withUnsafeBytes { raw in raw.isEmpty ? 0 : pwrite(fd, raw.baseAddress!, raw.count, 0) }
+        guard written == bytes.count, ftruncate(fd, off_t(bytes.count)) == 0 else {
+            throw SystemError(errno: errno, "cannot rewrite \(path)")
+        }
+    }
+
     /// Makes what was written to `path` durable: syncs the file, then its directory (the rename).
     public static func sync(_ path: String) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)

@@ -29,6 +29,19 @@ public struct JobRecord: Hashable, Sendable {
     public var setupExit: ExitStatus?
     /// The run's log, relative to the node's home.
     public var logPath: String
+    /// Where a step's log on the node stops because the disk filled (its offset in bytes); the
+    /// rest of that step's output reached only a controller that was attached.
+    public var logCut: LogCut?
+
+    public struct LogCut: Hashable, Sendable {
+        public var step: JobTicket.Step
+        public var offset: UInt64
+
+        public init(step: JobTicket.Step, offset: UInt64) {
+            self.step = step
+            self.offset = offset
+        }
+    }
 
     public init(ticket: JobTicket, submitted: Int, logPath: String) {
         self.id = ticket.id
@@ -63,6 +76,7 @@ public struct JobRecord: Hashable, Sendable {
         if ownerPID > 0 { lines.append("owner=\(ownerPID) \(ownerStartTime)") }
         if let exit { lines.append("exit=\(exit.code) \(exit.signal)") }
         if let setupExit { lines.append("setup_exit=\(setupExit.code) \(setupExit.signal)") }
+        if let cut = logCut { lines.append("log_cut=\(cut.step == .setup ? "setup" : "run") \(cut.offset)") }
         lines.append("log=\(logPath)")
         return lines.joined(separator: "\n") + "\n"
     }
@@ -94,6 +108,9 @@ public struct JobRecord: Hashable, Sendable {
         pidStartTime = fields["pid_start_time"].flatMap { UInt64($0) } ?? 0
         exit = fields["exit"].flatMap(Self.exitStatus)
         setupExit = fields["setup_exit"].flatMap(Self.exitStatus)
+        if let cut = fields["log_cut"]?.split(separator: " "), cut.count == 2, let offset = UInt64(cut[1]) {
+            logCut = LogCut(step: cut[0] == "setup" ? .setup : .run, offset: offset)
+        }
         if let owner = fields["owner"]?.split(separator: " "), owner.count == 2, let pid = Int32(owner[0]), let start = UInt64(owner[1]) {
             ownerPID = pid
             ownerStartTime = start

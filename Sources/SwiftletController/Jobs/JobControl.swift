@@ -349,11 +349,15 @@ public struct JobControl: Sendable {
                 let request = FollowRequest(job: job, offset: offset, follow: follow && lastLines == nil)
                 let stream = try await session.connection.openStream(.follow, request: request.payload)
                 var outcome: RankOutcome?
+                var notes: [ByteBuffer] = []
                 for await frame in stream.inboundPieces {
                     switch frame.kind {
                     case .started:
                         let pid = frame.payload.getInteger(at: frame.payload.readerIndex, as: UInt32.self) ?? 0
                         stdout = stdout.withPrefix(prefix(Int(pid)))
+                    case .stderr:
+                        // A note from the node (a log the disk cut short), shown after the log.
+                        notes.append(frame.payload)
                     case .data:
                         offset += UInt64(frame.payload.readableBytes)
                         if lastLines != nil {
@@ -373,6 +377,7 @@ public struct JobControl: Sendable {
                 }
                 if let outcome {
                     output.write(stdout.finish(), to: .standardOutput)
+                    for note in notes { note.withUnsafeReadableBytes { output.write($0, to: .standardError) } }
                     return outcome
                 }
             } catch let error as NodeError where error.step == "logs" {
