@@ -74,6 +74,8 @@ public enum AgentMain {
             }
             ChildReaper.shared.reapsEveryChild = true
             return runBlocking { await Daemon.run(options) }
+        case "supervise-job":
+            return JobSupervisor.run(arguments.dropFirst())
         case "--help", "-h", "help":
             writeOutput(usage + "\n")
             return 0

@@ -6,9 +6,10 @@ import SwiftletProtocol
 /// A job whose owner (the agent process that runs its step) still lives stays that process's:
 /// a daemon that retires for a newer build keeps its jobs, running or waiting, to their end.
 /// This daemon counts what they hold while they run, and takes over only if the owner dies
-/// first. Of the others, one whose process lives on is watched until it ends (FAILED_DRIVER:
-/// its exit status went with its daemon); one with no process (it was waiting, or died with
-/// its daemon) is FAILED_DRIVER at once.
+/// first. Of the others, one whose process lives on is watched until it ends; a job that ran
+/// under a supervisor then ends as its supervisor recorded, any other FAILED_DRIVER (its exit
+/// status went with its daemon). One with no process (it was waiting, or died with its daemon)
+/// is settled at once the same way.
 enum JobRecovery {
     typealias Watch = @Sendable () async -> Void
 
@@ -32,7 +33,7 @@ enum JobRecovery {
         let directory = JobStore.directory(cluster: record.cluster, id: record.id)
         let process = ProcessIdentity(pid: record.pid, startTime: record.pidStartTime)
         guard record.state != .pending, record.pid > 0, process.isRunning else {
-            store.update(directory: directory) { $0.moved(to: .failedDriver, at: UTCTime.now) }
+            store.settleOrphan(directory: directory)
             return nil
         }
         let key = NodeRuntime.key(cluster: record.cluster, id: record.id)
@@ -47,7 +48,7 @@ enum JobRecovery {
             // recorded): give it time to record the end.
             await clock.pause(for: LogFollower.driverGrace)
             guard !Task.isCancelled else { return }
-            store.update(directory: directory) { $0.moved(to: .failedDriver, at: UTCTime.now) }
+            store.settleOrphan(directory: directory)
             await runtime.release(key)
             await runtime.jobEnded()
         }

@@ -36,6 +36,11 @@ final class JobStore: Sendable {
         directory(cluster: job.cluster, id: job.id) + (job.step == .setup ? "/setup.log" : "/run.log")
     }
 
+    /// Where a step's supervisor leaves how it ended (``JobExitFile``), relative to the home.
+    static func exitPath(of job: JobReference) -> String {
+        directory(cluster: job.cluster, id: job.id) + (job.step == .setup ? "/setup.exit" : "/run.exit")
+    }
+
     /// Where a step's script is kept when it is too long to pass as an argument.
     static func scriptPath(of job: JobReference) -> String {
         directory(cluster: job.cluster, id: job.id) + (job.step == .setup ? "/setup.sh" : "/run.sh")
@@ -60,13 +65,7 @@ final class JobStore: Sendable {
     private func save(_ record: JobRecord, durable: Bool) throws(SystemError) {
         let directory = home + "/" + Self.directory(cluster: record.cluster, id: record.id)
         try FileSystem.createDirectories(directory)
-        let bytes = Array(record.text.utf8)
-        do {
-            try AtomicFile.write(bytes, to: directory + "/job", durable: durable)
-        } catch {
-            guard [ENOSPC, EDQUOT].contains(error.errno), access(directory + "/job", F_OK) == 0 else { throw error }
-            try AtomicFile.overwrite(bytes, at: directory + "/job")
-        }
+        try AtomicFile.replace(Array(record.text.utf8), at: directory + "/job", durable: durable)
     }
 
     /// Reads, changes and writes back a record under the store's lock; `change` gets nil when
@@ -91,6 +90,31 @@ final class JobStore: Sendable {
     @discardableResult
     func update(directory: String, durable: Bool = true, _ change: (JobRecord) -> JobRecord?) -> JobRecord? {
         try? modify(directory: directory, durable: durable) { $0.flatMap(change) }
+    }
+
+    /// Records the end of a job whose process is gone with no agent left to record it: as its
+    /// supervisor left it in the step's exit file (the daemon that ran it died, the job did
+    /// not), else FAILED_DRIVER (its status went with its daemon).
+    func settleOrphan(directory: String) {
+        update(directory: directory) { record in
+            let step: JobTicket.Step = record.state == .settingUp ? .setup : .run
+            let exitFile = home + "/" + Self.exitPath(of: JobReference(cluster: record.cluster, id: record.id, step: step))
+            guard [.running, .settingUp].contains(record.state), let ended = JobExitFile(path: exitFile) else {
+                return record.moved(to: .failedDriver, at: UTCTime.now)
+            }
+            let state: JobState =
+                switch (step, ended.status.succeeded) {
+                case (.setup, true): .failedDriver  // no daemon was left to start its run
+                case (.setup, false): .failedSetup
+                case (.run, true): .succeeded
+                case (.run, false): .failed
+                }
+            var settled = record.moved(to: state, at: UTCTime.now)
+            if step == .setup { settled?.setupExit = ended.status }
+            if state != .failedDriver { settled?.exit = ended.status }
+            if let cut = ended.logCut { settled?.logCut = JobRecord.LogCut(step: step, offset: cut.offset) }
+            return settled
+        }
     }
 
     /// Every record of `cluster` (of every cluster when nil), by cluster and id.

@@ -72,7 +72,7 @@ enum LogFollower {
                     if clock.now - goneSince > driverGrace,
                         await !NodeRuntime.shared.runsStep(of: NodeRuntime.key(cluster: record.cluster, id: record.id))
                     {
-                        markDriverDead(directory: directory)
+                        NodeRuntime.shared.store.settleOrphan(directory: directory)
                         continue
                     }
                 } else {
@@ -124,10 +124,6 @@ enum LogFollower {
         default:
             return false
         }
-    }
-
-    static func markDriverDead(directory: String) {
-        NodeRuntime.shared.store.update(directory: directory) { $0.moved(to: .failedDriver, at: UTCTime.now) }
     }
 
     static func fail(_ stream: MuxStream, _ code: StreamFailure.Code, _ message: String) async throws {

@@ -21,6 +21,24 @@ enum ProcessSession {
     /// Stops a step's tree when its connection is lost (SIGTERM, 3 s, SIGKILL).
     static let terminator = ProcessTerminator()
 
+    /// The launcher for a job's step under a ``JobSupervisor``; nil where this binary cannot be
+    /// found again (it was replaced while running), and the step then runs without one.
+    static func supervisedLauncher(for job: JobStep, command: CommandLine) -> SupervisedLauncher? {
+        guard let binary = try? SelfExecutable.path(), access(binary, X_OK) == 0 else { return nil }
+        return SupervisedLauncher(
+            supervisor: binary,
+            logPath: command.expand(job.logPath),
+            exitPath: command.expand(JobStore.exitPath(of: job.ticket.reference))
+        )
+    }
+
+    /// Where the step's log stopped because a write to it failed: as its supervisor or its own
+    /// log file saw it.
+    private static func logCut(supervisor: SupervisedLauncher?, log: LogFile?) -> LogFile.Cut? {
+        guard let supervisor else { return log?.cut }
+        return JobExitFile(path: supervisor.exitPath)?.logCut
+    }
+
     static func serve(_ payload: ByteBuffer, on stream: MuxStream) async {
         let request: ExecRequest
         do {
@@ -97,9 +115,12 @@ enum ProcessSession {
                 return
             }
         }
+        // A job that outlives its connection also outlives the daemon: its supervisor logs it.
+        let supervisor = job.flatMap { request.survivesDisconnect ? Self.supervisedLauncher(for: $0, command: command) : nil }
+        if supervisor != nil { log?.close() }
         let pipes: ProcessSpawner.Pipes
         do {
-            pipes = try launcher.launch(command, environment: environment)
+            pipes = try (supervisor ?? launcher).launch(command, environment: environment)
         } catch {
             if let script = command.temporaryScript { unlink(script) }
             log?.close()
@@ -117,8 +138,9 @@ enum ProcessSession {
         try? await stream.send(.started, payload: started)
 
         let connected = Flag(true)
-        let stdout = OutputPump.start(pipes.stdout, as: .data, to: stream, log: log, connected: connected)
-        let stderr = OutputPump.start(pipes.stderr, as: .stderr, to: stream, log: log, connected: connected)
+        let pumpLog = supervisor == nil ? log : nil
+        let stdout = OutputPump.start(pipes.stdout, as: .data, to: stream, log: pumpLog, connected: connected)
+        let stderr = OutputPump.start(pipes.stderr, as: .stderr, to: stream, log: pumpLog, connected: connected)
         let taskID = job?.ticket.taskID
         let forwarding = Task {
             let lost = await StreamInput.forwardInbound(
@@ -137,14 +159,17 @@ enum ProcessSession {
         try? await stdout.get()
         try? await stderr.get()
         let termination = await exit
-        let status: ExitStatus =
+        let reaped: ExitStatus =
             switch termination {
             case .exited(let code): ExitStatus(code: code)
             case .signaled(let signal): .killed(by: signal)
             }
+        // A supervisor killed while it drained a step that had ended (a gang's stop) left the
+        // step's own status.
+        let status = supervisor.flatMap { JobExitFile(path: $0.exitPath)?.status } ?? reaped
         if let script = command.temporaryScript { unlink(script) }
         log?.close()
-        if let job, let cut = log?.cut {
+        if let job, let cut = logCut(supervisor: supervisor, log: log) {
             job.logWasCut(at: cut.offset)
             if connected.value { try? await stream.send(.stderr, ByteBuffer(string: job.cutNotice(cut.offset, cut.error))) }
         }

@@ -44,7 +44,7 @@ enum RuntimeQueries {
                 if let current = store.load(directory: directory), LogFollower.driverIsGone(current),
                     await !NodeRuntime.shared.runsStep(of: key)
                 {
-                    LogFollower.markDriverDead(directory: directory)
+                    NodeRuntime.shared.store.settleOrphan(directory: directory)
                 }
                 records[index] = store.load(directory: directory) ?? record
             }

@@ -39,6 +39,17 @@ public enum AtomicFile {
         }
     }
 
+    /// ``write(_:to:mode:durable:)``, or, when the disk is full and `path` exists,
+    /// ``overwrite(_:at:)``: a small record that already has its block can still change.
+    public static func replace(_ bytes: [UInt8], at path: String, durable: Bool = false) throws(SystemError) {
+        do {
+            try write(bytes, to: path, durable: durable)
+        } catch {
+            guard [ENOSPC, EDQUOT].contains(error.errno), access(path, F_OK) == 0 else { throw error }
+            try overwrite(bytes, at: path)
+        }
+    }
+
     /// Rewrites the existing file `path` in place: the way to change a small record when the
     /// disk is full, since contents that fit in the blocks the file already has need no new one
     /// (``write(_:to:mode:durable:)`` needs a whole new file). Not atomic: a crash midway may

@@ -17,12 +17,16 @@ public enum ProcessSpawner {
     }
 
     /// Spawns `arguments[0]` (an absolute path) with fresh pipes for stdin, stdout and stderr.
-    /// The returned descriptors are close-on-exec and owned by the caller.
+    /// The returned descriptors are close-on-exec and owned by the caller. With `standardInput`
+    /// the child reads that descriptor instead of a new pipe (``Pipes/stdin`` is then -1); with
+    /// `newSession` false it stays in the caller's process group (signals to the group reach it).
     public static func spawn(
         _ arguments: [String],
         environment: [String: String],
         workingDirectory: String?,
-        stderrFile: String? = nil
+        stderrFile: String? = nil,
+        standardInput: Int32? = nil,
+        newSession: Bool = true
     ) throws(SystemError) -> Pipes {
         var stdinPipe: [Int32] = [-1, -1]
         var stdoutPipe: [Int32] = [-1, -1]
@@ -47,7 +51,7 @@ public enum ProcessSpawner {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, stdinPipe[0], 0)
+        posix_spawn_file_actions_adddup2(&actions, standardInput ?? stdinPipe[0], 0)
         posix_spawn_file_actions_adddup2(&actions, stdoutPipe[1], 1)
         if let stderrFile {
             posix_spawn_file_actions_addopen(&actions, 2, stderrFile, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
@@ -74,7 +78,7 @@ public enum ProcessSpawner {
         let setSession: Int32 = 0x80  // POSIX_SPAWN_SETSID (glibc 2.26+), not imported as a constant
         posix_spawnattr_setflags(
             &attributes,
-            Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | setSession)
+            Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | (newSession ? setSession : 0))
         )
 
         var pid: pid_t = 0
@@ -92,6 +96,10 @@ public enum ProcessSpawner {
         if stderrFile != nil {
             close(stderrPipe[0])
             stderrPipe[0] = -1
+        }
+        if standardInput != nil {
+            close(stdinPipe[1])
+            stdinPipe[1] = -1
         }
         return Pipes(stdin: stdinPipe[1], stdout: stdoutPipe[0], stderr: stderrPipe[0], pid: pid)
     }

@@ -237,7 +237,7 @@ import Testing
         ]
         // The local infra's node shell inherits the controller's umask, as ssh's login shell
         // takes one from the node user's .bashrc.
-        let run = try TestSupport.shellBlocking(
+        let run = try await TestSupport.shell(
             "umask 000; '\(TestSupport.controllerPath)' launch '\(task)' -c modes --infra local",
             environment: environment
         )
@@ -248,7 +248,7 @@ import Testing
             var info = stat()
             #expect(stat(path, &info) == 0 && info.st_mode & 0o077 == 0, "\(path): \(String(info.st_mode & 0o777, radix: 8))")
         }
-        _ = try TestSupport.shellBlocking("'\(TestSupport.controllerPath)' down modes", environment: environment)
+        _ = try await TestSupport.shell("'\(TestSupport.controllerPath)' down modes", environment: environment)
     }
 
     @Test func anAgentDirectoryOthersCanWriteIsRefused() async throws {

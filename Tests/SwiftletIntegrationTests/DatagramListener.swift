@@ -1,10 +1,12 @@
+import SwiftletPOSIX
+
 #if canImport(Glibc)
     import Glibc
 #endif
 
 /// A unix datagram socket a test listens on in the place of systemd's (sd_notify) or
 /// journald's socket.
-final class DatagramListener {
+final class DatagramListener: Sendable {
     let path: String
     private let fd: Int32
 
@@ -22,8 +24,13 @@ final class DatagramListener {
 
     deinit { close(fd) }
 
-    /// The next datagram, or nil after `timeout` milliseconds without one.
-    func next(timeout: Int32 = 5000) -> String? {
+    /// The next datagram, or nil after `timeout` milliseconds without one; waited for on a
+    /// thread of its own, never one of the (two) threads every test shares.
+    func next(timeout: Int32 = 5000) async -> String? {
+        await BlockingThread.value { self.nextBlocking(timeout: timeout) }
+    }
+
+    private func nextBlocking(timeout: Int32) -> String? {
         var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         guard poll(&descriptor, 1, timeout) > 0 else { return nil }
         var buffer = [UInt8](repeating: 0, count: 16384)

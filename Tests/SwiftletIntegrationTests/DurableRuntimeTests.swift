@@ -251,11 +251,12 @@ import Testing
         #expect(try await queue("cross", home: home).prefix(2).map(\.state) == ["SUCCEEDED", "SUCCEEDED"])
     }
 
-    @Test func aKilledDaemonLeavesAConsistentStoreAndFailsWhatItOwned() async throws {
+    @Test func aKilledDaemonKeepsItsRunningJobAndFailsOnlyWhatWaited() async throws {
         let home = try TestSupport.makeHome()
         let (node, cpus) = try await launchOneNode("crash", home: home)
         // A quiet job that outlives its daemon, and one waiting behind it.
-        _ = try await cli.swiftlet(["exec", "crash", "-d", "--cpus", cpus, "--", "while [ ! -f ~/go ]; do sleep 0.05; done"], home: home)
+        let quiet = "echo before; while [ ! -f ~/go ]; do sleep 0.05; done; echo after; exit 4"
+        _ = try await cli.swiftlet(["exec", "crash", "-d", "--cpus", cpus, "--", quiet], home: home)
         _ = try await cli.swiftlet(["exec", "crash", "-d", "--cpus", cpus, "--", "echo never"], home: home)
         let daemon = try #require(DaemonRecord.running(home: node)?.process.pid)
         kill(daemon, SIGKILL)
@@ -269,8 +270,12 @@ import Testing
             if states[1] != "RUNNING" { break }
             try await Task.sleep(for: .milliseconds(100))
         }
-        // Its exit status died with its daemon.
-        #expect(states == ["FAILED_DRIVER", "FAILED_DRIVER", "SUCCEEDED"])
+        // Its supervisor kept its output and its exit status.
+        #expect(states == ["FAILED_DRIVER", "FAILED", "SUCCEEDED"])
+        #expect(try await queue("crash", home: home)[1].exitCodes == [4])
+        let logs = try await cli.swiftlet(["logs", "crash", "2"], home: home)
+        #expect(logs.stdout.contains(") before\n") && logs.stdout.hasSuffix(") after\n"), "\(logs.stdout)")
+        #expect(logs.code == 100, "\(logs.stderr)")  // SkyPilot's code for a failed job
         let next = try await cli.swiftlet(["exec", "crash", "--", "echo fine"], home: home)
         #expect(next.code == 0)
         #expect(try await queue("crash", home: home).first?.state == "SUCCEEDED")
@@ -293,10 +298,10 @@ import Testing
         let newer = home.path + "/newer-agent"
         try TestSupport.copyExecutable(TestSupport.agentPath, to: newer)
         // A keeper's spare lane of that build is served by the daemon that runs: it replaces none.
-        let lane = try TestSupport.shellBlocking("sleep 1 | HOME='\(node)' '\(newer)' serve --stdio --lane | head -c 8 | od -An -tx1")
+        let lane = try await TestSupport.shell("sleep 1 | HOME='\(node)' '\(newer)' serve --stdio --lane | head -c 8 | od -An -tx1")
         #expect(lane.output.contains("89 53 57 4c"), "the old daemon answered the lane")
         #expect(daemonPID() == old, "a spare lane replaces no daemon")
-        let relayed = try TestSupport.shellBlocking("sleep 1 | HOME='\(node)' '\(newer)' serve --stdio | head -c 8 | od -An -tx1")
+        let relayed = try await TestSupport.shell("sleep 1 | HOME='\(node)' '\(newer)' serve --stdio | head -c 8 | od -An -tx1")
         #expect(relayed.output.contains("89 53 57 4c"), "the new daemon answered with the preamble")
         let current = try #require(daemonPID())
         #expect(current != old)
@@ -329,7 +334,7 @@ import Testing
         // Another build relays a connection: a new daemon takes over.
         let newer = home.path + "/newer-agent"
         try TestSupport.copyExecutable(TestSupport.agentPath, to: newer)
-        _ = try TestSupport.shellBlocking("sleep 1 | HOME='\(node)' '\(newer)' serve --stdio | head -c 8 >/dev/null")
+        _ = try await TestSupport.shell("sleep 1 | HOME='\(node)' '\(newer)' serve --stdio | head -c 8 >/dev/null")
         #expect(DaemonRecord.running(home: node)?.process.pid != old)
         #expect(try await queue("handover", home: home).map(\.state) == ["PENDING", "RUNNING", "SUCCEEDED"])
         #expect(FileManager.default.createFile(atPath: node + "/go", contents: nil))
@@ -370,7 +375,7 @@ import Testing
         try daemon.run()
         defer { if daemon.isRunning { daemon.terminate() } }
 
-        let ready = try #require(listener.next())
+        let ready = try #require(await listener.next())
         #expect(ready.split(separator: "\n").contains("READY=1"))
         // The socket directory is the node user's alone.
         var info = stat()
@@ -378,7 +383,7 @@ import Testing
         var watchdogs = 0
         var status = false
         for _ in 0..<6 {
-            let message = try #require(listener.next(), "the daemon went silent")
+            let message = try #require(await listener.next(), "the daemon went silent")
             if message.contains("WATCHDOG=1") { watchdogs += 1 }
             if message.contains("STATUS=0 running, 0 pending") { status = true }
         }
@@ -386,14 +391,17 @@ import Testing
         #expect(status)
         daemon.terminate()
         var stopping = false
-        while let message = listener.next() {
+        while let message = await listener.next() {
             if message.contains("STOPPING=1") {
                 stopping = true
                 break
             }
         }
         #expect(stopping)
-        daemon.waitUntilExit()
-        #expect(daemon.terminationStatus == 0)
+        let exitCode = await BlockingThread.value {
+            daemon.waitUntilExit()
+            return daemon.terminationStatus
+        }
+        #expect(exitCode == 0)
     }
 }

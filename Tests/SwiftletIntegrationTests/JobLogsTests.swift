@@ -193,8 +193,9 @@ import Testing
         #expect(lines(logs.stdout) == (1...30).map { "line \($0)" })
     }
 
-    @Test func aKilledAgentLeavesItsJobFailedDriverNotRunning() async throws {
+    @Test func aJobWhoseSupervisorAndDaemonAreKilledIsFailedDriverNotRunning() async throws {
         let home = try TestSupport.makeHome()
+        // $PPID is the job's supervisor: killed with the daemon, nothing is left to record the end.
         let task = try cli.writeTask("run: |\n  echo $PPID > ~/agent.pid\n  while :; do echo tick; sleep 0.05; done\n", home: home)
         _ = try await cli.swiftlet(["launch", task, "-c", "orphan", "-d"], home: home)
         let pidFile = home.localNode(cluster: "orphan", index: 0) + "/agent.pid"
@@ -205,8 +206,11 @@ import Testing
         }
         // Never kill(0, ...): that is this test process's own group.
         let pid = try #require(Int32(agent).flatMap { $0 > 0 ? $0 : nil }, "the job never wrote its agent's pid")
+        // The daemon first: alive, it would record the supervisor's death itself.
+        let daemon = try #require(DaemonRecord.running(home: home.localNode(cluster: "orphan", index: 0))?.process.pid)
+        kill(daemon, SIGKILL)
         kill(pid, SIGKILL)
-        // The job dies with its agent (its output has nowhere to go); it must not stay RUNNING.
+        // The job dies with its supervisor (its output has nowhere to go); it must not stay RUNNING.
         var state = ""
         for _ in 0..<100 where state != "FAILED_DRIVER" {
             try await Task.sleep(for: .milliseconds(100))

@@ -31,7 +31,7 @@ import Testing
         )
         #expect(run.code == 0, "\(run.output)")
         var entries: [String] = []
-        while let entry = listener.next(timeout: 2000) {
+        while let entry = await listener.next(timeout: 2000) {
             entries.append(entry)
             if entry.contains("SWIFTLET_STATE=SUCCEEDED") { break }
         }

@@ -77,8 +77,11 @@ enum TestSupport {
 
     /// Runs a shell command on this machine, off the cooperative pool.
     @discardableResult
-    static func shell(_ command: String) async throws -> (code: Int32, output: String) {
-        try await BlockingThread.value { try shellBlocking(command) }
+    /// Runs a shell command on a thread of its own: a test's async body must never block one of
+    /// the cooperative pool's threads (two on these machines), which every test and every
+    /// controller in this process shares.
+    static func shell(_ command: String, environment: [String: String] = [:]) async throws -> (code: Int32, output: String) {
+        try await BlockingThread.value { try shellBlocking(command, environment: environment) }
     }
 
     /// Copies an executable through `cp`, so the file is never open for writing in this
