@@ -44,7 +44,7 @@ public struct ConnectionStateMachine: Sendable {
         local: Hello,
         window: UInt32 = CreditWindow.initial,
         heartbeatInterval: Duration = .seconds(2),
-        heartbeatTimeout: Duration = .seconds(10),
+        heartbeatTimeout: Duration = .seconds(30),
         handshakeTimeout: Duration = .seconds(60),
         now: ContinuousClock.Instant
     ) {

@@ -18,7 +18,7 @@ public struct HeartbeatStateMachine: Sendable {
     /// - Parameters:
     ///   - interval: how often to ping when the connection is otherwise idle.
     ///   - timeout: silence after which the peer counts as gone.
-    public init(interval: Duration = .seconds(2), timeout: Duration = .seconds(10), now: ContinuousClock.Instant) {
+    public init(interval: Duration = .seconds(2), timeout: Duration = .seconds(30), now: ContinuousClock.Instant) {
         self.interval = interval
         self.timeout = timeout
         self.lastReceived = now

@@ -10,7 +10,7 @@ public struct PeerConnection: Sendable {
         public var heartbeatInterval: Duration
         public var silenceTimeout: Duration
 
-        public init(heartbeatInterval: Duration = .seconds(2), silenceTimeout: Duration = .seconds(10)) {
+        public init(heartbeatInterval: Duration = .seconds(2), silenceTimeout: Duration = .seconds(30)) {
             self.heartbeatInterval = heartbeatInterval
             self.silenceTimeout = silenceTimeout
         }

@@ -83,16 +83,17 @@ import Testing
         let home = try TestSupport.makeHome()
         try Testbed.installPool("solo", hosts: [7], in: home)
         let marker = "link-\(Int.random(in: 1000...9999))"
-        let task = try cli.writeTask("run: |\n  for i in $(seq 1 120); do echo \(marker) $i; sleep 0.25; done\n", home: home)
+        let task = try cli.writeTask("run: |\n  for i in $(seq 1 160); do echo \(marker) $i; sleep 0.25; done\n", home: home)
         let launch = Task { try await cli.swiftlet(["launch", task, "-c", "link", "--infra", "ssh/solo"], home: home) }
         try await TestSupport.waitForProcesses(matching: "^sleep 0.25$", count: 1)
         try await Task.sleep(for: .seconds(2))
-        // No FIN, no RST: packets just stop, longer than the heartbeat's 10 s silence limit.
+        // No FIN, no RST: packets just stop, longer than ssh's keepalive (3 x 5 s) lets a
+        // session live: the session ends, and the controller reconnects once the link is back.
         try await TestSupport.shell("ip -n swl-h7 link set eth0 down")
-        try await Task.sleep(for: .seconds(14))
+        try await Task.sleep(for: .seconds(20))
         try await TestSupport.shell("ip -n swl-h7 link set eth0 up")
         let run = try await launch.value
         #expect(run.code == 0, "\(run.stderr)")
-        #expect(numbers(run.stdout, marker: marker) == Array(1...120), "every line once, in order")
+        #expect(numbers(run.stdout, marker: marker) == Array(1...160), "every line once, in order")
     }
 }
