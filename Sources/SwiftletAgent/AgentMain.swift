@@ -23,6 +23,13 @@ public enum AgentMain {
 
     /// Runs the command in `arguments` (without the program name); returns the exit code.
     public static func run(_ arguments: [String]) -> Int32 {
+        // First, with nothing else set up: it starts before every job's step, so every
+        // millisecond of its start is one of the job's round trip (it reads no configuration).
+        if arguments.first == "supervise-job" {
+            signal(SIGPIPE, SIG_IGN)
+            umask(0o077)
+            return JobSupervisor.run(arguments.dropFirst())
+        }
         NSSLookupPinning.apply()
         HeapTuning.apply()
         signal(SIGPIPE, SIG_IGN)
@@ -74,8 +81,6 @@ public enum AgentMain {
             }
             ChildReaper.shared.reapsEveryChild = true
             return runBlocking { await Daemon.run(options) }
-        case "supervise-job":
-            return JobSupervisor.run(arguments.dropFirst())
         case "--help", "-h", "help":
             writeOutput(usage + "\n")
             return 0

@@ -1,6 +1,10 @@
 import SwiftletPOSIX
 import SwiftletProtocol
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// What a job's supervisor leaves when its step ends: how the process ended and, when the disk
 /// filled, where the step's log stops. Written once, atomically, next to the log (`run.exit`),
 /// so the end is known even when no daemon was there to see it.
@@ -41,15 +45,26 @@ struct JobExitFile: Sendable {
         self.init(status: status, logCut: logCut)
     }
 
-    /// Written in place if the disk filled meanwhile, over the placeholder that
-    /// ``reserve(_:)`` left.
-    func write(to path: String) throws(SystemError) {
-        try AtomicFile.replace(Array(text.utf8), at: path)
-    }
+    /// The supervisor's hold on the file: created at its start with a placeholder (read as no
+    /// exit yet), which gives it the block it needs, then overwritten in place, so the step's
+    /// end can be written even when the step filled the disk, and with no new file or rename
+    /// on the path of every job. Nobody reads it before the supervisor wrote it whole: the
+    /// daemon reads it once the supervisor is gone.
+    struct Writer {
+        private let fd: Int32
 
-    /// Takes the file's place while the step runs (read as no exit yet), so its end can still be
-    /// written when the step fills the disk.
-    static func reserve(_ path: String) {
-        try? AtomicFile.write(Array("running=1\n".utf8), to: path)
+        init(path: String) {
+            fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+            write("running=1\n")
+        }
+
+        func record(_ file: JobExitFile) { write(file.text) }
+
+        private func write(_ text: String) {
+            guard fd >= 0 else { return }
+            let bytes = Array(text.utf8)
+            _ = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress!, $0.count, 0) }
+            _ = ftruncate(fd, off_t(bytes.count))
+        }
     }
 }

@@ -30,7 +30,7 @@ enum JobSupervisor {
             return 64
         }
         for signal in Int32(1)..<32 where ![SIGKILL, SIGSTOP, SIGCHLD].contains(signal) { Glibc.signal(signal, SIG_IGN) }
-        JobExitFile.reserve(options.exitFile)
+        let exitFile = JobExitFile.Writer(path: options.exitFile)
         let log = open(options.log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         let unopened = log < 0 ? SystemError(errno: errno, "cannot open \(options.log)") : nil
         let child: ProcessSpawner.Pipes
@@ -46,7 +46,7 @@ enum JobSupervisor {
             )
         } catch {
             writeError("\(error)")
-            try? JobExitFile(status: ExitStatus(code: 127), logCut: nil).write(to: options.exitFile)
+            exitFile.record(JobExitFile(status: ExitStatus(code: 127), logCut: nil))
             return 127
         }
         let devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
@@ -60,10 +60,10 @@ enum JobSupervisor {
                 // The step ended (its output may still be draining): its status is kept at once.
                 guard ended == nil, let status = reap(child.pid, blocking: false) else { return }
                 ended = status
-                try? JobExitFile(status: status, logCut: nil).write(to: options.exitFile)
+                exitFile.record(JobExitFile(status: status, logCut: nil))
             } ?? unopened.map { LogFile.Cut(offset: 0, error: $0) }
         let status = ended ?? reap(child.pid, blocking: true) ?? ExitStatus(code: 127)
-        try? JobExitFile(status: status, logCut: cut).write(to: options.exitFile)
+        if cut != nil || ended == nil { exitFile.record(JobExitFile(status: status, logCut: cut)) }
         return leave(like: status)
     }
 

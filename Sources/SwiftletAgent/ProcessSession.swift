@@ -32,13 +32,6 @@ enum ProcessSession {
         )
     }
 
-    /// Where the step's log stopped because a write to it failed: as its supervisor or its own
-    /// log file saw it.
-    private static func logCut(supervisor: SupervisedLauncher?, log: LogFile?) -> LogFile.Cut? {
-        guard let supervisor else { return log?.cut }
-        return JobExitFile(path: supervisor.exitPath)?.logCut
-    }
-
     static func serve(_ payload: ByteBuffer, on stream: MuxStream) async {
         let request: ExecRequest
         do {
@@ -166,10 +159,11 @@ enum ProcessSession {
             }
         // A supervisor killed while it drained a step that had ended (a gang's stop) left the
         // step's own status.
-        let status = supervisor.flatMap { JobExitFile(path: $0.exitPath)?.status } ?? reaped
+        let exitFile = supervisor.flatMap { JobExitFile(path: $0.exitPath) }
+        let status = exitFile?.status ?? reaped
         if let script = command.temporaryScript { unlink(script) }
         log?.close()
-        if let job, let cut = logCut(supervisor: supervisor, log: log) {
+        if let job, let cut = supervisor == nil ? log?.cut : exitFile?.logCut {
             job.logWasCut(at: cut.offset)
             if connected.value { try? await stream.send(.stderr, ByteBuffer(string: job.cutNotice(cut.offset, cut.error))) }
         }
