@@ -45,25 +45,35 @@ struct JobExitFile: Sendable {
         self.init(status: status, logCut: logCut)
     }
 
-    /// The supervisor's hold on the file: created at its start with a placeholder (read as no
-    /// exit yet), which gives it the block it needs, then overwritten in place, so the step's
-    /// end can be written even when the step filled the disk, and with no new file or rename
-    /// on the path of every job. Nobody reads it before the supervisor wrote it whole: the
-    /// daemon reads it once the supervisor is gone.
+    /// Creates the file with a placeholder (read as no exit yet), which gives it the block its
+    /// end needs: the daemon does it before the step runs, and refuses the step when it cannot
+    /// (a full disk), as it refuses a job it cannot record.
+    static func reserve(_ path: String) throws(SystemError) {
+        try AtomicFile.write(Array(placeholder.utf8), to: path)
+    }
+
+    private static let placeholder = "running=1\n"
+
+    /// The supervisor's hold on the file: overwritten in place, in the block the placeholder
+    /// gave it, so the step's end can be written even when the step filled the disk, and with
+    /// no new file or rename on the path of every job. Nobody reads it before the supervisor
+    /// wrote it whole: the daemon reads it once the supervisor is gone.
     struct Writer {
         private let fd: Int32
 
         init(path: String) {
-            fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-            write("running=1\n")
+            fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+            var info = stat()
+            if fd >= 0, fstat(fd, &info) == 0, info.st_size == 0 { write(JobExitFile.placeholder) }
         }
 
         func record(_ file: JobExitFile) { write(file.text) }
 
+        /// Never a length without its bytes: a write that fails leaves the file as it was.
         private func write(_ text: String) {
             guard fd >= 0 else { return }
             let bytes = Array(text.utf8)
-            _ = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress!, $0.count, 0) }
+            guard bytes.withUnsafeBytes({ pwrite(fd, $0.baseAddress!, $0.count, 0) }) == bytes.count else { return }
             _ = ftruncate(fd, off_t(bytes.count))
         }
     }

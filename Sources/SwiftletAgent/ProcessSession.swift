@@ -52,6 +52,9 @@ enum ProcessSession {
                     try? await stream.reset(.jobIDTaken, message + "; another controller uses this cluster name here")
                     return
                 }
+                // A step that outlives the daemon gets its exit file now, so its end can be
+                // written in place even if the step fills the disk.
+                if request.survivesDisconnect { try JobExitFile.reserve(Environment.home + "/" + JobStore.exitPath(of: ticket.reference)) }
             } catch {
                 try? await stream.reset(.spawnFailed, "cannot record job \(ticket.id) on this node, so it did not run: \(error)")
                 return
