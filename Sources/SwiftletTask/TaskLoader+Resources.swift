@@ -12,8 +12,10 @@ extension TaskLoader {
     ]
 
     /// Resource fields Swiftlet acts on; the others are accepted and reported as ignored.
+    /// `image_id` is read (and kept, for the containers to come) but not acted on yet: a task
+    /// that asks for an image is told that it runs on the node itself.
     static let resourceFieldsActedOn: Set<String> = [
-        "accelerators", "gpus", "image_id", "infra", "instance_type", "ports", "cpus", "memory", "any_of", "ordered",
+        "accelerators", "gpus", "infra", "instance_type", "ports", "cpus", "memory", "any_of", "ordered",
     ]
 
     func resourceChoices(_ node: Node, ignored: inout [String]) throws -> [TaskSpec.Resources] {
