@@ -7,7 +7,8 @@ import SwiftletProtocol
 
 /// The node's job store: one small text file per job and rank, `~/.swiftlet/jobs/<cluster>/<id>/job`,
 /// replaced atomically (a rename), so a crash of the daemon leaves the old record or the new
-/// one (on a full disk it is rewritten in place instead, so the job still ends in a final state). Waiting and ending are also synced to disk (file, then directory), so they survive a
+/// one (on a full disk it is rewritten in place instead, so the job still ends in a final
+/// state). Waiting and ending are also synced to disk (file, then directory), so they survive a
 /// power loss too: a wait before the controller is told, an end just after the exit status is
 /// sent (a sync costs about half a millisecond, which every short command would otherwise
 /// wait for). The start of a job is not synced: a job that started before a power loss died

@@ -12,7 +12,8 @@ import SwiftletTransport
 enum LogFollower {
     static let pollInterval: Duration = .milliseconds(100)
     /// How long a job's process may be gone before its record says it ended, before the job is
-    /// declared FAILED_DRIVER (its agent records the end just after reaping it).
+    /// settled without its agent (``JobStore/settleOrphan(directory:)``: from its supervisor's
+    /// exit file, else FAILED_DRIVER); its agent records the end just after reaping it.
     static let driverGrace: Duration = .seconds(2)
 
     static func serve(_ payload: ByteBuffer, on stream: MuxStream, clock: LoopClock = NodeRuntime.shared.clock) async {
