@@ -47,9 +47,15 @@ struct JobExitFile: Sendable {
 
     /// Creates the file with a placeholder (read as no exit yet), which gives it the block its
     /// end needs: the daemon does it before the step runs, and refuses the step when it cannot
-    /// (a full disk), as it refuses a job it cannot record.
+    /// (a full disk), as it refuses a job it cannot record. No rename: a job's files are its
+    /// own, and a placeholder cut short reads as no exit too.
     static func reserve(_ path: String) throws(SystemError) {
-        try AtomicFile.write(Array(placeholder.utf8), to: path)
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw SystemError(errno: errno, "cannot create \(path)") }
+        defer { close(fd) }
+        guard Array(placeholder.utf8).withUnsafeBytes({ FileDescriptorIO.writeAll(fd, $0) }) else {
+            throw SystemError(errno: errno, "cannot write \(path)")
+        }
     }
 
     private static let placeholder = "running=1\n"

@@ -90,7 +90,6 @@ enum JobSupervisor {
     private static func relay(stdout: Int32, stderr: Int32, log: Int32, path: String, check: () -> Void) -> LogFile.Cut? {
         var sources = [(from: stdout, to: Int32(1)), (from: stderr, to: Int32(2))]
         var forwarding: Set<Int32> = [1, 2]
-        var logged: UInt64 = 0
         var cut: LogFile.Cut?
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while !sources.isEmpty {
@@ -107,14 +106,8 @@ enum JobSupervisor {
                 }
                 buffer.withUnsafeBytes { raw in
                     let piece = UnsafeRawBufferPointer(rebasing: raw[0..<count])
-                    if cut == nil, log >= 0 {
-                        if FileDescriptorIO.writeAll(log, piece) {
-                            logged += UInt64(count)
-                        } else {
-                            let error = SystemError(errno: errno, "cannot write \(path)")
-                            var info = stat()
-                            cut = LogFile.Cut(offset: fstat(log, &info) == 0 ? UInt64(info.st_size) : logged, error: error)
-                        }
+                    if cut == nil, log >= 0, !FileDescriptorIO.writeAll(log, piece) {
+                        cut = .afterFailedWrite(to: log, path: path)
                     }
                     // The daemon is gone (EPIPE): the log alone from now on.
                     if forwarding.contains(source.to), !FileDescriptorIO.writeAll(source.to, piece) { forwarding.remove(source.to) }
@@ -136,8 +129,7 @@ enum JobSupervisor {
             if reaped < 0 && errno == EINTR { continue }
             return nil
         }
-        let signal = status & 0x7f
-        return signal == 0 ? ExitStatus(code: (status >> 8) & 0xff) : .killed(by: signal)
+        return ExitStatus(ChildReaper.Termination(waitStatus: status))
     }
 
     /// Ends this process as the step ended: with its exit code, or killed by its signal (with no

@@ -13,6 +13,14 @@ final class LogFile: Sendable {
     struct Cut: Sendable {
         var offset: UInt64
         var error: SystemError
+
+        /// The cut a failed write to `fd` (the log at `path`) makes, `errno` still its: the log
+        /// keeps what it holds.
+        static func afterFailedWrite(to fd: Int32, path: String) -> Cut {
+            let error = SystemError(errno: errno, "cannot write \(path)")
+            var info = stat()
+            return Cut(offset: fstat(fd, &info) == 0 ? UInt64(info.st_size) : 0, error: error)
+        }
     }
 
     private let state: Locked<(fd: Int32, cut: Cut?)>
@@ -34,10 +42,7 @@ final class LogFile: Sendable {
         state.withLock { state in
             guard state.fd >= 0, state.cut == nil else { return }
             guard !buffer.withUnsafeReadableBytes({ FileDescriptorIO.writeAll(state.fd, $0) }) else { return }
-            let error = SystemError(errno: errno, "cannot write \(path)")
-            var info = stat()
-            let size = fstat(state.fd, &info) == 0 ? UInt64(info.st_size) : 0
-            state.cut = Cut(offset: size, error: error)
+            state.cut = .afterFailedWrite(to: state.fd, path: path)
         }
     }
 

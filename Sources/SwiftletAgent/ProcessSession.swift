@@ -24,13 +24,16 @@ enum ProcessSession {
     /// The launcher for a job's step under a ``JobSupervisor``; nil where this binary cannot be
     /// found again (it was replaced while running), and the step then runs without one.
     static func supervisedLauncher(for job: JobStep, command: CommandLine) -> SupervisedLauncher? {
-        guard let binary = try? SelfExecutable.path(), access(binary, X_OK) == 0 else { return nil }
+        guard let binary = agentBinary, access(binary, X_OK) == 0 else { return nil }
         return SupervisedLauncher(
             supervisor: binary,
             logPath: command.expand(job.logPath),
             exitPath: command.expand(JobStore.exitPath(of: job.ticket.reference))
         )
     }
+
+    /// This agent binary, read once: every supervised step starts it.
+    private static let agentBinary = try? SelfExecutable.path()
 
     static func serve(_ payload: ByteBuffer, on stream: MuxStream) async {
         let request: ExecRequest
@@ -155,11 +158,7 @@ enum ProcessSession {
         try? await stdout.get()
         try? await stderr.get()
         let termination = await exit
-        let reaped: ExitStatus =
-            switch termination {
-            case .exited(let code): ExitStatus(code: code)
-            case .signaled(let signal): .killed(by: signal)
-            }
+        let reaped = ExitStatus(termination)
         // A supervisor killed while it drained a step that had ended (a gang's stop) left the
         // step's own status.
         let exitFile = supervisor.flatMap { JobExitFile(path: $0.exitPath) }

@@ -14,6 +14,11 @@ public final class ChildReaper: @unchecked Sendable {
     public enum Termination: Hashable, Sendable {
         case exited(Int32)
         case signaled(Int32)
+
+        /// What `waitpid` reported for a child that ended.
+        public init(waitStatus status: Int32) {
+            self = (status & 0x7f) == 0 ? .exited((status >> 8) & 0xff) : .signaled(status & 0x7f)
+        }
     }
 
     public static let shared = ChildReaper()
@@ -80,8 +85,7 @@ public final class ChildReaper: @unchecked Sendable {
     }
 
     private func deliver(_ pid: pid_t, _ status: Int32) {
-        let termination: Termination =
-            (status & 0x7f) == 0 ? .exited((status >> 8) & 0xff) : .signaled(status & 0x7f)
+        let termination = Termination(waitStatus: status)
         lock.lock()
         let waiter = waiters.removeValue(forKey: pid)
         // Kept for a registration that comes late; orphans reaped as PID 1 never claim theirs,

@@ -188,7 +188,13 @@ struct MultiNodeTests {
             home: home
         )
         #expect(Set(lines(two.stdout, from: "(")) == ["0/2", "1/2"])
-        let failing = try await cli.swiftlet(["exec", "fan", "--", "exit $SKYPILOT_NODE_RANK"], home: home)
+        // Rank 0 ends first: the others fail a moment later, so the stop that their failure
+        // sets off never races rank 0's own end (each rank's start, under its supervisor, takes
+        // its own time).
+        let failing = try await cli.swiftlet(
+            ["exec", "fan", "--", "[ $SKYPILOT_NODE_RANK = 0 ] || sleep 1; exit $SKYPILOT_NODE_RANK"],
+            home: home
+        )
         #expect(failing.code != 0)
         #expect(failing.stderr.contains("Return codes in rank order: [0, "))
         _ = try await cli.swiftlet(["down", "fan"], home: home)

@@ -246,6 +246,9 @@ struct GangRun {
                 reconnect: reconnect,
                 adopt: adopt,
                 output: output,
+                // The connection may have gone before the rank's start reached this controller:
+                // its lines are then prefixed from the pid the node reports.
+                prefix: rank.prefix,
                 clock: clock
             )
             let outcome = await resumption.run(from: shown, stdout: &stdout)

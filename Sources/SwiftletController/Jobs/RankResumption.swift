@@ -22,7 +22,7 @@ struct RankResumption: Sendable {
     let adopt: @Sendable (NodeSession) -> Void
     let output: any JobOutput
     /// When set, the line prefix is made anew from the pid the node reports (an adopted rank,
-    /// whose pid this controller never saw).
+    /// or one whose start never reached this controller: it has the pid from the node alone).
     var prefix: (@Sendable (Int) -> String)? = nil
     /// Whether to say that the connection was lost (not for a rank followed from the start).
     var announcesLoss = true
