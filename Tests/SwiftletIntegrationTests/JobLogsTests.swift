@@ -344,9 +344,9 @@ extension SetupLogsTests {
     @Test func aCancelledJobIsToldAsCancelledNotFailed() async throws {
         let home = try TestSupport.makeHome()
         let task = try cli.writeTask("run: |\n  echo started\n  sleep 300\n", home: home)
-        let attached = Task { try await cli.swiftlet(["launch", task, "-c", "told"], home: home) }
+        let attached = BackgroundCommand(cli, ["launch", task, "-c", "told"], home: home)
         let log = home.localNode(cluster: "told", index: 0) + "/.swiftlet/jobs/told/1/run.log"
-        for _ in 0..<200 where FileSystem.contents(of: log) != "started\n" { try await Task.sleep(for: .milliseconds(50)) }
+        try await attached.waitUntil("the job's first line") { FileSystem.contents(of: log) == "started\n" }
         let cancel = try await cli.swiftlet(["cancel", "told", "1"], home: home)
         #expect(cancel.stderr == "Job 1: CANCELLED.\n")
         let run = try await attached.value

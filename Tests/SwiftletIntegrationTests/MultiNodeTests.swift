@@ -142,9 +142,9 @@ struct MultiNodeTests {
         let marker = "62.\(Int.random(in: 100...999))"
         let pattern = "^sleep \(marker)"
         let task = try cli.writeTask("num_nodes: 3\nrun: |\n  echo running\n  sleep \(marker)\n", home: home)
-        let launch = Task { try await cli.swiftlet(["launch", task, "-c", "dies", "--infra", "ssh/doomed"], home: home) }
+        let launch = BackgroundCommand(cli, ["launch", task, "-c", "dies", "--infra", "ssh/doomed"], home: home)
         // Once every rank runs, host 6 dies.
-        try await TestSupport.waitForProcesses(matching: pattern, count: 3)
+        try await launch.waitForProcesses(matching: pattern, count: 3)
         let killedAt = Date()
         // Every process of host 6 but its sshd listener (kept for later runs) dies at once: all are
         // stopped first, so none (the daemon seeing its job killed, say) can tell anyone.

@@ -66,11 +66,8 @@ import Testing
             """,
             home: home
         )
-        let launch = Task { try await cli.swiftlet(["launch", task, "-c", "resume", "--infra", "ssh/solo"], home: home) }
-        let deadline = ContinuousClock.now + .seconds(60)
-        while !FileManager.default.fileExists(atPath: ready), ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(50))
-        }
+        let launch = BackgroundCommand(cli, ["launch", task, "-c", "resume", "--infra", "ssh/solo"], home: home)
+        try await launch.waitUntil("the job's halfway mark") { FileManager.default.fileExists(atPath: ready) }
         #expect(try await cutSSHSessions() > 0, "no ssh session to cut")
         #expect(FileManager.default.createFile(atPath: go, contents: nil))
         let run = try await launch.value
@@ -84,8 +81,8 @@ import Testing
         try Testbed.installPool("solo", hosts: [7], in: home)
         let marker = "link-\(Int.random(in: 1000...9999))"
         let task = try cli.writeTask("run: |\n  for i in $(seq 1 160); do echo \(marker) $i; sleep 0.25; done\n", home: home)
-        let launch = Task { try await cli.swiftlet(["launch", task, "-c", "link", "--infra", "ssh/solo"], home: home) }
-        try await TestSupport.waitForProcesses(matching: "^sleep 0.25$", count: 1)
+        let launch = BackgroundCommand(cli, ["launch", task, "-c", "link", "--infra", "ssh/solo"], home: home)
+        try await launch.waitForProcesses(matching: "^sleep 0.25$", count: 1)
         try await Task.sleep(for: .seconds(2))
         // No FIN, no RST: packets just stop, longer than ssh's keepalive (3 x 5 s) lets a
         // session live: the session ends, and the controller reconnects once the link is back.
