@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Swiftlet builds and tests with. Needs root (or sudo).
 #   scripts/install-deps.sh          build dependencies only
-#   scripts/install-deps.sh --test   plus what the test suite uses (sshd, iproute2, pdsh)
+#   scripts/install-deps.sh --test   plus what the test suite uses (sshd, iproute2, pdsh; podman,
+#                                    runc, the distribution registry and htpasswd for containers)
 set -euo pipefail
 packages=(libssl-dev libsystemd-dev pkg-config openssh-client)
 if [ "${1:-}" = "--test" ]; then
     packages+=(openssh-server iproute2 pdsh util-linux procps)
+    packages+=(podman runc catatonit docker-registry apache2-utils busybox-static openssl curl)
 fi
 missing=()
 for package in "${packages[@]}"; do

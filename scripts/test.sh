@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: the format lint, unit tests, the real agent over pipes, the SSH test bed
 # (network namespaces with their own sshd), a bounded stress run of one node (two controllers,
-# random kills, a filling disk), the static agent in hostile root file systems, and a bounded
-# fuzzing run of the protocol decoder.
+# random kills, a filling disk), the static agent in hostile root file systems, containers with
+# podman, the docker CLI and a private registry, and a bounded fuzzing run of the protocol decoder.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --test
@@ -31,5 +31,6 @@ fi
 swift test --skip-build
 scripts/stress.sh "${STRESS_SECONDS:-40}"
 scripts/portability-check.sh
+scripts/container-check.sh
 scripts/package-check.sh
 scripts/fuzz.sh "${FUZZ_SECONDS:-30}"

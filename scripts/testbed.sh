@@ -86,7 +86,9 @@ CONFIG
         ip -n "$ns" route add default via "$subnet.1" 2>/dev/null || true
     fi
     # Own /root per host: a private mount namespace with the host's directory bound over /root.
-    ip netns exec "$ns" unshare --mount --propagation private \
+    # nsenter rather than `ip netns exec`, which mounts a sysfs of its own over /sys and so hides
+    # the cgroup mounts that podman on the host needs.
+    nsenter --net="/run/netns/$ns" unshare --mount --propagation private \
         sh -c "mount --bind '$dir/root' /root && exec $sshd -D -e -f '$dir/sshd_config'" \
         >"$dir/sshd.log" 2>&1 </dev/null &
     echo $! > "$dir/sshd.pid"

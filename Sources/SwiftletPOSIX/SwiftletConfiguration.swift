@@ -16,6 +16,9 @@ public struct SwiftletConfiguration: Sendable, Equatable {
     /// `SWIFTLET_RECONNECT_GRACE`: seconds an attached run waits for a node whose connection
     /// dropped before it counts as lost.
     public var reconnectGraceSeconds = 20
+    /// `SWIFTLET_CONTAINER_RUNTIME`: `podman` or `docker`, for nodes that have both (nil:
+    /// podman when the node has it).
+    public var containerRuntime: String?
 
     // The agent's.
 
@@ -49,6 +52,12 @@ public struct SwiftletConfiguration: Sendable, Equatable {
         keepAliveSeconds = try number("SWIFTLET_KEEPALIVE", Int.self, atLeast: 0) ?? keepAliveSeconds
         spareLanes = try number("SWIFTLET_LANES", Int.self, atLeast: 0) ?? spareLanes
         reconnectGraceSeconds = try number("SWIFTLET_RECONNECT_GRACE", Int.self, atLeast: 0) ?? reconnectGraceSeconds
+        if let runtime = value("SWIFTLET_CONTAINER_RUNTIME") {
+            guard ["podman", "docker"].contains(runtime) else {
+                throw ConfigurationError(variable: "SWIFTLET_CONTAINER_RUNTIME", value: runtime, expected: "podman or docker")
+            }
+            containerRuntime = runtime
+        }
         nodeGPUs = try number("SWIFTLET_NODE_GPUS", Int.self, atLeast: 0)
         nodeCPUs = try number("SWIFTLET_NODE_CPUS", Double.self, atLeast: 0)
         agentIdleExitSeconds = try number("SWIFTLET_AGENT_IDLE_EXIT", Int.self, atLeast: 0)

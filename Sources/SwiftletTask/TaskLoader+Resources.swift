@@ -12,10 +12,10 @@ extension TaskLoader {
     ]
 
     /// Resource fields Swiftlet acts on; the others are accepted and reported as ignored.
-    /// `image_id` is read (and kept, for the containers to come) but not acted on yet: a task
-    /// that asks for an image is told that it runs on the node itself.
+    /// `image_id` is acted on when it names a container image (`docker:IMAGE`); a cloud's
+    /// machine image, or one per region, is reported as ignored.
     static let resourceFieldsActedOn: Set<String> = [
-        "accelerators", "gpus", "infra", "instance_type", "ports", "cpus", "memory", "any_of", "ordered",
+        "accelerators", "gpus", "infra", "instance_type", "ports", "cpus", "memory", "any_of", "ordered", "image_id",
     ]
 
     func resourceChoices(_ node: Node, ignored: inout [String]) throws -> [TaskSpec.Resources] {
@@ -27,6 +27,7 @@ extension TaskLoader {
         for (keyNode, value) in node.mapping! {
             guard let key = keyNode.string else { throw error(at: keyNode, "resources: keys must be strings") }
             if !Self.resourceFieldsActedOn.contains(key), Self.resourceFields.contains(key) { ignored.append("resources.\(key)") }
+            if key == "image_id", !(value.string ?? "").hasPrefix("docker:") { ignored.append("resources.image_id") }
             switch key {
             case "any_of", "ordered":
                 guard let items = value.sequence else { throw error(at: value, "resources.\(key) must be a list") }

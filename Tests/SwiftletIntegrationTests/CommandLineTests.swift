@@ -69,13 +69,13 @@ import Testing
     }
 
     /// Starts `swiftlet` in the background, its stdout on a pipe, for tests that signal it.
-    func startSwiftlet(_ arguments: [String], home: SwiftletHome) throws -> (Process, Pipe) {
+    func startSwiftlet(_ arguments: [String], home: SwiftletHome, environment extra: [String: String] = [:]) throws -> (Process, Pipe) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestSupport.controllerPath)
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging([
             "SWIFTLET_HOME": home.path, "SWIFTLET_AGENT_BINARY": TestSupport.agentPath, "SWIFTLET_KEEPALIVE": "20",
-        ]) { _, new in new }
+        ]) { _, new in new }.merging(extra) { _, new in new }
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
@@ -307,13 +307,13 @@ import Testing
     @Test func fieldsSwiftletDoesNotActOnAreNotedOnceAtLaunch() async throws {
         let home = try TestSupport.makeHome()
         let task = try writeTask(
-            "service:\n  replicas: 2\nresources:\n  use_spot: true\n  disk_size: 100\n  image_id: docker:ubuntu:22.04\nrun: echo hi\n",
+            "service:\n  replicas: 2\nresources:\n  use_spot: true\n  disk_size: 100\n  image_id: ami-0123456789\nrun: echo hi\n",
             home: home
         )
         let run = try await swiftlet(["launch", task, "-c", "noted"], home: home)
         #expect(run.code == 0)
         let notes = run.stderr.split(separator: "\n").filter { $0.hasPrefix("Note:") }
-        // An image is not acted on yet (containers are not built): the task is told it runs on the node.
+        // A cloud's machine image is not acted on (a docker: image is: ContainerTests).
         let fields = "service, resources.use_spot, resources.disk_size, resources.image_id"
         #expect(notes == ["Note: \(task): fields not acted on by Swiftlet: \(fields)."])
     }

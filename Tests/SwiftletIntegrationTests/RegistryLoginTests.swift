@@ -20,7 +20,7 @@ import Testing
             #expect(login.username == username && login.server == server)
             #expect(login.passwordForStandardInput == Array(password.utf8))
             for runtime in ContainerRuntime.allCases {
-                let argv = runtime.login(login, authDirectory: "/home/u/.swiftlet/registry/c")
+                let argv = runtime.login(login)
                 #expect(argv.contains(username) && argv.last == server && argv.contains("--password-stdin"))
                 #expect(!argv.joined(separator: " ").contains("s3cr3t"), "the password is in \(runtime)'s argv")
             }
@@ -49,8 +49,9 @@ import Testing
         #expect(ContainerImage(imageID: "ami-0123456789") == nil)
         #expect(ContainerImage(imageID: "docker:") == nil)
         let image = try #require(ContainerImage(imageID: "docker:team/train:v2", login: login))
-        let podmanPull = ContainerRuntime.podman.pull(image, authDirectory: "/a")
-        #expect(podmanPull == ["podman", "pull", "--authfile", "/a/auth.json", image.reference])
-        #expect(ContainerRuntime.docker.pull(image, authDirectory: "/a") == ["docker", "--config", "/a", "pull", image.reference])
+        let podmanPull = ContainerRuntime.podman.pull(image, authenticated: true)
+        #expect(podmanPull == ["podman", "pull", "--authfile", "auth.json", image.reference])
+        #expect(ContainerRuntime.docker.pull(image, authenticated: true) == ["docker", "--config", ".", "pull", image.reference])
+        #expect(ContainerRuntime.docker.pull(image, authenticated: false) == ["docker", "pull", image.reference])
     }
 }

@@ -22,8 +22,17 @@ public struct ClusterTeardown: Sendable {
             throw ControllerError("no cluster '\(name)'; see 'swiftlet status'")
         }
         for node in record.nodes { ConnectionKeeper.stop(home: home, address: node) }
-        await (try? record.infra.provider())?.release(cluster: name, nodes: record.nodes, home: home)
+        await Self.release(nodes: record.nodes, cluster: name, infra: record.infra, home: home)
         try? FileManager.default.removeItem(atPath: DetachedGang.directory(home: home, cluster: name))
         try store.remove(name)
+    }
+
+    /// Removes what each node's transport made (a container and its credentials), then gives
+    /// the hosts back to their infra.
+    static func release(nodes: [NodeAddress], cluster: String, infra: Infra, home: SwiftletHome) async {
+        await withTaskGroup(of: Void.self) { group in
+            for node in nodes { group.addTask { await node.transport.remove(cluster: cluster, home: home) } }
+        }
+        await (try? infra.provider())?.release(cluster: cluster, nodes: nodes.map(\.host), home: home)
     }
 }

@@ -22,6 +22,9 @@ public struct NodeInspection: Sendable {
         public var connections: Int?
         public var connectionsServed: Int?
         public var systemd: Bool?
+        /// The node's container (its name on its host) and image, for a task's `image_id`.
+        public var container: String?
+        public var image: String?
         public var error: String?
 
         init(name: String, ip: String, state: NodeState) {
@@ -61,11 +64,17 @@ public struct NodeInspection: Sendable {
             for (rank, address) in cluster.nodes.enumerated() {
                 group.addTask {
                     let name = JobRunner.nodeName(rank: rank, node: address)
+                    var node: Node
                     do {
-                        return (rank, Node(name: name, ip: address.ip, state: try await state(of: address, name: name)))
+                        node = Node(name: name, ip: address.ip, state: try await state(of: address, name: name))
                     } catch {
-                        return (rank, Node(name: name, ip: address.ip, error: "\(error)"))
+                        node = Node(name: name, ip: address.ip, error: "\(error)")
                     }
+                    if let container = address.transport as? ContainerTransport {
+                        node.container = container.container
+                        node.image = container.image
+                    }
+                    return (rank, node)
                 }
             }
             return await group.reduce(into: [(Int, Node)]()) { $0.append($1) }.sorted { $0.0 < $1.0 }.map(\.1)

@@ -16,13 +16,13 @@ public struct InfraRegistry: Sendable {
     }
 
     public var infras: [Entry]
-    /// Transports that belong to no infra of their own (a command line given by a test or, later,
-    /// wrapped around a container).
+    /// Transports that belong to no infra of their own: a command line given by a test, a
+    /// container on a node of any infra.
     public var standaloneTransports: [any NodeTransport.Type]
 
     public static let standard = InfraRegistry(
         infras: [LocalInfra.entry, SSHInfra.entry],
-        standaloneTransports: [CommandTransport.self]
+        standaloneTransports: [CommandTransport.self, ContainerTransport.self]
     )
 
     public func infra(_ kind: String) -> Entry? { infras.first { $0.kind == kind } }

@@ -25,6 +25,11 @@ public protocol NodeTransport: Codable, Hashable, Sendable, CustomStringConverti
     /// of transport can tell (ssh's own exit 255); nil leaves it to the generic reading.
     func classify(exitStatus: ChildReaper.Termination?, stderr: String, node: String, detail: String) -> NodeError?
 
+    /// Removes what this transport made on its node for `cluster` (a container and its
+    /// credentials), once the cluster's jobs were cancelled; by default nothing. Never throws:
+    /// `down` forgets the cluster anyway.
+    func remove(cluster: String, home: SwiftletHome) async
+
     /// Reads the form builds before the registry stored: the transport under its kind
     /// (`{"local": {"home": ...}}`). By default the same fields as now.
     init(legacy decoder: any Decoder) throws
@@ -36,6 +41,8 @@ extension NodeTransport {
     }
 
     public func classify(exitStatus: ChildReaper.Termination?, stderr: String, node: String, detail: String) -> NodeError? { nil }
+
+    public func remove(cluster: String, home: SwiftletHome) async {}
 }
 
 /// A process to spawn on this machine: its argv, what it adds to our environment, and where it

@@ -78,19 +78,31 @@ public struct JobRunner: Sendable {
         let size = job.nodeCount ?? job.task.numNodes
         guard size >= 1 else { throw ControllerError("a cluster needs at least one node, not \(size)") }
         try Self.checkRequest(of: job.task)
+        let containers = try ContainerBringUp(task: job.task, cluster: name, home: home)
         // Under the store's lock: two launches of one new name make one cluster.
         var (record, isNew) = try await store.locked {
             if let existing = try store.load(name) {
                 if let infra = requested, existing.infra != infra {
                     throw ControllerError("cluster '\(name)' is on \(existing.infra), not \(infra); use another -c name")
                 }
+                try ContainerBringUp.check(containers, against: existing.nodes, cluster: name)
+                // Its containers are started again where they stopped (a host rebooted).
+                if let containers { _ = try await bringUp(containers, on: existing.nodes.map(\.host)) }
                 return (existing, false)
             }
             let infra = try requested ?? job.task.resources.infra.map { try Infra(parsing: $0) } ?? .local
-            let nodes = try await infra.provider().provision(count: size, cluster: name, home: home)
+            var nodes = try await infra.provider().provision(count: size, cluster: name, home: home)
+            output.report(.launching(cluster: name, infra: infra, nodes: nodes.count))
+            if let containers {
+                do {
+                    nodes = try await bringUp(containers, on: nodes)
+                } catch {
+                    await ClusterTeardown.release(nodes: nodes, cluster: name, infra: infra, home: home)
+                    throw error
+                }
+            }
             let record = ClusterRecord(name: name, infra: infra, nodes: nodes)
             try store.save(record)
-            output.report(.launching(cluster: name, infra: infra, nodes: nodes.count))
             return (record, true)
         }
         do {
@@ -99,6 +111,22 @@ public struct JobRunner: Sendable {
             // A launch whose nodes never came up leaves no cluster behind.
             try? await ClusterTeardown(home: home).down(name)
             throw error
+        }
+    }
+
+    /// The task's container on each of `hosts`, each host's steps on the board as they happen.
+    private func bringUp(_ containers: ContainerBringUp, on hosts: [NodeAddress]) async throws -> [NodeAddress] {
+        let names = hosts.enumerated().map { Self.nodeName(rank: $0, node: $1) }
+        let progress = Progress(enabled: true, output: output, clock: connector.clock)
+        defer { progress.settle() }
+        let image = containers.image
+        return try await containers.containers(on: hosts, names: names) { node, step in
+            switch step {
+            case .pulling(let layers):
+                progress.update("pulling \(image)" + (layers > 0 ? ", \(layers) layers so far" : ""), key: "pulling", node: node)
+            case .starting: progress.update("starting its container", key: "starting", node: node, quiet: true)
+            case .ready: progress.finish("container up", node: node)
+            }
         }
     }
 

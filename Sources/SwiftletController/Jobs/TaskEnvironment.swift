@@ -78,9 +78,12 @@ public struct TaskEnvironment: Sendable {
         return environment
     }
 
+    /// The task's envs and secrets; the registry password only when the task gives it as a
+    /// secret (in `envs` it is there for the container login, not for the job).
     private func taskVariables(_ task: TaskSpec) -> [String: String] {
         var environment: [String: String] = [:]
-        for variable in task.envs + task.secrets { environment[variable.key] = variable.value }
+        for variable in task.envs where variable.key != RegistryLogin.passwordKey { environment[variable.key] = variable.value }
+        for variable in task.secrets { environment[variable.key] = variable.value }
         return environment
     }
 }

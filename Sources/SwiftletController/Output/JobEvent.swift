@@ -5,6 +5,8 @@ public enum JobEvent: Sendable, Equatable, CustomStringConvertible {
     case launching(cluster: String, infra: Infra, nodes: Int)
     /// One node finished a step of bringing it up (shown when no live board is drawn).
     case stepFinished(node: String, step: String, took: String)
+    /// A node is at a step of coming up that may take long (pulling an image).
+    case nodeStep(node: String, step: String)
     case pending(node: String, reason: String)
     /// Files a sync could not send: FIFOs, sockets, devices.
     case notSynced(node: String, paths: [String], reason: String)
@@ -46,6 +48,7 @@ public enum JobEvent: Sendable, Equatable, CustomStringConvertible {
         case .launching(let cluster, let infra, let nodes):
             "Launching cluster '\(cluster)' on \(infra) (\(nodes) node\(nodes == 1 ? "" : "s"))."
         case .stepFinished(let node, let step, let took): "\(node): \(step) (\(took))"
+        case .nodeStep(let node, let step): "\(node): \(step)"
         case .pending(let node, let reason): "\(node): the job is PENDING, \(reason)."
         case .notSynced(let node, let paths, let reason):
             "\(node): not synced (\(reason)): \(paths.joined(separator: ", "))"

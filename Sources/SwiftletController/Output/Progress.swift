@@ -15,7 +15,12 @@ final class Progress: Sendable {
         var board = ProgressBoard()
         var settled = false
         var ticker: Task<Void, Never>?
+        /// What was last written of each node's updated step, and when (without a live board).
+        var told: [String: (key: String, at: ContinuousClock.Instant)] = [:]
     }
+
+    /// How often a step that goes on (a slow pull) is told again where no live board is drawn.
+    static let retellAfter: Duration = .seconds(30)
 
     init(enabled: Bool, output: any JobOutput, clock: LoopClock = .continuous) {
         self.enabled = enabled
@@ -38,6 +43,33 @@ final class Progress: Sendable {
         let took = state.withLock { $0.board.finish(done, node: name, at: .now) }
         if !isLive { output.report(.stepFinished(node: name, step: done, took: ProgressBoard.seconds(took))) }
         return result
+    }
+
+    /// `node` is `doing` (a step that reports as it goes: a pull's layers). A live board shows
+    /// each update; elsewhere a line is written when the step's `key` changes, and again every
+    /// ``retellAfter`` while it lasts, so a long pull says so; a `quiet` step (a quick one) only
+    /// ever shows on a live board.
+    func update(_ doing: String, key: String, node: String, quiet: Bool = false) {
+        guard enabled else { return }
+        let now = ContinuousClock.now
+        let tell = state.withLock { state -> Bool in
+            state.board.update(doing, node: node, at: now)
+            if live, !state.settled, state.ticker == nil { state.ticker = Task { [weak self] in await self?.tick() } }
+            guard !live || state.settled, !quiet else { return false }
+            if let told = state.told[node], told.key == key, told.at.duration(to: now) < Self.retellAfter { return false }
+            state.told[node] = (key, now)
+            return true
+        }
+        if tell { output.report(.nodeStep(node: node, step: doing)) }
+    }
+
+    /// `node` finished the step it was updating, named `done` ("container up").
+    func finish(_ done: String, node: String) {
+        guard enabled else { return }
+        let (took, isLive) = state.withLock { state in
+            (state.board.finish(done, node: node, at: .now), live && !state.settled)
+        }
+        if !isLive { output.report(.stepFinished(node: node, step: done, took: ProgressBoard.seconds(took))) }
     }
 
     /// Stops redrawing and leaves the board's last state on the screen, before output that is

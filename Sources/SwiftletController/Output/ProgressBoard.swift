@@ -22,6 +22,15 @@ struct ProgressBoard: Sendable {
         }
     }
 
+    /// `node`'s current step says more of itself (a pull's layers), its time running on; a
+    /// node with no current step begins `step`.
+    mutating func update(_ step: String, node: String, at now: ContinuousClock.Instant) {
+        guard let index = rows.firstIndex(where: { $0.node == node }), let since = rows[index].current?.since else {
+            return begin(step, node: node, at: now)
+        }
+        rows[index].current = (step, since)
+    }
+
     /// `node` finished its current step, named `done` ("agent up"); returns how long it took.
     @discardableResult
     mutating func finish(_ done: String, node: String, at now: ContinuousClock.Instant) -> Duration {

@@ -55,18 +55,22 @@ extension Status {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             Terminal.out(String(decoding: try encoder.encode(nodes), as: UTF8.self) + "\n")
         } else {
-            var rows = [["NODE", "IP", "AGENT", "GPUS FREE", "CPUS FREE", "JOBS"]]
+            let inContainers = nodes.contains { $0.container != nil }
+            var rows = [["NODE", "IP"] + (inContainers ? ["CONTAINER"] : []) + ["AGENT", "GPUS FREE", "CPUS FREE", "JOBS"]]
             for node in nodes {
+                let container = inContainers ? ["\(node.container ?? "-") (\(node.image ?? "-"))"] : []
                 guard let pid = node.pid else {
-                    rows.append([node.name, node.ip, "unreachable: " + (node.error ?? ""), "-", "-", "-"])
+                    rows.append([node.name, node.ip] + container + ["unreachable: " + (node.error ?? ""), "-", "-", "-"])
                     continue
                 }
                 let agent = "\(node.mode ?? "") pid \(pid)\(node.systemd == true ? " (systemd)" : ""), since \(node.since ?? "")"
-                rows.append([
-                    node.name, node.ip, agent, "\(node.freeGPUs ?? 0)/\(node.gpus ?? 0)",
-                    "\((node.freeCPUs ?? 0).formatted())/\((node.cpus ?? 0).formatted())",
-                    "\(node.running ?? 0) running, \(node.pending ?? 0) pending",
-                ])
+                rows.append(
+                    [node.name, node.ip] + container + [
+                        agent, "\(node.freeGPUs ?? 0)/\(node.gpus ?? 0)",
+                        "\((node.freeCPUs ?? 0).formatted())/\((node.cpus ?? 0).formatted())",
+                        "\(node.running ?? 0) running, \(node.pending ?? 0) pending",
+                    ]
+                )
             }
             Terminal.out(TextTable.render(rows))
         }

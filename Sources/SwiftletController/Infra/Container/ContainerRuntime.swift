@@ -1,25 +1,69 @@
 /// The container CLI on a node, `podman` or `docker` (whichever it has;
-/// `SWIFTLET_CONTAINER_RUNTIME` chooses), and the command lines Swiftlet gives it. Credentials
-/// live in a private directory per cluster on the node, never in the user's own config.
-public enum ContainerRuntime: String, Sendable, CaseIterable {
+/// `SWIFTLET_CONTAINER_RUNTIME` chooses), and every command line Swiftlet gives it: the two
+/// drivers differ only here. Credentials live in the cluster's private directory on the node,
+/// the working directory of the bring-up (so the paths here are relative), never in the
+/// user's own `~/.docker` or `auth.json`.
+public enum ContainerRuntime: String, Sendable, Codable, CaseIterable {
     case podman
     case docker
 
-    /// `login` into `authDirectory` (0700, made by the caller), the password read from stdin.
-    public func login(_ login: RegistryLogin, authDirectory: String) -> [String] {
+    /// `login`, the password read from stdin.
+    public func login(_ login: RegistryLogin) -> [String] {
         let credentials = ["--username", login.username, "--password-stdin", login.server]
         switch self {
-        case .podman: return ["podman", "login", "--authfile", authDirectory + "/auth.json"] + credentials
-        case .docker: return ["docker", "--config", authDirectory, "login"] + credentials
+        case .podman: return ["podman", "login", "--authfile", "auth.json"] + credentials
+        case .docker: return ["docker", "--config", ".", "login"] + credentials
         }
     }
 
-    /// `pull` of `image` with the credentials in `authDirectory`, if any.
-    public func pull(_ image: ContainerImage, authDirectory: String?) -> [String] {
-        switch (self, authDirectory) {
-        case (.podman, let directory?): return ["podman", "pull", "--authfile", directory + "/auth.json", image.reference]
-        case (.docker, let directory?): return ["docker", "--config", directory, "pull", image.reference]
-        case (_, nil): return [rawValue, "pull", image.reference]
+    /// `pull` of `image`, with the credentials of an earlier ``login(_:)`` when `authenticated`.
+    public func pull(_ image: ContainerImage, authenticated: Bool) -> [String] {
+        switch (self, authenticated) {
+        case (.podman, true): return ["podman", "pull", "--authfile", "auth.json", image.reference]
+        case (.docker, true): return ["docker", "--config", ".", "pull", image.reference]
+        case (_, false): return [rawValue, "pull", image.reference]
         }
     }
+
+    /// Exits 0 when the node holds `image`.
+    public func hasImage(_ image: ContainerImage) -> [String] {
+        [rawValue, "image", "inspect", "--format", "{{.Id}}", image.reference]
+    }
+
+    /// Prints the image a container of Swiftlet's was made from, and whether it runs; fails
+    /// when there is no such container.
+    public func describe(container name: String) -> [String] {
+        [rawValue, "inspect", "--format", "{{index .Config.Labels \"\(Self.imageLabel)\"}} {{.State.Running}}", name]
+    }
+
+    /// The node's long-lived container: host networking, an init as PID 1 that reaps and passes
+    /// signals, `/dev/shm` of `sharedMemoryKiB`, kept alive by the image's own `/bin/sh` waiting
+    /// on a stdin that never ends (so the image needs nothing else, and its ENTRYPOINT does not
+    /// run). Its user, ENV and WORKDIR are the image's.
+    public func run(_ image: ContainerImage, name: String, cluster: String, sharedMemoryKiB: Int?) -> [String] {
+        var arguments = [
+            rawValue, "run", "--detach", "--interactive", "--init", "--name", name, "--network", "host",
+            "--label", "\(Self.clusterLabel)=\(cluster)", "--label", "\(Self.imageLabel)=\(image.reference)",
+        ]
+        if let sharedMemoryKiB { arguments += ["--shm-size", "\(sharedMemoryKiB)k"] }
+        return arguments + ["--entrypoint", "/bin/sh", image.reference]
+    }
+
+    public func start(container name: String) -> [String] { [rawValue, "start", name] }
+
+    /// A command in the running container, with stdin: what the agent is reached through.
+    public func exec(container name: String) -> [String] { [rawValue, "exec", "--interactive", name] }
+
+    public func logs(container name: String) -> [String] { [rawValue, "logs", name] }
+
+    /// Removes the container at once (its jobs were cancelled through the agent before).
+    public func remove(container name: String) -> [String] {
+        switch self {
+        case .podman: return ["podman", "rm", "--force", "--time", "0", name]
+        case .docker: return ["docker", "rm", "--force", name]
+        }
+    }
+
+    static let clusterLabel = "swiftlet.cluster"
+    static let imageLabel = "swiftlet.image"
 }

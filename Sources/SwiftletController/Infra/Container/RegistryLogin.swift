@@ -37,5 +37,10 @@ public struct RegistryLogin: Sendable, Equatable, CustomStringConvertible {
     /// What `login --password-stdin` reads.
     public var passwordForStandardInput: [UInt8] { Array(password.utf8) }
 
+    /// `text` with the password replaced, for a runtime's message shown to a person.
+    public func redacting(_ text: String) -> String {
+        password.isEmpty ? text : text.replacingOccurrences(of: password, with: "********")
+    }
+
     public var description: String { "registry \(server) as \(username)" }
 }

@@ -1,0 +1,68 @@
+import Foundation
+import SwiftletPOSIX
+
+/// A `/bin/sh` snippet run on a node through its transport, without its agent: how a container
+/// host is told to log in, pull and start a container. `input` is written to the snippet's
+/// stdin and then closed (a password reaches `login --password-stdin` this way, never argv);
+/// each line the snippet prints is handed to `onLine` as it comes.
+enum HostCommand {
+    struct Result: Sendable {
+        /// Nil when the snippet closed its output but did not end within a minute (then killed).
+        var status: ChildReaper.Termination?
+        var lines: [String]
+        var stderr: String
+    }
+
+    static func run(
+        _ script: String,
+        on host: NodeAddress,
+        home: SwiftletHome,
+        input: [UInt8] = [],
+        onLine: @escaping @Sendable (String) -> Void = { _ in }
+    ) async throws -> Result {
+        try home.ensure(home.transportErrors)
+        let stderrFile = home.transportErrors + "/host-\(getpid())-\(UUID().uuidString.prefix(8))"
+        defer { unlink(stderrFile) }
+        var launch = try host.transport.launch(script, home: home)
+        launch.environment = ProcessInfo.processInfo.environment.merging(launch.environment) { _, node in node }
+        let pipes = try ProcessSpawner.spawn(
+            launch.arguments,
+            environment: launch.environment,
+            workingDirectory: launch.workingDirectory,
+            stderrFile: stderrFile
+        )
+        let exited = TransportExit(pid: pipes.pid)
+        let lines = await BlockingThread.value {
+            // The snippet may end without reading its input (it failed before the login): a
+            // write to a closed pipe is EPIPE here, never a signal (the controller ignores it).
+            _ = input.withUnsafeBytes { FileDescriptorIO.writeAll(pipes.stdin, $0) }
+            close(pipes.stdin)
+            defer { close(pipes.stdout) }
+            return readLines(pipes.stdout, onLine: onLine)
+        }
+        let status = await exited.wait(upTo: .seconds(60), on: .continuous)
+        if status == nil { kill(pipes.pid, SIGKILL) }
+        let stderr = (try? String(contentsOfFile: stderrFile, encoding: .utf8)) ?? ""
+        return Result(status: status, lines: lines, stderr: stderr)
+    }
+
+    private static func readLines(_ fd: Int32, onLine: (String) -> Void) -> [String] {
+        var lines: [String] = []
+        var pending: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let got = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if got < 0 && errno == EINTR { continue }
+            guard got > 0 else { break }
+            pending += buffer[0..<got]
+            while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = String(decoding: pending[..<newline], as: UTF8.self)
+                pending.removeSubrange(...newline)
+                lines.append(line)
+                onLine(line)
+            }
+        }
+        if !pending.isEmpty { lines.append(String(decoding: pending, as: UTF8.self)) }
+        return lines
+    }
+}
