@@ -192,27 +192,38 @@ import Testing
     @Test(.enabled(if: prepared), arguments: ContainerRuntime.allCases)
     func anyUserAnyEntrypointAndTheImagesEnvironment(_ runtime: ContainerRuntime) async throws {
         let home = try TestSupport.makeHome()
-        // USER 1000 with no passwd entry and no home.
+        // USER 1000 with no passwd entry and no home; a workdir synced into the container.
+        let workdir = home.path + "/project"
+        try FileManager.default.createDirectory(atPath: workdir, withIntermediateDirectories: true)
+        try "synced\n".write(toFile: workdir + "/hello.txt", atomically: true, encoding: .utf8)
         let nohome = try writeTask(
-            "resources:\n  image_id: docker:localhost/swiftlet-test/nohome:1\nrun: |\n  echo \"uid=$(id -u)\"\n  touch ~/written && echo home-is-writable\n"
+            """
+            workdir: \(workdir)
+            resources:
+              image_id: docker:localhost/swiftlet-test/nohome:1
+            run: |
+              echo "uid=$(id -u) in $(pwd): $(cat hello.txt)"
+              touch ~/written && echo home-is-writable
+            """
         )
         let user = try await launch(nohome, cluster: "nohome-\(runtime)", home: home, runtime: runtime)
         #expect(user.code == 0, "\(user.stderr)")
-        #expect(user.stdout.contains("uid=1000") && user.stdout.contains("home-is-writable"), "\(user.stdout)")
-        // An ENTRYPOINT that would fail, an ENV and a WORKDIR.
+        #expect(user.stdout.contains("uid=1000 in /tmp/swiftlet-home/sky_workdir: synced"), "\(user.stdout)")
+        #expect(user.stdout.contains("home-is-writable"), "\(user.stdout)")
+        // An ENTRYPOINT that would fail, an ENV and a WORKDIR (where a task without a workdir starts).
         let entry = try writeTask(
             """
             resources:
               image_id: docker:localhost/swiftlet-test/entry:1
             run: |
-              echo "greeting=$GREETING"
+              echo "greeting=$GREETING in $(pwd)"
               [ -e /entrypoint-ran ] && echo the-entrypoint-ran || echo the-entrypoint-did-not-run
             """
         )
         let entered = try await launch(entry, cluster: "entry-\(runtime)", home: home, runtime: runtime)
         #expect(entered.code == 0, "\(entered.stderr)")
         #expect(
-            entered.stdout.contains("greeting=from-the-image") && entered.stdout.contains("the-entrypoint-did-not-run"),
+            entered.stdout.contains("greeting=from-the-image in /srv/app") && entered.stdout.contains("the-entrypoint-did-not-run"),
             "\(entered.stdout)"
         )
         for cluster in ["nohome-\(runtime)", "entry-\(runtime)"] {

@@ -25,6 +25,10 @@ public protocol NodeTransport: Codable, Hashable, Sendable, CustomStringConverti
     /// of transport can tell (ssh's own exit 255); nil leaves it to the generic reading.
     func classify(exitStatus: ChildReaper.Termination?, stderr: String, node: String, detail: String) -> NodeError?
 
+    /// Where a step of a task without a `workdir` starts on this node (a container image's
+    /// WORKDIR); by default nil, `~/sky_workdir`.
+    var jobWorkingDirectory: String? { get }
+
     /// Removes what this transport made on its node for `cluster` (a container and its
     /// credentials), once the cluster's jobs were cancelled; by default nothing. Never throws:
     /// `down` forgets the cluster anyway.
@@ -43,6 +47,8 @@ extension NodeTransport {
     public func classify(exitStatus: ChildReaper.Termination?, stderr: String, node: String, detail: String) -> NodeError? { nil }
 
     public func remove(cluster: String, home: SwiftletHome) async {}
+
+    public var jobWorkingDirectory: String? { nil }
 }
 
 /// A process to spawn on this machine: its argv, what it adds to our environment, and where it

@@ -233,7 +233,7 @@ public struct JobRunner: Sendable {
                     session: session,
                     request: ExecRequest(
                         command: setup,
-                        workingDirectory: "~/sky_workdir",
+                        workingDirectory: Self.workingDirectory(of: job.task, on: session.address),
                         environment: environment.setup(rank: rank, task: job.task),
                         sourceBashrc: true,
                         job: job.ticket(id: jobID, cluster: environment.cluster, rank: rank, step: .setup, taskID: environment.taskID)
@@ -352,6 +352,12 @@ public struct JobRunner: Sendable {
         }
     }
 
+    /// Where a task's steps start: `~/sky_workdir`, as on SkyPilot; a task without a `workdir`
+    /// in a container starts where the image says (its WORKDIR), as `docker run` would.
+    static func workingDirectory(of task: TaskSpec, on node: NodeAddress) -> String {
+        task.workdir == nil ? node.transport.jobWorkingDirectory ?? "~/sky_workdir" : "~/sky_workdir"
+    }
+
     /// The run's ranks, one per node.
     private func runRanks(_ job: Job, environment: TaskEnvironment, sessions: [NodeSession]) -> [GangRun.Rank] {
         sessions.enumerated().map { rank, session in
@@ -359,7 +365,7 @@ public struct JobRunner: Sendable {
                 session: session,
                 request: ExecRequest(
                     command: job.task.run ?? "",
-                    workingDirectory: "~/sky_workdir",
+                    workingDirectory: Self.workingDirectory(of: job.task, on: session.address),
                     environment: environment.run(rank: rank, task: job.task),
                     sourceBashrc: true,
                     survivesDisconnect: true,

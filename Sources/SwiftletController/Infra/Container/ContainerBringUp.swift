@@ -93,7 +93,14 @@ public struct ContainerBringUp: Sendable {
             let ended = result.status.map { "\($0)" } ?? "did not end"
             throw NodeError(node: node, step: "container", "the host did not bring the container up (\(ended)): \(redacted(detail))")
         }
-        return ContainerTransport(runtime: runtime, container: name, image: image.reference, host: host)
+        let workingDirectory = said.first { $0.verb == "workdir" }?.text ?? ""
+        return ContainerTransport(
+            runtime: runtime,
+            container: name,
+            image: image.reference,
+            host: host,
+            workingDirectory: workingDirectory.isEmpty || workingDirectory == "/" ? nil : workingDirectory
+        )
     }
 
     /// A line of the bring-up snippet as its verb and the rest; other lines (a login banner)

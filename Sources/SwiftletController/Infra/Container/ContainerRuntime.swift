@@ -51,6 +51,11 @@ public enum ContainerRuntime: String, Sendable, Codable, CaseIterable {
 
     public func start(container name: String) -> [String] { [rawValue, "start", name] }
 
+    /// Prints the container's working directory (its image's WORKDIR; empty when it sets none).
+    public func workingDirectory(of name: String) -> [String] {
+        [rawValue, "inspect", "--format", "{{.Config.WorkingDir}}", name]
+    }
+
     /// A command in the running container, with stdin: what the agent is reached through.
     public func exec(container name: String) -> [String] { [rawValue, "exec", "--interactive", name] }
 

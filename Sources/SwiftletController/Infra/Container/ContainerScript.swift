@@ -47,6 +47,7 @@ enum ContainerScript {
                     describe() { \(command(runtime.describe(container: container))); }
                     do_run() { \(command(runtime.run(image, name: container, cluster: cluster, sharedMemoryKiB: nil), shm: true)); }
                     do_start() { \(command(runtime.start(container: container))); }
+                    do_workdir() { \(command(runtime.workingDirectory(of: container))); }
                     do_check() { \(command(runtime.exec(container: container) + ["/bin/sh", "-c", ":"])); }
                     do_logs() { \(command(runtime.logs(container: container))); }
                     do_remove() { \(command(runtime.remove(container: container))); }
@@ -70,6 +71,7 @@ enum ContainerScript {
                     say starting
                     do_start >/dev/null 2>err || fail start
                 fi
+                say "workdir $(do_workdir 2>/dev/null)"
                 say "ready existing"
                 exit 0
             fi
@@ -101,6 +103,7 @@ enum ContainerScript {
                 do_remove >/dev/null 2>&1
                 fail shell
             fi
+            say "workdir $(do_workdir 2>/dev/null)"
             say ready
 
             """

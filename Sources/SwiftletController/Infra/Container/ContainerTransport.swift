@@ -13,13 +13,18 @@ public struct ContainerTransport: NodeTransport {
     /// The image as pulled (`ContainerImage.reference`).
     public var image: String
     public var host: NodeAddress
+    /// The image's WORKDIR, where a task without a `workdir` starts.
+    public var workingDirectory: String?
 
-    public init(runtime: ContainerRuntime, container: String, image: String, host: NodeAddress) {
+    public init(runtime: ContainerRuntime, container: String, image: String, host: NodeAddress, workingDirectory: String? = nil) {
         self.runtime = runtime
         self.container = container
         self.image = image
         self.host = host
+        self.workingDirectory = workingDirectory
     }
+
+    public var jobWorkingDirectory: String? { workingDirectory }
 
     /// Host networking: the container's address is its host's.
     public var ip: String { host.ip }
