@@ -149,6 +149,18 @@ import Testing
             inside.stdout.hasSuffix("grep said 1\n") && inside.stdout.split(separator: "\n").count == 1,
             "\(inside.stdout) \(inside.stderr)"
         )
+        // The agent came from the host's copy, mounted read-only: none was uploaded inside.
+        let lent = try await cli.swiftlet(
+            ["exec", cluster, "--", "ls ~/.swiftlet/agent 2>/dev/null | wc -l; ls /.swiftlet-agent"],
+            home: home,
+            environment: Self.environment(runtime)
+        )
+        let sha = try await TestSupport.shell("sha256sum '\(Self.staticAgent)' | cut -d' ' -f1").output
+        let lines = lent.stdout.split(separator: "\n")
+        #expect(
+            lines.count == 2 && lines[0].hasSuffix(" 0") && lines[1].hasSuffix(" " + sha.trimmingCharacters(in: .whitespacesAndNewlines)),
+            "\(lent.stdout)"
+        )
         let down = try await cli.swiftlet(["down", cluster], home: home, environment: Self.environment(runtime))
         #expect(down.code == 0, "\(down.stderr)")
         #expect(try await containers(of: cluster) == [])
@@ -238,7 +250,10 @@ import Testing
         let noShell = try writeTask("resources:\n  image_id: docker:localhost/swiftlet-test/nosh:1\nrun: echo hi\n")
         let shell = try await launch(noShell, cluster: "nosh", home: home, runtime: .podman)
         #expect(shell.code != 0)
-        #expect(shell.stderr.contains("the image localhost/swiftlet-test/nosh:1 has no /bin/sh"), "\(shell.stderr)")
+        #expect(
+            shell.stderr.contains("is not running") && shell.stderr.contains("the image localhost/swiftlet-test/nosh:1 has no /bin/sh"),
+            "\(shell.stderr)"
+        )
         #expect(try await containers(of: "nosh") == [])
 
         let missing = try writeTask(

@@ -18,6 +18,8 @@ public enum BootstrapScript {
         [ -n "${HOME:-}" ] || HOME=$(cd ~ 2>/dev/null && pwd)
         [ -e /proc/self/exe ] || fail proc "/proc is not mounted; the agent needs it"
 
+        # A container's host lends its copy, mounted read-only under the same hash.
+        if [ -x "/.swiftlet-agent/$sha/swiftlet-agent" ]; then exec "/.swiftlet-agent/$sha/swiftlet-agent" serve --stdio; fi
         root="$HOME/.swiftlet/agent"
         dir="$root/$sha"
         bin="$dir/swiftlet-agent"

@@ -78,7 +78,8 @@ public struct JobRunner: Sendable {
         let size = job.nodeCount ?? job.task.numNodes
         guard size >= 1 else { throw ControllerError("a cluster needs at least one node, not \(size)") }
         try Self.checkRequest(of: job.task)
-        let containers = try ContainerBringUp(task: job.task, cluster: name, home: home)
+        var containers = try ContainerBringUp(task: job.task, cluster: name, home: home)
+        containers?.agent = connector.binary
         // Under the store's lock: two launches of one new name make one cluster.
         var (record, isNew) = try await store.locked {
             if let existing = try store.load(name) {

@@ -1,3 +1,4 @@
+import Foundation
 import SwiftletPOSIX
 
 /// Wraps a cluster's hosts in containers of the task's image (`resources.image_id:
@@ -12,6 +13,8 @@ public struct ContainerBringUp: Sendable {
     public var runtime: ContainerRuntime?
     public var cluster: String
     public var home: SwiftletHome
+    /// The agent each host keeps and lends its containers; set by the launch.
+    public var agent: AgentBinary?
 
     public init(image: ContainerImage, login: RegistryLogin?, runtime: ContainerRuntime?, cluster: String, home: SwiftletHome) {
         self.image = image
@@ -72,15 +75,23 @@ public struct ContainerBringUp: Sendable {
         report: @escaping @Sendable (String, Step) -> Void
     ) async throws -> ContainerTransport {
         let name = Self.containerName(cluster: cluster, rank: rank, home: home)
-        let script = ContainerScript.bringUp(runtime: runtime, container: name, cluster: cluster, image: image, login: login)
-        let result = try await HostCommand.run(script, on: host, home: home, input: login?.passwordForStandardInput ?? []) { line in
+        let lent = agent.map { ContainerScript.Agent(sha256: $0.sha256, size: $0.size, architecture: $0.architecture) }
+        let script = ContainerScript.bringUp(runtime: runtime, container: name, cluster: cluster, image: image, login: login, agent: lent)
+        let (agent, password) = (agent, login?.passwordForStandardInput ?? [])
+        let result = try await HostCommand.run(script, on: host, home: home) { line -> [UInt8]? in
             switch Self.said(line) {
+            case ("agent", "needed"):
+                // Read now, at the size the snippet expects: a binary rebuilt meanwhile is refused there.
+                let bytes = agent.flatMap { FileManager.default.contents(atPath: $0.path) }.map { [UInt8]($0) } ?? []
+                return bytes + password
+            case ("agent", _): return password
             case ("pulling", _): report(node, .pulling(layers: 0))
             case ("layer", let count): report(node, .pulling(layers: Int(count) ?? 0))
             case ("starting", _): report(node, .starting)
             case ("ready", _): report(node, .ready)
             default: break
             }
+            return nil
         }
         let said = result.lines.map(Self.said)
         if let failure = said.first(where: { $0.verb == "error" }) {
@@ -139,8 +150,6 @@ public struct ContainerBringUp: Sendable {
             return "cannot pull \(image): \(detail)"
         case "run", "start":
             return "cannot start a container of \(image): \(detail)"
-        case "shell":
-            return "the image \(image) has no /bin/sh, the one thing Swiftlet needs in it (\(detail))"
         default:
             return detail
         }

@@ -25,9 +25,9 @@ public enum ContainerRuntime: String, Sendable, Codable, CaseIterable {
         }
     }
 
-    /// Exits 0 when the node holds `image`.
-    public func hasImage(_ image: ContainerImage) -> [String] {
-        [rawValue, "image", "inspect", "--format", "{{.Id}}", image.reference]
+    /// Prints `image`'s WORKDIR (empty when it sets none); fails when the node does not hold it.
+    public func workingDirectory(of image: ContainerImage) -> [String] {
+        [rawValue, "image", "inspect", "--format", "{{.Config.WorkingDir}}", image.reference]
     }
 
     /// Prints the image a container of Swiftlet's was made from, and whether it runs; fails
@@ -50,11 +50,6 @@ public enum ContainerRuntime: String, Sendable, Codable, CaseIterable {
     }
 
     public func start(container name: String) -> [String] { [rawValue, "start", name] }
-
-    /// Prints the container's working directory (its image's WORKDIR; empty when it sets none).
-    public func workingDirectory(of name: String) -> [String] {
-        [rawValue, "inspect", "--format", "{{.Config.WorkingDir}}", name]
-    }
 
     /// A command in the running container, with stdin: what the agent is reached through.
     public func exec(container name: String) -> [String] { [rawValue, "exec", "--interactive", name] }

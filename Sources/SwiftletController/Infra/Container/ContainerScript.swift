@@ -1,19 +1,31 @@
 /// The `/bin/sh` snippets a container's host runs (through the host's own transport, with no
-/// agent): the bring-up (find the runtime, log in, pull, start or reuse the container) and the
-/// removal. The command lines are ``ContainerRuntime``'s, rendered for both runtimes; the
-/// snippet only chooses and reports, in lines `swiftlet-container VERB [TEXT]` that
-/// ``ContainerBringUp`` reads.
+/// agent): the bring-up (find the runtime, keep the agent, log in, pull, start or reuse the
+/// container) and the removal. The command lines are ``ContainerRuntime``'s, rendered for both
+/// runtimes; the snippet only chooses and reports, in lines `swiftlet-container VERB [TEXT]`
+/// that ``ContainerBringUp`` reads.
+///
+/// Its stdin carries, in this order and only after it said `agent needed|present|skip`: the
+/// agent's bytes (when needed), then the registry password (when there is a login) up to the
+/// end of input, which only `login --password-stdin` reads.
 enum ContainerScript {
     static let linePrefix = "swiftlet-container "
 
-    /// Brings `container` up from `image`. Reads the registry password (when `login` is given)
-    /// from its stdin, which nothing else reads.
+    /// The agent the host keeps for its containers, keyed by its hash like a node's own.
+    struct Agent {
+        var sha256: String
+        var size: Int
+        /// `uname -m` of the hosts it runs on.
+        var architecture: String
+    }
+
+    /// Brings `container` up from `image`.
     static func bringUp(
         runtime chosen: ContainerRuntime?,
         container: String,
         cluster: String,
         image: ContainerImage,
-        login: RegistryLogin?
+        login: RegistryLogin?,
+        agent: Agent?
     ) -> String {
         var script = """
             say() { printf '\(linePrefix)%s\\n' "$*"; }
@@ -33,9 +45,6 @@ enum ContainerScript {
             dir="$HOME/.swiftlet/containers/\(container)"
             mkdir -p "$dir" && chmod 700 "$HOME/.swiftlet" "$HOME/.swiftlet/containers" "$dir" && cd "$dir" \\
                 || { say "error state cannot create $dir"; exit 1; }
-            shm=$(sed -n 's/^MemTotal: *\\([0-9]*\\) kB$/\\1/p' /proc/meminfo 2>/dev/null)
-            shm=$(( ${shm:-0} * 45 / 100 ))
-            [ "$shm" -gt 0 ] || shm=
 
             """
         for runtime in ContainerRuntime.allCases {
@@ -43,18 +52,40 @@ enum ContainerScript {
             if let login { script += "    do_login() { \(command(runtime.login(login))); }\n" }
             script += """
                     do_pull() { \(command(runtime.pull(image, authenticated: login != nil))); }
-                    has_image() { \(command(runtime.hasImage(image))); }
+                    image_workdir() { \(command(runtime.workingDirectory(of: image))); }
                     describe() { \(command(runtime.describe(container: container))); }
-                    do_run() { \(command(runtime.run(image, name: container, cluster: cluster, sharedMemoryKiB: nil), shm: true)); }
+                    do_run() { \(command(runtime.run(image, name: container, cluster: cluster, sharedMemoryKiB: nil), extra: true)); }
                     do_start() { \(command(runtime.start(container: container))); }
-                    do_workdir() { \(command(runtime.workingDirectory(of: container))); }
-                    do_check() { \(command(runtime.exec(container: container) + ["/bin/sh", "-c", ":"])); }
-                    do_logs() { \(command(runtime.logs(container: container))); }
                     do_remove() { \(command(runtime.remove(container: container))); }
                 fi
 
                 """
         }
+        script += """
+            existing=$(describe 2>/dev/null) || existing=
+            # A new container gets the host's copy of the agent, kept as the bootstrap keeps a
+            # node's: nothing is uploaded into it or checked inside.
+            sha=\(agent?.sha256 ?? "")
+            lent="$HOME/.swiftlet/agent/$sha"
+            if [ -n "$existing" ] || [ -z "$sha" ] || [ "$(uname -m)" != \(ShellQuoting.quote(agent?.architecture ?? "")) ]; then
+                say "agent skip"
+                lent=
+            elif [ -x "$lent/swiftlet-agent" ]; then
+                say "agent present"
+            else
+                say "agent needed"
+                mkdir -p "$lent" && chmod 700 "$HOME/.swiftlet/agent" "$lent" || { say "error agent cannot create $lent"; exit 1; }
+                head -c \(agent?.size ?? 0) >"$lent/.upload.$$" 2>err || { rm -f "$lent/.upload.$$"; fail agent; }
+                if [ "$(wc -c <"$lent/.upload.$$")" -ne \(agent?.size ?? 0) ] \\
+                    || { command -v sha256sum >/dev/null 2>&1 && [ "$(sha256sum <"$lent/.upload.$$" | cut -d' ' -f1)" != "$sha" ]; }; then
+                    rm -f "$lent/.upload.$$"
+                    say "error agent the agent arrived damaged"
+                    exit 1
+                fi
+                chmod 700 "$lent/.upload.$$" && mv -f "$lent/.upload.$$" "$lent/swiftlet-agent" || fail agent
+            fi
+
+            """
         if login != nil {
             script += """
                 say login
@@ -64,18 +95,18 @@ enum ContainerScript {
         }
         script += """
             exec </dev/null
-            if existing=$(describe 2>/dev/null); then
+            if [ -n "$existing" ]; then
                 made_from=${existing% *}
                 [ "$made_from" = \(ShellQuoting.quote(image.reference)) ] || { say "error other-image $made_from"; exit 1; }
                 if [ "${existing##* }" != true ]; then
                     say starting
                     do_start >/dev/null 2>err || fail start
                 fi
-                say "workdir $(do_workdir 2>/dev/null)"
+                say "workdir $(image_workdir 2>/dev/null)"
                 say "ready existing"
                 exit 0
             fi
-            if \(login != nil ? "true" : "! has_image >/dev/null 2>&1"); then
+            if \(login != nil ? "true" : "! workdir=$(image_workdir 2>/dev/null)"); then
                 say pulling
                 # Each layer fetched is told as it comes (podman: "Copying blob", docker:
                 # "Download complete"); the rest is kept for an error.
@@ -86,24 +117,23 @@ enum ContainerScript {
                         case $line in
                         "swiftlet-pull-exit "*) echo "${line#swiftlet-pull-exit }" >pull-exit ;;
                         *"Copying blob"* | *"Download complete"*) layers=$((layers + 1)); say "layer $layers" ;;
-                        *) printf '%s\n' "$line" >>err ;;
+                        *) printf '%s\\n' "$line" >>err ;;
                         esac
                     done
                 }
                 [ "$(cat pull-exit 2>/dev/null)" = 0 ] || fail pull
                 rm -f pull-exit
+                workdir=$(image_workdir 2>/dev/null)
             fi
             say starting
+            shm=$(sed -n 's/^MemTotal: *\\([0-9]*\\) kB$/\\1/p' /proc/meminfo 2>/dev/null)
+            shm=$(( ${shm:-0} * 45 / 100 ))
+            [ "$shm" -gt 0 ] || shm=
             if ! do_run >/dev/null 2>err; then
                 do_remove >/dev/null 2>&1
                 fail run
             fi
-            if ! do_check >/dev/null 2>err; then
-                do_logs >err 2>&1
-                do_remove >/dev/null 2>&1
-                fail shell
-            fi
-            say "workdir $(do_workdir 2>/dev/null)"
+            say "workdir $workdir"
             say ready
 
             """
@@ -119,12 +149,13 @@ enum ContainerScript {
         """
     }
 
-    /// `argv` as one shell command line; with `shm`, `--shm-size` of the host's `$shm` KiB goes
-    /// before the image's options end (`--entrypoint`).
-    private static func command(_ argv: [String], shm: Bool = false) -> String {
+    /// `argv` as one shell command line; with `extra`, the options only the host knows go
+    /// before the image's end (`--entrypoint`): `--shm-size` of the host's `$shm` KiB, and the
+    /// agent the host lends (`$lent`), read-only.
+    private static func command(_ argv: [String], extra: Bool = false) -> String {
         var words = argv.map(ShellQuoting.quote)
-        if shm, let entrypoint = argv.firstIndex(of: "--entrypoint") {
-            words.insert(#"${shm:+--shm-size "${shm}k"}"#, at: entrypoint)
+        if extra, let entrypoint = argv.firstIndex(of: "--entrypoint") {
+            words.insert(#"${shm:+--shm-size "${shm}k"} ${lent:+--volume "$lent:/.swiftlet-agent/$sha:ro"}"#, at: entrypoint)
         }
         return words.joined(separator: " ")
     }

@@ -48,11 +48,16 @@ public struct ContainerTransport: NodeTransport {
     public func classify(exitStatus: ChildReaper.Termination?, stderr: String, node: String, detail: String) -> NodeError? {
         if let named = host.transport.classify(exitStatus: exitStatus, stderr: stderr, node: node, detail: detail) { return named }
         let text = stderr.lowercased()
-        if text.contains("no such container") || text.contains("not running") || text.contains("state improper") {
+        if text.contains("no such container") {
+            return NodeError(node: node, step: "connect", "the container \(container) is gone from its host\(detail)")
+        }
+        if text.contains("not running") || text.contains("state improper") {
+            // A new container whose image has no /bin/sh stops the moment it starts.
             return NodeError(
                 node: node,
                 step: "connect",
-                "the container \(container) is not running on its host\(detail); 'swiftlet launch' starts it again"
+                "the container \(container) is not running\(detail): the image \(image) has no /bin/sh, "
+                    + "which Swiftlet needs, or the container was stopped ('swiftlet launch' starts it again)"
             )
         }
         if text.contains("command not found") || text.contains("not found") && text.contains(runtime.rawValue) {

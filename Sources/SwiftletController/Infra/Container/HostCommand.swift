@@ -2,9 +2,10 @@ import Foundation
 import SwiftletPOSIX
 
 /// A `/bin/sh` snippet run on a node through its transport, without its agent: how a container
-/// host is told to log in, pull and start a container. `input` is written to the snippet's
-/// stdin and then closed (a password reaches `login --password-stdin` this way, never argv);
-/// each line the snippet prints is handed to `onLine` as it comes.
+/// host is told to log in, pull and start a container. Each line the snippet prints is handed
+/// to `onLine` as it comes; the first answer `onLine` gives is written to the snippet's stdin,
+/// which is then closed (an agent's bytes, a password for `login --password-stdin`: never argv).
+/// A snippet that gets no answer reads an empty stdin.
 enum HostCommand {
     struct Result: Sendable {
         /// Nil when the snippet closed its output but did not end within a minute (then killed).
@@ -17,8 +18,7 @@ enum HostCommand {
         _ script: String,
         on host: NodeAddress,
         home: SwiftletHome,
-        input: [UInt8] = [],
-        onLine: @escaping @Sendable (String) -> Void = { _ in }
+        onLine: @escaping @Sendable (String) -> [UInt8]? = { _ in nil }
     ) async throws -> Result {
         try home.ensure(home.transportErrors)
         let stderrFile = home.transportErrors + "/host-\(getpid())-\(UUID().uuidString.prefix(8))"
@@ -33,12 +33,19 @@ enum HostCommand {
         )
         let exited = TransportExit(pid: pipes.pid)
         let lines = await BlockingThread.value {
-            // The snippet may end without reading its input (it failed before the login): a
-            // write to a closed pipe is EPIPE here, never a signal (the controller ignores it).
-            _ = input.withUnsafeBytes { FileDescriptorIO.writeAll(pipes.stdin, $0) }
-            close(pipes.stdin)
-            defer { close(pipes.stdout) }
-            return readLines(pipes.stdout, onLine: onLine)
+            var input: Int32? = pipes.stdin
+            defer {
+                if let input { close(input) }
+                close(pipes.stdout)
+            }
+            return readLines(pipes.stdout) { line in
+                guard let answer = onLine(line), let open = input else { return }
+                // The snippet may end without reading it all: a write to a closed pipe is EPIPE
+                // here, never a signal (the controller ignores SIGPIPE).
+                _ = answer.withUnsafeBytes { FileDescriptorIO.writeAll(open, $0) }
+                close(open)
+                input = nil
+            }
         }
         let status = await exited.wait(upTo: .seconds(60), on: .continuous)
         if status == nil { kill(pipes.pid, SIGKILL) }
