@@ -229,6 +229,7 @@ import Testing
               image_id: docker:localhost/swiftlet-test/entry:1
             run: |
               echo "greeting=$GREETING in $(pwd)"
+              echo "shm-kib=$(df -k /dev/shm | awk 'NR == 2 {print $2}')"
               [ -e /entrypoint-ran ] && echo the-entrypoint-ran || echo the-entrypoint-did-not-run
             """
         )
@@ -238,6 +239,9 @@ import Testing
             entered.stdout.contains("greeting=from-the-image in /srv/app") && entered.stdout.contains("the-entrypoint-did-not-run"),
             "\(entered.stdout)"
         )
+        // /dev/shm is sized from the node's memory, not the runtime's 64 MiB.
+        let shm = entered.stdout.split(separator: "\n").first { $0.contains("shm-kib=") }?.split(separator: "=").last
+        #expect((shm.flatMap { Int($0) } ?? 0) > 65536, "\(entered.stdout)")
         for cluster in ["nohome-\(runtime)", "entry-\(runtime)"] {
             _ = try await cli.swiftlet(["down", cluster], home: home, environment: Self.environment(runtime))
             #expect(try await containers(of: cluster) == [])
@@ -315,7 +319,7 @@ import Testing
         let home = try TestSupport.makeHome()
         let marker = "71.\(Int.random(in: 100...999))"
         let task = try writeTask(
-            "resources:\n  image_id: docker:localhost/swiftlet-test/busybox:1\nrun: |\n  (sleep \(marker); echo late) &\n  sleep \(marker)\n  wait\n"
+            "resources:\n  image_id: docker:localhost/swiftlet-test/busybox:1\nrun: |\n  echo started\n  (sleep \(marker); echo late) &\n  sleep \(marker)\n  wait\n"
         )
         let (controller, _) = try cli.startSwiftlet(["launch", task, "-c", "outlive"], home: home, environment: Self.environment(.podman))
         try await TestSupport.waitForProcesses(matching: "^sleep \(marker)$", count: 2)
@@ -331,6 +335,8 @@ import Testing
         let cancel = try await cli.swiftlet(["cancel", "outlive", "1"], home: home, environment: Self.environment(.podman))
         #expect(cancel.stderr == "Job 1: CANCELLED.\n")
         #expect(try await TestSupport.processesLeft(matching: "^sleep \(marker)$") == 0, "cancel left part of the job's tree")
+        let logs = try await cli.swiftlet(["logs", "outlive", "1"], home: home, environment: Self.environment(.podman))
+        #expect(logs.stdout.contains("started"), "\(logs.stdout) \(logs.stderr)")
         let down = try await cli.swiftlet(["down", "outlive"], home: home, environment: Self.environment(.podman))
         #expect(down.code == 0, "\(down.stderr)")
         #expect(try await containers(of: "outlive") == [])

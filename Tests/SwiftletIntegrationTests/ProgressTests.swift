@@ -22,6 +22,33 @@ import Testing
         )
     }
 
+    @Test func aLongPullIsToldWhenItStartsAndAgainEveryHalfMinute() {
+        let output = JobOutputTests.CollectedOutput()
+        let progress = Progress(enabled: true, output: output)
+        let start = ContinuousClock.now
+        let node = "node 0 (10.0.0.1)"
+        progress.update("pulling img", key: "pulling", node: node, at: start)
+        progress.update("pulling img, 3 layers so far", key: "pulling", node: node, at: start + .seconds(10))
+        progress.update("pulling img, 7 layers so far", key: "pulling", node: node, at: start + .seconds(31))
+        progress.update("starting its container", key: "starting", node: node, quiet: true, at: start + .seconds(40))
+        progress.finish("container up", node: node, at: start + .seconds(41))
+        #expect(
+            output.collected.withLock { $0.events } == [
+                .nodeStep(node: node, step: "pulling img"),
+                .nodeStep(node: node, step: "pulling img, 7 layers so far"),
+                .stepFinished(node: node, step: "container up", took: "41.0 s"),
+            ]
+        )
+    }
+
+    @Test func anUpdatedStepKeepsItsTimeOnTheBoard() {
+        let start = ContinuousClock.now
+        var board = ProgressBoard()
+        board.update("pulling img", node: "node 0", at: start)
+        board.update("pulling img, 2 layers so far", node: "node 0", at: start + .seconds(2))
+        #expect(board.render(at: start + .seconds(3)) == ["node 0  pulling img, 2 layers so far 3.0 s…"])
+    }
+
     @Test func onATerminalTheBoardIsRedrawnInPlace() async throws {
         let home = try TestSupport.makeHome()
         let task = try cli.writeTask("num_nodes: 3\nsetup: echo set\nrun: echo ran\n", home: home)

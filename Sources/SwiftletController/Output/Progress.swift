@@ -49,9 +49,8 @@ final class Progress: Sendable {
     /// each update; elsewhere a line is written when the step's `key` changes, and again every
     /// ``retellAfter`` while it lasts, so a long pull says so; a `quiet` step (a quick one) only
     /// ever shows on a live board.
-    func update(_ doing: String, key: String, node: String, quiet: Bool = false) {
+    func update(_ doing: String, key: String, node: String, quiet: Bool = false, at now: ContinuousClock.Instant = .now) {
         guard enabled else { return }
-        let now = ContinuousClock.now
         let tell = state.withLock { state -> Bool in
             state.board.update(doing, node: node, at: now)
             if live, !state.settled, state.ticker == nil { state.ticker = Task { [weak self] in await self?.tick() } }
@@ -64,10 +63,10 @@ final class Progress: Sendable {
     }
 
     /// `node` finished the step it was updating, named `done` ("container up").
-    func finish(_ done: String, node: String) {
+    func finish(_ done: String, node: String, at now: ContinuousClock.Instant = .now) {
         guard enabled else { return }
         let (took, isLive) = state.withLock { state in
-            (state.board.finish(done, node: node, at: .now), live && !state.settled)
+            (state.board.finish(done, node: node, at: now), live && !state.settled)
         }
         if !isLive { output.report(.stepFinished(node: node, step: done, took: ProgressBoard.seconds(took))) }
     }
