@@ -39,7 +39,9 @@ swiftlet() { SWIFTLET_HOME=$work/$1 SWIFTLET_AGENT_BINARY=$bin/swiftlet-agent SW
 submit() {
     local side=$1 deadline=$2
     while [ "$(date +%s)" -lt "$deadline" ]; do
-        swiftlet "$side" launch -d "$work/task.yaml" -c stress >/dev/null 2>&1 || true
+        # The last failure is kept: a run where nothing was submitted says why.
+        swiftlet "$side" launch -d "$work/task.yaml" -c stress >/dev/null 2>"$work/$side.err" \
+            || cp "$work/$side.err" "$work/$side.last-error" || true
     done
 }
 
@@ -106,7 +108,7 @@ for record in "$jobs"/*/job; do
         succeeded=$((succeeded + 1))
     fi
 done
-[ "$count" -gt 0 ] || fail "no job was submitted"
+[ "$count" -gt 0 ] || fail "no job was submitted; the last failed launches said: $(cat "$work"/*.last-error 2>/dev/null | tail -n 6)"
 
 # Nothing of a job is left running.
 sleep 1

@@ -9,18 +9,20 @@ import SwiftletTransport
 enum StreamInput {
     /// Copies stdin frames to the process and carries out requests. Returns true when the
     /// connection was lost (as opposed to the stream ending normally).
+    /// `resize` carries out window changes (a process on a terminal).
     static func forwardInbound(
         _ stream: MuxStream,
         _ inbound: InboundFrames,
         stdin: Int32,
         pid: pid_t,
         taskID: String?,
-        detached: Flag
+        detached: Flag,
+        resize: (@Sendable (PseudoTerminal.WindowSize) -> Void)? = nil
     ) async -> Bool {
         let channel = try? await NIOPipeBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .takingOwnershipOfDescriptor(output: stdin).get()
         if channel == nil { close(stdin) }  // NIO did not take it: still ours to close
-        await forward(inbound, to: channel, pid: pid, taskID: taskID, detached: detached)
+        await forward(inbound, to: channel, pid: pid, taskID: taskID, detached: detached, resize: resize)
         return await stream.connectionFailure() != nil
     }
 
@@ -29,7 +31,14 @@ enum StreamInput {
     /// cut bytes still on their way (closing the channel's output drops writes it has not done).
     /// While the pipe is full the next frame waits, so the controller's credit window holds
     /// back what it sends; requests behind it wait too.
-    private static func forward(_ inbound: InboundFrames, to stdin: (any Channel)?, pid: pid_t, taskID: String?, detached: Flag) async {
+    private static func forward(
+        _ inbound: InboundFrames,
+        to stdin: (any Channel)?,
+        pid: pid_t,
+        taskID: String?,
+        detached: Flag,
+        resize: (@Sendable (PseudoTerminal.WindowSize) -> Void)?
+    ) async {
         var lastWrite: EventLoopFuture<Void>?
         var stdinOpen = stdin != nil
         func closeStdin() {
@@ -61,7 +70,9 @@ enum StreamInput {
                     }
                 case .detach:
                     detached.value = true
-                case .go, .windowChange, .unknown, nil:
+                case .windowChange(let rows, let columns):
+                    resize?(PseudoTerminal.WindowSize(rows: rows, columns: columns))
+                case .go, .unknown, nil:
                     break
                 }
             default:

@@ -20,11 +20,12 @@ struct StreamRouter: Sendable {
         .jobs: RuntimeQueries.listJobs,
         .forget: RuntimeQueries.forget,
         .nodeState: { _, stream in await RuntimeQueries.nodeState(stream: stream) },
+        .terminal: TerminalSession.serve,
     ])
 
     /// The in-stream requests the agent acts on, beyond `signal` and `go` (which every version
     /// 2 agent knows).
-    static let requests: [StreamRequest] = [.detach]
+    static let requests: [StreamRequest] = [.detach, .windowChange(rows: 0, columns: 0)]
 
     /// What the hello announces: every stream type served, and the requests acted on.
     var capabilities: [String] {

@@ -41,4 +41,13 @@ public enum Environment {
         guard let entry = getpwuid(getuid()), let directory = entry.pointee.pw_dir, directory.pointee != 0 else { return nil }
         return String(cString: directory)
     }
+
+    /// The login shell in this user's passwd entry when it can run here, else bash, else sh.
+    public static var loginShell: String {
+        if let entry = getpwuid(getuid()), let shell = entry.pointee.pw_shell, shell.pointee != 0 {
+            let path = String(cString: shell)
+            if access(path, X_OK) == 0, !path.hasSuffix("/nologin"), !path.hasSuffix("/false") { return path }
+        }
+        return access("/bin/bash", X_OK) == 0 ? "/bin/bash" : "/bin/sh"
+    }
 }

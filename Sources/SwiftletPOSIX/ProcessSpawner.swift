@@ -128,6 +128,40 @@ public enum ProcessSpawner {
         return pid
     }
 
+    /// Starts `arguments` in a new session whose controlling terminal is `terminal` (a
+    /// pseudo-terminal's path): stdin, stdout and stderr are that terminal, as for a login.
+    public static func spawnOnTerminal(
+        _ arguments: [String],
+        environment: [String: String],
+        workingDirectory: String?,
+        terminal: String
+    ) throws(SystemError) -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        // After setsid (glibc runs the file actions after it), opening a terminal without
+        // O_NOCTTY makes it the new session's controlling terminal.
+        posix_spawn_file_actions_addopen(&actions, 0, terminal, O_RDWR, 0)
+        posix_spawn_file_actions_adddup2(&actions, 0, 1)
+        posix_spawn_file_actions_adddup2(&actions, 0, 2)
+        _ = gnuAddCloseFrom(&actions, 3)
+        if let workingDirectory { _ = gnuAddChdir(&actions, workingDirectory) }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var emptyMask = sigset_t()
+        sigemptyset(&emptyMask)
+        var allSignals = sigset_t()
+        sigfillset(&allSignals)
+        posix_spawnattr_setsigmask(&attributes, &emptyMask)
+        posix_spawnattr_setsigdefault(&attributes, &allSignals)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | 0x80))  // 0x80: SETSID
+        var pid: pid_t = 0
+        let result = posixSpawn(&pid, arguments, environment, &actions, &attributes)
+        guard result == 0 else { throw SystemError(errno: result, "cannot start \(arguments[0]) on a terminal") }
+        return pid
+    }
+
     /// `posix_spawn` of `arguments[0]` with C copies of the arguments and the environment.
     private static func posixSpawn(
         _ pid: inout pid_t,

@@ -302,6 +302,13 @@ import Testing
             status.stdout.contains("swiftlet-images-0-") && status.stdout.contains("(localhost/swiftlet-test/busybox:1)"),
             "\(status.stdout)"
         )
+        // A shell goes into the container too.
+        let shell = try await cli.swiftlet(
+            ["shell", "images", "--", "cat /image-marker"],
+            home: home,
+            environment: Self.environment(.podman)
+        )
+        #expect(shell.code == 0 && shell.stdout == "busybox image\n", "\(shell.stdout) \(shell.stderr)")
         let again = try await launch(second, cluster: "images", home: home, runtime: .podman)
         #expect(again.code != 0)
         #expect(

@@ -1,0 +1,115 @@
+import ArgumentParser
+import Foundation
+import NIOCore
+import SwiftletController
+import SwiftletPOSIX
+import SwiftletProtocol
+import UnixSignals
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+struct Shell: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "shell",
+        abstract: "A shell on a cluster's node, through its agent (no sshd needed).",
+        discussion: """
+            On a terminal: an interactive login shell (or COMMAND) on a terminal of its own on the node, \
+            in ~/sky_workdir with the job's SKYPILOT_* environment, inside the cluster's container when it has one. \
+            Without a terminal, COMMAND runs with stdin, stdout and stderr as pipes, as 'ssh host COMMAND' does. \
+            The exit code is the remote one.
+            """
+    ).underSwiftlet
+
+    @Argument(help: "The cluster.")
+    var cluster: String
+
+    @Option(help: "The node's rank (0, the head, by default).")
+    var node = 0
+
+    @Argument(parsing: .postTerminator, help: "A command to run instead of a login shell, after --.")
+    var command: [String] = []
+
+    func run() async throws {
+        let (cluster, node, line) = (cluster, node, command.joined(separator: " "))
+        let code = try await CommandEnvironment.reportingErrors {
+            let runner = try CommandEnvironment.runner()
+            let (session, environment) = try await NodeShell(connector: runner.connector).connect(cluster: cluster, rank: node)
+            let code: Int32
+            do {
+                if Terminal.stdinIsTerminal && isatty(1) == 1 {
+                    code = try await TerminalSessionView.run(line, environment: environment, on: session)
+                } else {
+                    // No terminal here: a login shell reads its commands from stdin, as `ssh host` does.
+                    let command = line.isEmpty ? "if command -v bash >/dev/null; then exec bash; else exec sh; fi" : line
+                    code = try await Self.piped(command, environment: environment, on: session)
+                }
+            } catch {
+                await session.close()
+                throw error
+            }
+            await session.close()
+            return code
+        }
+        throw ExitCode(code)
+    }
+
+    /// `command` with pipes: stdin forwarded, stdout and stderr kept apart.
+    static func piped(_ command: String, environment: [String: String], on session: NodeSession) async throws -> Int32 {
+        let process = try await NodeShell.run(command, environment: environment, on: session)
+        let input = Task { await process.forwardStandardInput() }
+        defer { input.cancel() }
+        let status = try await InterruptPolicy.leave.run {
+            try await process.wait { event in
+                switch event {
+                case .stdout(let bytes): bytes.withUnsafeReadableBytes { Terminal.out($0) }
+                case .stderr(let bytes): bytes.withUnsafeReadableBytes { Terminal.err($0) }
+                default: break
+                }
+            }
+        }
+        return status.code
+    }
+}
+
+/// The local end of a remote terminal: this terminal in raw mode (every key goes to the node,
+/// Ctrl-C, Ctrl-Z and Ctrl-D as bytes the remote terminal acts on), restored however the
+/// command ends; its size follows this window's (SIGWINCH).
+enum TerminalSessionView {
+    static func run(_ command: String, environment: [String: String], on session: NodeSession) async throws -> Int32 {
+        let size = PseudoTerminal.windowSize(1) ?? PseudoTerminal.WindowSize(rows: 24, columns: 80)
+        let request = TerminalRequest(
+            command: command,
+            workingDirectory: "~/sky_workdir",
+            environment: environment,
+            term: ProcessInfo.processInfo.environment["TERM"] ?? "xterm-256color",
+            rows: size.rows,
+            columns: size.columns
+        )
+        let process = try await NodeShell.openTerminal(request, on: session)
+        guard let saved = PseudoTerminal.makeRaw(0) else { throw ControllerError("cannot put this terminal in raw mode") }
+        defer { PseudoTerminal.restore(0, saved) }
+        // The terminal goes back as it was even when the command is told to end.
+        let signals = Task {
+            for await signal in await UnixSignalsSequence(trapping: .sigwinch, .sigterm, .sighup) {
+                if signal == .sigwinch {
+                    if let size = PseudoTerminal.windowSize(1) {
+                        try? await process.stream.send(.windowChange(rows: size.rows, columns: size.columns))
+                    }
+                    continue
+                }
+                PseudoTerminal.restore(0, saved)
+                exit(signal == .sigterm ? 143 : 129)
+            }
+        }
+        defer { signals.cancel() }
+        // A blocking read of the terminal cannot be cancelled: the reader is let go at the end.
+        let input = Task { await process.forwardStandardInput() }
+        defer { input.cancel() }
+        let status = try await process.wait { event in
+            if case .stdout(let bytes) = event { bytes.withUnsafeReadableBytes { Terminal.out($0) } }
+        }
+        return status.code
+    }
+}

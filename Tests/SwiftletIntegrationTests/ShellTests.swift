@@ -1,0 +1,131 @@
+import Foundation
+import SwiftletController
+import SwiftletPOSIX
+import Testing
+
+/// `swiftlet shell` under a real terminal: tmux runs it, `send-keys` types, `capture-pane` reads
+/// what the terminal shows.
+@Suite struct ShellTests {
+    let cli = CommandLineTests()
+
+    /// A tmux server of its own running `command` in a 100x30 window.
+    struct Pane {
+        let socket = "swiftlet-test-\(UUID().uuidString.prefix(8))"
+
+        func start(_ command: String) async throws {
+            // Started detached, with no descriptor of ours: the server tmux forks keeps what it
+            // inherited, and a pipe of ours it held would never end.
+            _ = try ProcessSpawner.spawnDetached(
+                ["/usr/bin/tmux", "-L", socket, "new-session", "-d", "-x", "100", "-y", "30", command],
+                environment: ProcessInfo.processInfo.environment,
+                logFile: "/dev/null"
+            )
+            for _ in 0..<100 where try await TestSupport.shell("tmux -L \(socket) has-session").code != 0 {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+
+        func type(_ keys: String...) async throws {
+            try await TestSupport.shell("tmux -L \(socket) send-keys " + keys.map(ShellQuoting.quote).joined(separator: " "))
+        }
+
+        func resize(columns: Int, rows: Int) async throws {
+            try await TestSupport.shell("tmux -L \(socket) resize-window -x \(columns) -y \(rows)")
+        }
+
+        var screen: String {
+            get async throws { try await TestSupport.shell("tmux -L \(socket) capture-pane -p -J").output }
+        }
+
+        /// Waits until the screen shows `text`; returns the screen.
+        @discardableResult
+        func waitFor(_ text: String, patience: Duration = .seconds(30)) async throws -> String {
+            let deadline = ContinuousClock.now + patience
+            var shown = ""
+            while ContinuousClock.now < deadline {
+                shown = try await screen
+                if shown.contains(text) { return shown }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            Issue.record("the terminal never showed '\(text)'; it shows:\n\(shown)")
+            return shown
+        }
+
+        func stop() async {
+            _ = try? await TestSupport.shell("tmux -L \(socket) kill-server")
+        }
+    }
+
+    func launchedCluster(_ name: String) async throws -> SwiftletHome {
+        let home = try TestSupport.makeHome()
+        let task = try cli.writeTask("run: echo up\n", home: home)
+        let launch = try await cli.swiftlet(["launch", task, "-c", name], home: home)
+        #expect(launch.code == 0, "\(launch.stderr)")
+        return home
+    }
+
+    func shellCommand(_ arguments: String, home: SwiftletHome) -> String {
+        "SWIFTLET_HOME='\(home.path)' SWIFTLET_AGENT_BINARY='\(TestSupport.agentPath)' '\(TestSupport.controllerPath)' shell \(arguments)"
+    }
+
+    @Test func anInteractiveShellBehavesAsOverSSH() async throws {
+        let home = try await launchedCluster("term")
+        let pane = Pane()
+        defer { Task { await pane.stop() } }
+        // After the shell: its exit code, and whether this terminal is back in canonical mode.
+        try await pane.start(
+            shellCommand("term", home: home) + "; echo \"exit=$?\"; stty -a | grep -o -- '-\\?icanon' | head -1; sleep 60"
+        )
+        try await pane.type("echo \"rank=$SKYPILOT_NODE_RANK in $(pwd) on $(tty)\"; stty size", "Enter")
+        let first = try await pane.waitFor("30 100")
+        #expect(first.contains("rank=0 in \(home.localNode(cluster: "term", index: 0))/sky_workdir on /dev/pts/"), "\(first)")
+        try await pane.resize(columns: 90, rows: 25)
+        try await pane.type("stty size", "Enter")
+        try await pane.waitFor("25 90")
+        // Ctrl-C stops the foreground command, not the shell.
+        try await pane.type("sleep 300; echo after-sleep", "Enter")
+        try await Task.sleep(for: .milliseconds(500))
+        try await pane.type("C-c")
+        try await pane.type("echo still-here", "Enter")
+        let interrupted = try await pane.waitFor("still-here\n")
+        #expect(!interrupted.split(separator: "\n").contains("after-sleep"), "\(interrupted)")
+        // Ctrl-Z stops it, and the shell's job control has it.
+        try await pane.type("sleep 301", "Enter")
+        try await Task.sleep(for: .milliseconds(500))
+        try await pane.type("C-z")
+        try await pane.waitFor("Stopped")
+        try await pane.type("kill -9 %1; exit 7", "Enter")
+        let after = try await pane.waitFor("exit=7")
+        #expect(after.contains("exit=7\nicanon"), "the terminal was not restored: \(after)")
+        #expect(try await TestSupport.processesLeft(matching: "^sleep 30[01]$") == 0)
+        _ = try await cli.swiftlet(["down", "term"], home: home)
+    }
+
+    @Test func ctrlDEndsTheShellWithZero() async throws {
+        let home = try await launchedCluster("ctrld")
+        let pane = Pane()
+        defer { Task { await pane.stop() } }
+        try await pane.start(shellCommand("ctrld", home: home) + "; echo \"exit=$?\"; sleep 60")
+        try await pane.type("echo ready", "Enter")
+        try await pane.waitFor("ready\n")
+        try await pane.type("C-d")
+        try await pane.waitFor("exit=0")
+        _ = try await cli.swiftlet(["down", "ctrld"], home: home)
+    }
+
+    @Test func withoutATerminalACommandRunsAsSSHRunsIt() async throws {
+        let home = try await launchedCluster("piped")
+        let run = try await cli.swiftlet(
+            ["shell", "piped", "--", "read line; echo \"got $line\"; echo to-err >&2; echo \"$SKYPILOT_NUM_NODES\"; exit 3"],
+            home: home,
+            stdin: "typed\n"
+        )
+        #expect(run.code == 3)
+        #expect(run.stdout == "got typed\n1\n")
+        #expect(run.stderr == "to-err\n")
+        let missing = try await cli.swiftlet(["shell", "piped", "--node", "4", "--", "true"], home: home)
+        #expect(missing.code == 1)
+        #expect(missing.stderr.contains("cluster 'piped' has nodes 0 to 0; there is no node 4"), "\(missing.stderr)")
+        _ = try await cli.swiftlet(["down", "piped"], home: home)
+    }
+}
