@@ -21,6 +21,7 @@ struct StreamRouter: Sendable {
         .forget: RuntimeQueries.forget,
         .nodeState: { _, stream in await RuntimeQueries.nodeState(stream: stream) },
         .terminal: TerminalSession.serve,
+        .forward: ForwardSession.serve,
     ])
 
     /// The in-stream requests the agent acts on, beyond `signal` and `go` (which every version

@@ -82,6 +82,8 @@ public struct StreamFailure: Error, Hashable, Sendable, CustomStringConvertible 
         public static let driverDied = Code(rawValue: 12)
         /// The job was cancelled.
         public static let cancelled = Code(rawValue: 13)
+        /// A forwarded connection could not be made on the node (refused, no such host).
+        public static let connectFailed = Code(rawValue: 14)
     }
 
     public init(code: Code, message: String) {

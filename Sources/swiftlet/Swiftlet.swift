@@ -9,7 +9,8 @@ struct Swiftlet: AsyncParsableCommand {
         abstract: "Run SkyPilot tasks on machines you already have.",
         version: SwiftletVersion.current,
         subcommands: [
-            Launch.self, Exec.self, Shell.self, Logs.self, Queue.self, Cancel.self, Status.self, Down.self, Validate.self, Version.self,
+            Launch.self, Exec.self, Shell.self, Forward.self, Logs.self, Queue.self, Cancel.self, Status.self, Down.self, Validate.self,
+            Version.self,
             Keeper.self,
             Supervise.self,
         ]
