@@ -109,11 +109,7 @@ public struct PortForwarder: Sendable {
                 for await frame in stream.inboundPieces {
                     switch frame.kind {
                     case .data:
-                        let payload = frame.payload
-                        let written = await BlockingThread.value {
-                            payload.withUnsafeReadableBytes { FileDescriptorIO.writeAll(fd, $0) }
-                        }
-                        if !written { shutdown(fd, Int32(SHUT_RDWR)) }
+                        if await !Self.write(frame.payload, to: fd) { shutdown(fd, Int32(SHUT_RDWR)) }
                     case .eof:
                         shutdown(fd, Int32(SHUT_WR))
                     case .exit, .reset:
@@ -127,6 +123,18 @@ public struct PortForwarder: Sendable {
                 shutdown(fd, Int32(SHUT_RDWR))
             }
         }
+    }
+
+    /// Writes `bytes` to the connection: what the socket takes at once without blocking (most
+    /// of the time, all of it), the rest on a thread of its own. False when it is closed.
+    static func write(_ bytes: ByteBuffer, to fd: Int32) async -> Bool {
+        let sent = bytes.withUnsafeReadableBytes { buffer in
+            Glibc.send(fd, buffer.baseAddress, buffer.count, Int32(MSG_DONTWAIT) | Int32(MSG_NOSIGNAL))
+        }
+        if sent == bytes.readableBytes { return true }
+        guard sent >= 0 || errno == EAGAIN || errno == EINTR else { return false }
+        let rest = bytes.getSlice(at: bytes.readerIndex + max(sent, 0), length: bytes.readableBytes - max(sent, 0)) ?? ByteBuffer()
+        return await BlockingThread.value { rest.withUnsafeReadableBytes { FileDescriptorIO.writeAll(fd, $0) } }
     }
 
     /// One read of up to 64 KiB on a thread of its own; nil at the end or on an error.
