@@ -58,7 +58,7 @@ import Testing
 
     func launchedCluster(_ name: String) async throws -> SwiftletHome {
         let home = try TestSupport.makeHome()
-        let task = try cli.writeTask("run: echo up\n", home: home)
+        let task = try cli.writeTask("envs:\n  MODEL: llama\nsecrets:\n  TOKEN: hidden-value\nrun: echo up\n", home: home)
         let launch = try await cli.swiftlet(["launch", task, "-c", name], home: home)
         #expect(launch.code == 0, "\(launch.stderr)")
         return home
@@ -123,12 +123,16 @@ import Testing
     @Test func withoutATerminalACommandRunsAsSSHRunsIt() async throws {
         let home = try await launchedCluster("piped")
         let run = try await cli.swiftlet(
-            ["shell", "piped", "--", "read line; echo \"got $line\"; echo to-err >&2; echo \"$SKYPILOT_NUM_NODES\"; exit 3"],
+            [
+                "shell", "piped", "--",
+                "read line; echo \"got $line\"; echo to-err >&2; echo \"$SKYPILOT_NUM_NODES $MODEL ${TOKEN:-no-secret}\"; exit 3",
+            ],
             home: home,
             stdin: "typed\n"
         )
         #expect(run.code == 3)
-        #expect(run.stdout == "got typed\n1\n")
+        // The task's envs, not its secrets.
+        #expect(run.stdout == "got typed\n1 llama no-secret\n")
         #expect(run.stderr == "to-err\n")
         let missing = try await cli.swiftlet(["shell", "piped", "--node", "4", "--", "true"], home: home)
         #expect(missing.code == 1)

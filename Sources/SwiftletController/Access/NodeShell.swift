@@ -5,8 +5,9 @@ import SwiftletProtocol
 import SwiftletTask
 
 /// `swiftlet shell`: a login shell (or one command) on a cluster's node through its agent, in
-/// `~/sky_workdir` with the environment a job's run sees there (`SKYPILOT_*`), inside the
-/// node's container when the cluster has one (its transport goes there).
+/// `~/sky_workdir` with the environment a job's run sees there (`SKYPILOT_*` and the last
+/// launched task's `envs`), inside the node's container when the cluster has one (its
+/// transport goes there).
 public struct NodeShell: Sendable {
     public let connector: NodeConnector
     public let store: ClusterStore
@@ -35,7 +36,8 @@ public struct NodeShell: Sendable {
             user: Environment.userName,
             gpusPerNode: 0
         )
-        return (session, environment.shell(rank: rank))
+        // The last task's envs, under the run's own SKYPILOT_* (as a run sees them).
+        return (session, (record.taskEnvs ?? [:]).merging(environment.shell(rank: rank)) { _, ours in ours })
     }
 
     /// Opens a terminal on `session` running `request`.

@@ -17,6 +17,9 @@ public struct ClusterRecord: Codable, Sendable, Equatable {
     public var lastJobStatus: String?
     /// Task names of jobs by id, for `swiftlet logs` prefixes.
     public var jobNames: [String: String]?
+    /// The `envs` of the last task launched, for `swiftlet shell` (never its secrets, nor the
+    /// registry password).
+    public var taskEnvs: [String: String]?
 
     public init(
         name: String,

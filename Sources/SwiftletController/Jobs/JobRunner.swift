@@ -208,6 +208,11 @@ public struct JobRunner: Sendable {
                 throw ControllerError("cluster '\(record.name)' was taken down")
             }
             current.lastJobID += 1
+            if job.runSetup {
+                var envs: [String: String] = [:]
+                for variable in job.task.envs where variable.key != RegistryLogin.passwordKey { envs[variable.key] = variable.value }
+                current.taskEnvs = envs.isEmpty ? nil : envs
+            }
             if let name = job.task.name {
                 current.jobNames = (current.jobNames ?? [:]).merging([String(current.lastJobID): name]) { _, new in new }
             }
