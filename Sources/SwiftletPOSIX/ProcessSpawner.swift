@@ -66,20 +66,8 @@ public enum ProcessSpawner {
             _ = gnuAddChdir(&actions, workingDirectory)
         }
 
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
+        var attributes = Self.freshSignals(newSession: newSession)
         defer { posix_spawnattr_destroy(&attributes) }
-        var emptyMask = sigset_t()
-        sigemptyset(&emptyMask)
-        var allSignals = sigset_t()
-        sigfillset(&allSignals)
-        posix_spawnattr_setsigmask(&attributes, &emptyMask)
-        posix_spawnattr_setsigdefault(&attributes, &allSignals)
-        let setSession: Int32 = 0x80  // POSIX_SPAWN_SETSID (glibc 2.26+), not imported as a constant
-        posix_spawnattr_setflags(
-            &attributes,
-            Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | (newSession ? setSession : 0))
-        )
 
         var pid: pid_t = 0
         let result = posixSpawn(&pid, arguments, environment, &actions, &attributes)
@@ -146,20 +134,29 @@ public enum ProcessSpawner {
         posix_spawn_file_actions_adddup2(&actions, 0, 2)
         _ = gnuAddCloseFrom(&actions, 3)
         if let workingDirectory { _ = gnuAddChdir(&actions, workingDirectory) }
+        var attributes = Self.freshSignals(newSession: true)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var pid: pid_t = 0
+        let result = posixSpawn(&pid, arguments, environment, &actions, &attributes)
+        guard result == 0 else { throw SystemError(errno: result, "cannot start \(arguments[0]) on a terminal") }
+        return pid
+    }
+
+    /// Spawn attributes for a child that starts with no signal blocked and every signal's
+    /// default action (whatever this process set up), in a new session when `newSession`. The
+    /// caller destroys them.
+    private static func freshSignals(newSession: Bool) -> posix_spawnattr_t {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
         var emptyMask = sigset_t()
         sigemptyset(&emptyMask)
         var allSignals = sigset_t()
         sigfillset(&allSignals)
         posix_spawnattr_setsigmask(&attributes, &emptyMask)
         posix_spawnattr_setsigdefault(&attributes, &allSignals)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | 0x80))  // 0x80: SETSID
-        var pid: pid_t = 0
-        let result = posixSpawn(&pid, arguments, environment, &actions, &attributes)
-        guard result == 0 else { throw SystemError(errno: result, "cannot start \(arguments[0]) on a terminal") }
-        return pid
+        let setSession: Int32 = 0x80  // POSIX_SPAWN_SETSID (glibc 2.26+), not imported as a constant
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | (newSession ? setSession : 0)))
+        return attributes
     }
 
     /// `posix_spawn` of `arguments[0]` with C copies of the arguments and the environment.
