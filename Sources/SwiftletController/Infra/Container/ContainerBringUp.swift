@@ -81,9 +81,10 @@ public struct ContainerBringUp: Sendable {
         let result = try await HostCommand.run(script, on: host, home: home) { line -> [UInt8]? in
             switch Self.said(line) {
             case ("agent", "needed"):
-                // Read now, at the size the snippet expects: a binary rebuilt meanwhile is refused there.
-                let bytes = agent.flatMap { FileManager.default.contents(atPath: $0.path) }.map { [UInt8]($0) } ?? []
-                return bytes + password
+                // Read now. A binary rebuilt meanwhile (another size) is not sent: the snippet
+                // then finds its input short and says the agent arrived damaged.
+                guard let agent, let bytes = FileManager.default.contents(atPath: agent.path), bytes.count == agent.size else { return [] }
+                return [UInt8](bytes) + password
             case ("agent", _): return password
             case ("pulling", _): report(node, .pulling(layers: 0))
             case ("layer", let count): report(node, .pulling(layers: Int(count) ?? 0))
