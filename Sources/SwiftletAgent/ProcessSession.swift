@@ -32,6 +32,9 @@ enum ProcessSession {
         )
     }
 
+    /// The job steps this process is serving now.
+    private static let inFlight = Locked<Set<JobReference>>([])
+
     /// This agent binary, read once: every supervised step starts it.
     private static let agentBinary = try? SelfExecutable.path()
 
@@ -44,11 +47,22 @@ enum ProcessSession {
             return
         }
         var job: JobStep?
+        // The step this request serves, until it ends however it ends.
+        var serving: JobReference?
+        defer { if let serving { inFlight.withLock { _ = $0.remove(serving) } } }
         if let ticket = request.job {
             guard let step = JobStep(ticket: ticket) else {
                 try? await stream.reset(.badRequest, "bad cluster name '\(ticket.cluster)'")
                 return
             }
+            // Two submissions of one step (two controllers that chose the same job id in the
+            // same microsecond, so with the same task id) must not both run it into one log.
+            guard inFlight.withLock({ $0.insert(ticket.reference).inserted }) else {
+                let message = "job \(ticket.id)'s \(ticket.step) of cluster '\(ticket.cluster)' is already running on this node"
+                try? await stream.reset(.jobIDTaken, message + "; another controller uses this cluster name here")
+                return
+            }
+            serving = ticket.reference
             do {
                 if let holder = try step.claim() {
                     let message = "job \(ticket.id) of cluster '\(ticket.cluster)' on this node is another job's (\(holder))"
