@@ -56,6 +56,21 @@ import Testing
         return path
     }
 
+    /// A task in `image` on the test registry, with its login's user and server (the password
+    /// comes from the environment), and `rest` (setup, run).
+    func loginTask(image: String, _ rest: String) throws -> String {
+        try writeTask(
+            """
+            resources:
+              image_id: docker:\(image)
+            envs:
+              SKYPILOT_DOCKER_USERNAME: swiftlet
+              SKYPILOT_DOCKER_SERVER: \(Self.registry)
+
+            """ + rest
+        )
+    }
+
     func launch(
         _ task: String,
         cluster: String,
@@ -83,13 +98,9 @@ import Testing
     func aTaskRunsInItsPrivateImageAndThePasswordGoesNowhere(_ runtime: ContainerRuntime) async throws {
         let home = try TestSupport.makeHome()
         let cluster = "private-\(runtime)"
-        let task = try writeTask(
+        let task = try loginTask(
+            image: "swiftlet/private:1",
             """
-            resources:
-              image_id: docker:swiftlet/private:1
-            envs:
-              SKYPILOT_DOCKER_USERNAME: swiftlet
-              SKYPILOT_DOCKER_SERVER: \(Self.registry)
             setup: cat /image-marker > ~/setup-saw
             run: |
               echo "run: $(cat /image-marker)"
@@ -176,16 +187,7 @@ import Testing
     func aWrongPasswordIsSaidPlainlyWithoutThePassword() async throws {
         let home = try TestSupport.makeHome()
         let wrong = "not-the-\(UUID().uuidString.prefix(8))-password"
-        let task = try writeTask(
-            """
-            resources:
-              image_id: docker:swiftlet/private:1
-            envs:
-              SKYPILOT_DOCKER_USERNAME: swiftlet
-              SKYPILOT_DOCKER_SERVER: \(Self.registry)
-            run: echo should-not-run
-            """
-        )
+        let task = try loginTask(image: "swiftlet/private:1", "run: echo should-not-run\n")
         let run = try await launch(
             task,
             cluster: "wrong",
@@ -264,16 +266,7 @@ import Testing
         )
         #expect(try await containers(of: "nosh") == [])
 
-        let missing = try writeTask(
-            """
-            resources:
-              image_id: docker:swiftlet/not-there:1
-            envs:
-              SKYPILOT_DOCKER_USERNAME: swiftlet
-              SKYPILOT_DOCKER_SERVER: \(Self.registry)
-            run: echo hi
-            """
-        )
+        let missing = try loginTask(image: "swiftlet/not-there:1", "run: echo hi\n")
         let pull = try await launch(
             missing,
             cluster: "missing",

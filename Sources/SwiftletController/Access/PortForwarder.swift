@@ -99,7 +99,7 @@ public struct PortForwarder: Sendable {
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 // Here to the node: each read goes as data, the end as eof.
-                while let bytes = await Self.read(fd) {
+                while let bytes = await StandardInput.read(fd) {
                     guard (try? await stream.send(.data, bytes)) != nil else { return }
                 }
                 try? await stream.send(.eof)
@@ -135,15 +135,5 @@ public struct PortForwarder: Sendable {
         guard sent >= 0 || errno == EAGAIN || errno == EINTR else { return false }
         let rest = bytes.getSlice(at: bytes.readerIndex + max(sent, 0), length: bytes.readableBytes - max(sent, 0)) ?? ByteBuffer()
         return await BlockingThread.value { rest.withUnsafeReadableBytes { FileDescriptorIO.writeAll(fd, $0) } }
-    }
-
-    /// One read of up to 64 KiB on a thread of its own; nil at the end or on an error.
-    static func read(_ fd: Int32) async -> ByteBuffer? {
-        await BlockingThread.value {
-            var bytes = [UInt8](repeating: 0, count: 64 * 1024)
-            var count: Int
-            repeat { count = Glibc.read(fd, &bytes, bytes.count) } while count < 0 && errno == EINTR
-            return count > 0 ? ByteBuffer(bytes: bytes[0..<count]) : nil
-        }
     }
 }

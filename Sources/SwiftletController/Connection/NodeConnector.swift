@@ -196,9 +196,7 @@ public struct NodeConnector: Sendable {
     /// leave a daemon of another build in place).
     func transportLaunch(for address: NodeAddress, lane: Bool = false) throws -> TransportLaunch {
         let script = BootstrapScript.render(sha256: binary.sha256, size: binary.size, lane: lane)
-        var launch = try address.transport.launch(script, home: home)
-        launch.environment = ProcessInfo.processInfo.environment.merging(launch.environment) { _, node in node }
-        return launch
+        return try address.launch(script, home: home)
     }
 }
 

@@ -13,6 +13,14 @@ public struct NodeAddress: Codable, Hashable, Sendable, CustomStringConvertible 
         self.transport = transport
     }
 
+    /// The process that runs `script` on the node: the transport's, with this process's
+    /// environment under what the transport sets.
+    public func launch(_ script: String, home: SwiftletHome) throws -> TransportLaunch {
+        var launch = try transport.launch(script, home: home)
+        launch.environment = ProcessInfo.processInfo.environment.merging(launch.environment) { _, node in node }
+        return launch
+    }
+
     /// The address other nodes reach this one at (for `SKYPILOT_NODE_IPS`).
     public var ip: String { transport.ip }
 

@@ -37,24 +37,22 @@ public enum ContainerRuntime: String, Sendable, Codable, CaseIterable {
     }
 
     /// The node's long-lived container: host networking, an init as PID 1 that reaps and passes
-    /// signals, `/dev/shm` of `sharedMemoryKiB`, kept alive by the image's own `/bin/sh` waiting
-    /// on a stdin that never ends (so the image needs nothing else, and its ENTRYPOINT does not
-    /// run). Its user, ENV and WORKDIR are the image's.
-    public func run(_ image: ContainerImage, name: String, cluster: String, sharedMemoryKiB: Int?) -> [String] {
-        var arguments = [
+    /// signals, kept alive by the image's own `/bin/sh` waiting on a stdin that never ends (so
+    /// the image needs nothing else, and its ENTRYPOINT does not run). Its user, ENV and WORKDIR
+    /// are the image's. What only the host knows (the size of `/dev/shm`, the agent it lends)
+    /// ``ContainerScript`` adds before `--entrypoint`.
+    public func run(_ image: ContainerImage, name: String, cluster: String) -> [String] {
+        [
             rawValue, "run", "--detach", "--interactive", "--init", "--name", name, "--network", "host",
             "--label", "\(Self.clusterLabel)=\(cluster)", "--label", "\(Self.imageLabel)=\(image.reference)",
+            "--entrypoint", "/bin/sh", image.reference,
         ]
-        if let sharedMemoryKiB { arguments += ["--shm-size", "\(sharedMemoryKiB)k"] }
-        return arguments + ["--entrypoint", "/bin/sh", image.reference]
     }
 
     public func start(container name: String) -> [String] { [rawValue, "start", name] }
 
     /// A command in the running container, with stdin: what the agent is reached through.
     public func exec(container name: String) -> [String] { [rawValue, "exec", "--interactive", name] }
-
-    public func logs(container name: String) -> [String] { [rawValue, "logs", name] }
 
     /// Removes the container at once (its jobs were cancelled through the agent before).
     public func remove(container name: String) -> [String] {

@@ -54,7 +54,7 @@ enum ContainerScript {
                     do_pull() { \(command(runtime.pull(image, authenticated: login != nil))); }
                     image_workdir() { \(command(runtime.workingDirectory(of: image))); }
                     describe() { \(command(runtime.describe(container: container))); }
-                    do_run() { \(command(runtime.run(image, name: container, cluster: cluster, sharedMemoryKiB: nil), extra: true)); }
+                    do_run() { \(command(runtime.run(image, name: container, cluster: cluster), extra: true)); }
                     do_start() { \(command(runtime.start(container: container))); }
                     do_remove() { \(command(runtime.remove(container: container))); }
                 fi
@@ -141,7 +141,7 @@ enum ContainerScript {
     }
 
     /// Removes `container` and the credentials beside it.
-    static func removal(runtime: ContainerRuntime, container: String, cluster: String) -> String {
+    static func removal(runtime: ContainerRuntime, container: String) -> String {
         """
         \(command(runtime.remove(container: container))) >/dev/null 2>&1
         rm -rf "$HOME/.swiftlet/containers/\(container)"

@@ -69,7 +69,7 @@ public struct ContainerTransport: NodeTransport {
     /// Removes the container and the cluster's credentials from the host. Never throws: `down`
     /// forgets the cluster anyway, and a host out of reach is named by its own error elsewhere.
     public func remove(cluster: String, home: SwiftletHome) async {
-        let script = ContainerScript.removal(runtime: runtime, container: container, cluster: cluster)
+        let script = ContainerScript.removal(runtime: runtime, container: container)
         _ = try? await HostCommand.run(script, on: host, home: home)
     }
 }

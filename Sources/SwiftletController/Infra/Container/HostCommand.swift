@@ -23,8 +23,7 @@ enum HostCommand {
         try home.ensure(home.transportErrors)
         let stderrFile = home.transportErrors + "/host-\(getpid())-\(UUID().uuidString.prefix(8))"
         defer { unlink(stderrFile) }
-        var launch = try host.transport.launch(script, home: home)
-        launch.environment = ProcessInfo.processInfo.environment.merging(launch.environment) { _, node in node }
+        let launch = try host.launch(script, home: home)
         let pipes = try ProcessSpawner.spawn(
             launch.arguments,
             environment: launch.environment,
