@@ -80,9 +80,9 @@ import Testing
         let elapsed = ContinuousClock.now - started
         let failure = await connection.failure()
         #expect(failure?.code == .peerSilent)
-        // Detected, not waited on forever: a loaded suite run (four test cases at once on two
-        // cores) has taken 6.7 s to notice the 1.5 s of silence.
-        #expect(elapsed < .seconds(15))
+        // Detected, not waited on forever: a loaded CI run (the whole suite at once on two cores)
+        // has taken 22 s to notice the 1.5 s of silence.
+        #expect(elapsed < .seconds(60))
         #expect(frames.contains { $0.kind == .ping })
     }
 
