@@ -40,6 +40,9 @@ let package = Package(
             dependencies: ["CLibCrypto"],
             swiftSettings: strictSettings
         ),
+        // GPUs as drivers report them and SkyPilot names them: parsers, names, requests, the
+        // flags that map GPUs into containers. Pure; no Foundation (the agent links it).
+        .target(name: "SwiftletGPU", swiftSettings: strictSettings),
         // Async connections over byte streams (pipes, ssh, kubectl exec).
         .target(
             name: "SwiftletTransport",
@@ -54,7 +57,7 @@ let package = Package(
         .target(
             name: "SwiftletAgent",
             dependencies: [
-                "SwiftletProtocol", "SwiftletTransport", "SwiftletPOSIX",
+                "SwiftletProtocol", "SwiftletTransport", "SwiftletPOSIX", "SwiftletGPU",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 // The daemon's one owner of its signals.
@@ -72,7 +75,7 @@ let package = Package(
         .target(
             name: "SwiftletController",
             dependencies: [
-                "SwiftletProtocol", "SwiftletTransport", "SwiftletPOSIX", "SwiftletTask",
+                "SwiftletProtocol", "SwiftletTransport", "SwiftletPOSIX", "SwiftletTask", "SwiftletGPU",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Yams", package: "Yams"),
@@ -132,6 +135,12 @@ let package = Package(
         .testTarget(
             name: "SwiftletAgentTests",
             dependencies: ["SwiftletAgent", "SwiftletTestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SwiftletGPUTests",
+            dependencies: ["SwiftletGPU"],
+            exclude: ["Captures"],
             swiftSettings: strictSettings
         ),
         .testTarget(
