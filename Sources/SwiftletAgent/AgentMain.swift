@@ -19,6 +19,9 @@ public enum AgentMain {
                                               600 s with no job and no connection; never under systemd)
                swiftlet-agent version         print the version, protocol versions and build id
                swiftlet-agent self-test       check what the agent needs on this machine
+               swiftlet-agent gpus [--json] [--root DIR]
+                                              the GPUs jobs can be given here (DIR: read /dev, /proc
+                                              and /sys under it)
         """
 
     /// Runs the command in `arguments` (without the program name); returns the exit code.
@@ -56,6 +59,8 @@ public enum AgentMain {
             return printVersion()
         case "self-test":
             return SelfTest.run()
+        case "gpus":
+            return GPUCommand.run(arguments.dropFirst())
         case "serve" where arguments.dropFirst().first == "--stdio":
             let lane = arguments.dropFirst(2).first == "--lane"
             if !SwiftletConfiguration.process.agentWithoutDaemon {
