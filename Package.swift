@@ -134,7 +134,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SwiftletAgentTests",
-            dependencies: ["SwiftletAgent", "SwiftletTestSupport"],
+            dependencies: ["SwiftletAgent", "SwiftletGPU", "SwiftletTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -38,7 +38,7 @@ enum JobRecovery {
         }
         let key = NodeRuntime.key(cluster: record.cluster, id: record.id)
         if record.state == .running {
-            await runtime.adopt(key, ResourceQueue.Allocation(gpuIDs: record.gpuIDs, milliCPUs: Int(record.milliCPUs)))
+            await runtime.adopt(key, record)
         }
         await runtime.jobBegan()
         return {
@@ -67,7 +67,7 @@ enum JobRecovery {
             while owner.isRunning, !Task.isCancelled, let live = current, !live.state.isFinal, live.taskID == record.taskID {
                 if live.state == .running, !adopted {
                     adopted = true
-                    await runtime.adopt(key, ResourceQueue.Allocation(gpuIDs: live.gpuIDs, milliCPUs: Int(live.milliCPUs)))
+                    await runtime.adopt(key, live)
                 }
                 await runtime.clock.pause(for: .seconds(1))
                 current = store.load(directory: directory)

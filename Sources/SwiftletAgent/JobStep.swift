@@ -1,4 +1,5 @@
 import NIOCore
+import SwiftletGPU
 import SwiftletPOSIX
 import SwiftletProtocol
 import SwiftletTransport
@@ -27,24 +28,33 @@ struct JobStep: Sendable {
     }
 
     /// For a run, waits for its turn in the node's queue, telling the controller why it waits.
+    /// A job asking for GPUs this node could never give it is refused at its first step, before
+    /// its setup runs.
     func admit(stream: MuxStream, holdsForGang: Bool) async -> Admission {
         await runtime.jobBegan(key)
         // Recorded before anything runs: a daemon that dies from here on leaves a record that
         // its successor turns FAILED_DRIVER, not a job nobody knows.
         record(.initializing, durable: false)
+        var gpus: GPURequest?
+        if ticket.gpus > 0 {
+            switch GPURequest.pick(gpuChoices, on: runtime.gpus.devices) {
+            case .success(let request): gpus = request
+            case .failure(let unmet): return await refuse(unmet.description)
+            }
+        }
         guard ticket.step == .run else { return .proceed(gpuIDs: []) }
         let demand = ResourceQueue.Demand(
-            gpus: Int(ticket.gpus),
+            gpus: gpus?.wholeGPUs ?? 0,
             milliCPUs: Int(ticket.milliCPUs),
-            gang: holdsForGang && !ticket.taskID.isEmpty ? ticket.taskID : nil
+            gang: holdsForGang && !ticket.taskID.isEmpty ? ticket.taskID : nil,
+            gpuShare: gpus?.milliShare ?? 1000,
+            models: gpus?.models ?? []
         )
         switch await runtime.submit(key, demand) {
         case .start(let allocation):
             return .proceed(gpuIDs: allocation.gpuIDs)
         case .impossible(let reason):
-            record(.failed, exit: ExitStatus(code: 1), durable: true)
-            await runtime.jobEnded(key)
-            return .refused(StreamFailure(code: StreamFailure.Code.spawnFailed, message: reason))
+            return await refuse(reason)
         case .wait(let reason):
             event(record(.pending, durable: true), "PENDING, \(reason)")
             try? await stream.send(.pending, payload: ByteBuffer(string: reason))
@@ -57,14 +67,29 @@ struct JobStep: Sendable {
         }
     }
 
+    /// The GPUs the job accepts, as its ticket says (any one of the choices).
+    private var gpuChoices: [GPURequest] {
+        let count = ticket.gpuShare < 1000 ? Double(ticket.gpuShare) / 1000 : Double(ticket.gpus)
+        return ticket.accelerator.isEmpty ? [GPURequest(models: [], count: count)] : GPURequest.choices(ticket.accelerator, count: count)
+    }
+
+    /// The node could never run the job: it fails here, saying why.
+    private func refuse(_ reason: String) async -> Admission {
+        record(.failed, exit: ExitStatus(code: 1), durable: true)
+        await runtime.jobEnded(key)
+        return .refused(StreamFailure(code: StreamFailure.Code.spawnFailed, message: reason))
+    }
+
     /// The step's process runs. Returns false when the job was cancelled in the meantime (its
     /// process must go at once).
     func started(pid: Int32, gpuIDs: [Int]) -> Bool {
         let identity = ProcessIdentity.of(pid) ?? ProcessIdentity(pid: pid, startTime: 0)
+        let devices = runtime.gpus.devices
         let current = record(ticket.step == .setup ? .settingUp : .running, durable: false) { record in
             record.pid = identity.pid
             record.pidStartTime = identity.startTime
             record.gpuIDs = gpuIDs
+            record.gpuUUIDs = gpuIDs.compactMap { devices.indices.contains($0) && !devices[$0].uuid.isEmpty ? devices[$0].uuid : nil }
             record.logPath = logPath
         }
         event(current, "\(current.state.rawValue), pid \(pid)")

@@ -1,3 +1,4 @@
+import SwiftletGPU
 import SwiftletPOSIX
 import SwiftletProtocol
 
@@ -34,18 +35,13 @@ actor NodeRuntime {
     private var ownSteps: [String: Int] = [:]
     private(set) var lastActivity = ContinuousClock.now
 
-    init(clock: LoopClock = .continuous) {
-        self.clock = clock
-        queue = ResourceQueue(gpuCount: Self.gpuCount(), milliCPUCapacity: Self.milliCPUCapacity())
-    }
+    /// The GPUs this runtime hands out, found once when it starts (``GPUDiscovery``).
+    nonisolated let gpus: GPUInventory
 
-    /// The node's GPUs: `/dev/nvidia0`, `/dev/nvidia1`, ... (`SWIFTLET_NODE_GPUS` overrides, for
-    /// nodes whose devices the agent cannot see).
-    static func gpuCount() -> Int {
-        if let override = SwiftletConfiguration.process.nodeGPUs { return override }
-        return FileSystem.entries(of: "/dev").filter { name in
-            name.hasPrefix("nvidia") && !name.dropFirst(6).isEmpty && name.dropFirst(6).allSatisfy(\.isNumber)
-        }.count
+    init(clock: LoopClock = .continuous, gpus: GPUInventory = GPUDiscovery(environment: Environment.all()).inventory()) {
+        self.clock = clock
+        self.gpus = gpus
+        queue = ResourceQueue(devices: gpus.devices, milliCPUCapacity: Self.milliCPUCapacity())
     }
 
     /// The node's CPUs in thousandths (`SWIFTLET_NODE_CPUS` overrides).
@@ -190,13 +186,18 @@ actor NodeRuntime {
         release(key)
     }
 
-    /// A job found running when this runtime started (its daemon died or retired).
-    func adopt(_ key: String, _ allocation: ResourceQueue.Allocation) {
-        queue.adopt(key, allocation)
+    /// A job found running when this runtime started (its daemon died or retired): it keeps
+    /// its GPUs, found by UUID in this runtime's inventory (by place for a record without).
+    func adopt(_ key: String, _ record: JobRecord) {
+        let ids =
+            record.gpuUUIDs.isEmpty
+            ? record.gpuIDs.filter { gpus.devices.indices.contains($0) }
+            : record.gpuUUIDs.compactMap { uuid in gpus.devices.firstIndex { $0.uuid == uuid } }
+        queue.adopt(key, ResourceQueue.Allocation(gpuIDs: ids, milliCPUs: Int(record.milliCPUs), gpuShare: Int(record.gpuShare)))
     }
 
     func state(build: String) -> NodeState {
-        NodeState(
+        var state = NodeState(
             mode: mode,
             pid: getpid(),
             build: build,
@@ -211,6 +212,22 @@ actor NodeRuntime {
             connectionsServed: connectionsServed,
             underSystemd: underSystemd
         )
+        let use = queue.gpuUse
+        state.gpuList = gpus.devices.enumerated().map { position, device in
+            NodeState.GPU(
+                vendor: device.vendor.rawValue,
+                index: device.index,
+                uuid: device.uuid,
+                model: device.model,
+                memoryMiB: device.memoryMiB,
+                usedMilli: use[position],
+                name: device.name + (device.migProfile.map { " MIG \($0)" } ?? "")
+            )
+        }
+        state.gpuSource = gpus.source.rawValue
+        state.gpuDriver = gpus.driverVersion
+        state.gpuGrantedBy = gpus.grantedBy
+        return state
     }
 
     static func key(cluster: String, id: UInt32) -> String { "\(cluster)/\(id)" }

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import SwiftletGPU
 import SwiftletPOSIX
 import SwiftletProtocol
 import SwiftletTransport
@@ -96,10 +97,13 @@ enum ProcessSession {
         let detached = Flag(false)
         var environment = command.environment
         var gpuIDs: [Int] = []
+        let devices = NodeRuntime.shared.gpus.devices
+        // A job's step sees exactly its GPUs (a setup and a job without GPUs, none).
         func give(_ gpus: [Int]) {
             gpuIDs = gpus
-            environment["CUDA_VISIBLE_DEVICES"] = gpus.isEmpty ? nil : gpus.map(String.init).joined(separator: ",")
+            environment = GPUVisibility.applied(to: command.environment, devices: gpus.filter(devices.indices.contains).map { devices[$0] })
         }
+        if job != nil { give([]) }
         if let job {
             switch await job.admit(stream: stream, holdsForGang: request.startsOnGo) {
             case .refused(let failure):
@@ -107,7 +111,7 @@ enum ProcessSession {
                 try? await stream.send(.reset, payload: failure.payload)
                 return
             case .proceed(let allocated):
-                if !allocated.isEmpty { give(allocated) }
+                give(allocated)
             }
         }
         if request.startsOnGo {

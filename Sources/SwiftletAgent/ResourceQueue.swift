@@ -1,9 +1,14 @@
+import SwiftletGPU
+
 /// The node's job queue as a pure state machine: which jobs hold which GPUs and CPUs, which
 /// wait, and who starts when something is released. First in, first out: a job never starts
 /// ahead of one that has waited longer, so a big job is not starved by small ones.
 ///
-/// GPUs are counted only on a node that has some: where none were found the GPU demand of a
-/// job is not enforced (a laptop running an `A100:8` task for a try), and the job gets none.
+/// GPUs are the node's devices (``GPUDevice``, by position in its inventory): a job gets whole
+/// GPUs of a model it accepts, or a share of one (`A100:0.5`: two such jobs share a GPU, as
+/// SkyPilot's scheduler shares it); shares pack onto the fullest GPU they fit. A job asking for
+/// more GPUs of its models than the node has, or for any on a node without GPUs, could never
+/// run here and is refused.
 ///
 /// A rank of a multi-node job (a gang) is admitted on each of its nodes and then holds what it
 /// got, without running, until every node admitted its rank. Two gangs that each hold one node
@@ -13,16 +18,27 @@
 /// never yields, so it always gets all its nodes.
 struct ResourceQueue {
     struct Demand: Hashable, Sendable {
+        /// Whole GPUs (a share needs one).
         var gpus: Int
         var milliCPUs: Int
         /// A gang's age (smaller is older): set for a rank that holds its admission until the
         /// gang starts.
         var gang: String? = nil
+        /// Thousandths of each GPU it takes: 1000, or its share of one.
+        var gpuShare: Int = 1000
+        /// The models it accepts (SkyPilot names); empty for any.
+        var models: [String] = []
+
+        var request: GPURequest {
+            GPURequest(models: models, count: gpuShare < 1000 ? Double(gpuShare) / 1000 : Double(gpus))
+        }
     }
 
     struct Allocation: Hashable, Sendable {
         var gpuIDs: [Int]
         var milliCPUs: Int
+        /// Thousandths of each of its GPUs it holds.
+        var gpuShare: Int = 1000
     }
 
     enum Admission: Equatable {
@@ -34,21 +50,37 @@ struct ResourceQueue {
         case impossible(String)
     }
 
-    let gpuCount: Int
+    let devices: [GPUDevice]
     let milliCPUCapacity: Int
     private(set) var running: [String: Allocation] = [:]
     private(set) var waiting: [(key: String, demand: Demand)] = []
     /// Gang ranks admitted but not started: their age; they may yield to an older gang.
     private(set) var holding: [String: String] = [:]
 
-    init(gpuCount: Int, milliCPUCapacity: Int) {
-        self.gpuCount = gpuCount
+    init(devices: [GPUDevice], milliCPUCapacity: Int) {
+        self.devices = devices
         self.milliCPUCapacity = milliCPUCapacity
     }
 
+    /// `count` GPUs of unknown model.
+    init(gpuCount: Int, milliCPUCapacity: Int) {
+        self.init(devices: GPUInventory.configured(count: gpuCount).devices, milliCPUCapacity: milliCPUCapacity)
+    }
+
+    var gpuCount: Int { devices.count }
+
+    /// Thousandths of each GPU that running jobs hold.
+    var gpuUse: [Int] {
+        var use = [Int](repeating: 0, count: devices.count)
+        for allocation in running.values {
+            for id in allocation.gpuIDs where use.indices.contains(id) { use[id] += allocation.gpuShare }
+        }
+        return use
+    }
+
+    /// GPUs nobody holds any share of.
     var freeGPUs: [Int] {
-        let taken = Set(running.values.flatMap(\.gpuIDs))
-        return (0..<gpuCount).filter { !taken.contains($0) }
+        gpuUse.enumerated().filter { $0.element == 0 }.map(\.offset)
     }
 
     var freeMilliCPUs: Int {
@@ -56,8 +88,8 @@ struct ResourceQueue {
     }
 
     mutating func submit(_ key: String, _ demand: Demand) -> Admission {
-        if gpuCount > 0 && demand.gpus > gpuCount {
-            return .impossible("the job needs \(demand.gpus) GPUs; this node has \(gpuCount)")
+        if demand.gpus > 0, let unmet = demand.request.unmet(by: devices) {
+            return .impossible(unmet)
         }
         if demand.milliCPUs > milliCPUCapacity {
             return .impossible("the job needs \(Self.cpus(demand.milliCPUs)) CPUs; this node has \(Self.cpus(milliCPUCapacity))")
@@ -100,7 +132,14 @@ struct ResourceQueue {
         for (key, younger) in holding.filter({ $0.value > age }).sorted(by: { $0.value > $1.value }) {
             guard let allocation = trial.running.removeValue(forKey: key) else { continue }
             trial.holding[key] = nil
-            yielded.append((key, Demand(gpus: allocation.gpuIDs.count, milliCPUs: allocation.milliCPUs, gang: younger)))
+            let demand = Demand(
+                gpus: allocation.gpuIDs.count,
+                milliCPUs: allocation.milliCPUs,
+                gang: younger,
+                gpuShare: allocation.gpuShare,
+                models: allocation.gpuIDs.map { devices[$0].model }
+            )
+            yielded.append((key, demand))
             if trial.allocate(head.demand) != nil { break }
         }
         guard trial.allocate(head.demand) != nil else { return ([], []) }
@@ -122,15 +161,23 @@ struct ResourceQueue {
 
     private func allocate(_ demand: Demand) -> Allocation? {
         guard demand.milliCPUs <= freeMilliCPUs else { return nil }
-        guard gpuCount > 0 else { return Allocation(gpuIDs: [], milliCPUs: demand.milliCPUs) }
-        let free = freeGPUs
-        guard demand.gpus <= free.count else { return nil }
-        return Allocation(gpuIDs: Array(free.prefix(demand.gpus)), milliCPUs: demand.milliCPUs)
+        guard demand.gpus > 0 else { return Allocation(gpuIDs: [], milliCPUs: demand.milliCPUs) }
+        let request = demand.request
+        let use = gpuUse
+        let fitting = devices.indices.filter { request.accepts(devices[$0]) && use[$0] + demand.gpuShare <= 1000 }
+        guard demand.gpus <= fitting.count else { return nil }
+        // A share goes where most is already shared, keeping whole GPUs free for whole jobs.
+        let chosen = demand.gpuShare < 1000 ? Array(fitting.sorted { use[$0] > use[$1] }.prefix(1)) : Array(fitting.prefix(demand.gpus))
+        return Allocation(gpuIDs: chosen, milliCPUs: demand.milliCPUs, gpuShare: demand.gpuShare)
     }
 
     private func waitReason(for demand: Demand) -> String {
         var wants: [String] = []
-        if gpuCount > 0 && demand.gpus > 0 { wants.append("\(demand.gpus) GPU\(demand.gpus == 1 ? "" : "s") (\(freeGPUs.count) free)") }
+        if demand.gpus > 0 && demand.gpuShare < 1000 {
+            wants.append("\(Self.cpus(demand.gpuShare)) of a GPU (\(freeGPUs.count) free)")
+        } else if demand.gpus > 0 {
+            wants.append("\(demand.gpus) GPU\(demand.gpus == 1 ? "" : "s") (\(freeGPUs.count) free)")
+        }
         if demand.milliCPUs > 0 { wants.append("\(Self.cpus(demand.milliCPUs)) CPUs (\(Self.cpus(freeMilliCPUs)) free)") }
         let ahead = waiting.count - 1
         let queue = ahead > 0 ? "; \(ahead) job\(ahead == 1 ? "" : "s") ahead" : ""

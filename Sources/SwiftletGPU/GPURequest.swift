@@ -38,3 +38,33 @@ public struct GPURequest: Hashable, Sendable {
         count == count.rounded() ? String(Int(count)) : String(count)
     }
 }
+
+extension GPURequest {
+    /// The choices as a job ticket carries them: `H100:8,A100-80GB:8` (a share as `A100:0.5`).
+    public static func text(_ choices: [GPURequest]) -> String {
+        choices.flatMap { choice in choice.models.map { "\($0):\(format(choice.count))" } }.joined(separator: ",")
+    }
+
+    /// Reads ``text(_:)``; a name without a count (tickets from before counts were carried)
+    /// takes `count`.
+    public static func choices(_ text: String, count: Double) -> [GPURequest] {
+        text.split(separator: ",").map { entry in
+            let parts = entry.split(separator: ":", maxSplits: 1)
+            let given = parts.count == 2 ? Double(parts[1]).flatMap { $0 > 0 ? $0 : nil } : nil
+            return GPURequest(models: [String(parts.first ?? "")], count: given ?? count)
+        }
+    }
+
+    /// The first of `choices` a node with `devices` can ever run, else why none can.
+    public static func pick(_ choices: [GPURequest], on devices: [GPUDevice]) -> Result<GPURequest, Unmet> {
+        if let fitting = choices.first(where: { $0.unmet(by: devices) == nil }) { return .success(fitting) }
+        let wanted = choices.map { ($0.models.isEmpty ? "GPU" : $0.models.joined(separator: " or ")) + ":" + format($0.count) }
+        let has = devices.isEmpty ? "no GPUs" : GPUInventory(source: .none, vendor: nil, devices: devices).summary
+        return .failure(Unmet(description: "the job needs \(wanted.joined(separator: " or ")); this node has \(has)"))
+    }
+
+    /// Why a node can never run a job's GPU request.
+    public struct Unmet: Error, Hashable, Sendable, CustomStringConvertible {
+        public var description: String
+    }
+}

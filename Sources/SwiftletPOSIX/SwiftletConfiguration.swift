@@ -24,6 +24,9 @@ public struct SwiftletConfiguration: Sendable, Equatable {
 
     /// `SWIFTLET_NODE_GPUS`: the node's GPU count, for nodes whose devices the agent cannot see.
     public var nodeGPUs: Int?
+    /// `SWIFTLET_GPU_ROOT`: the directory under which the agent reads `/dev`, `/proc` and `/sys`
+    /// for GPUs (nil: `/`); a machine laid out from captures, in tests.
+    public var gpuRoot: String?
     /// `SWIFTLET_NODE_CPUS`: the node's CPUs (fractions allowed).
     public var nodeCPUs: Double?
     /// `SWIFTLET_AGENT_IDLE_EXIT`: seconds the daemon waits idle before it exits.
@@ -59,6 +62,12 @@ public struct SwiftletConfiguration: Sendable, Equatable {
             containerRuntime = runtime
         }
         nodeGPUs = try number("SWIFTLET_NODE_GPUS", Int.self, atLeast: 0)
+        if let root = value("SWIFTLET_GPU_ROOT") {
+            guard root.hasPrefix("/") else {
+                throw ConfigurationError(variable: "SWIFTLET_GPU_ROOT", value: root, expected: "an absolute directory")
+            }
+            gpuRoot = root == "/" ? nil : root
+        }
         nodeCPUs = try number("SWIFTLET_NODE_CPUS", Double.self, atLeast: 0)
         agentIdleExitSeconds = try number("SWIFTLET_AGENT_IDLE_EXIT", Int.self, atLeast: 0)
         agentWithoutDaemon = value("SWIFTLET_AGENT_NO_DAEMON") == "1"

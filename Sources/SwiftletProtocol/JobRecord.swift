@@ -14,8 +14,13 @@ public struct JobRecord: Hashable, Sendable {
     public var ended: Int = 0
     public var gpus: UInt32 = 0
     public var milliCPUs: UInt32 = 0
-    /// The GPU indices given to the job (its `CUDA_VISIBLE_DEVICES`).
+    /// The GPUs given to the job, by their place in the node's inventory.
     public var gpuIDs: [Int] = []
+    /// The same GPUs by UUID (`GPU-…`, `MIG-…`): what its `CUDA_VISIBLE_DEVICES` lists, and
+    /// what a restarted daemon finds them by, whatever order its inventory comes in.
+    public var gpuUUIDs: [String] = []
+    /// Thousandths of each of its GPUs it holds: 1000, or its share (`A100:0.5`).
+    public var gpuShare: UInt32 = 1000
     /// The process of the current step, with its start time against pid reuse.
     public var pid: Int32 = 0
     public var pidStartTime: UInt64 = 0
@@ -52,6 +57,7 @@ public struct JobRecord: Hashable, Sendable {
         self.state = .initializing
         self.submitted = submitted
         self.gpus = ticket.gpus
+        self.gpuShare = ticket.gpuShare
         self.milliCPUs = ticket.milliCPUs
         self.logPath = logPath
     }
@@ -71,7 +77,7 @@ public struct JobRecord: Hashable, Sendable {
             "id=\(id)", "cluster=\(cluster)", "name=\(name)", "rank=\(rank)", "task_id=\(taskID)", "state=\(state.rawValue)",
             "submitted=\(submitted)", "started=\(started)", "ended=\(ended)",
             "gpus=\(gpus)", "milli_cpus=\(milliCPUs)", "gpu_ids=\(gpuIDs.map(String.init).joined(separator: ","))",
-            "pid=\(pid)", "pid_start_time=\(pidStartTime)",
+            "gpu_uuids=\(gpuUUIDs.joined(separator: ","))", "gpu_share=\(gpuShare)", "pid=\(pid)", "pid_start_time=\(pidStartTime)",
         ]
         if ownerPID > 0 { lines.append("owner=\(ownerPID) \(ownerStartTime)") }
         if let exit { lines.append("exit=\(exit.code) \(exit.signal)") }
@@ -104,6 +110,8 @@ public struct JobRecord: Hashable, Sendable {
         gpus = fields["gpus"].flatMap { UInt32($0) } ?? 0
         milliCPUs = fields["milli_cpus"].flatMap { UInt32($0) } ?? 0
         gpuIDs = fields["gpu_ids"].map { $0.split(separator: ",").compactMap { Int($0) } } ?? []
+        gpuUUIDs = fields["gpu_uuids"].map { $0.split(separator: ",").map(String.init) } ?? []
+        gpuShare = fields["gpu_share"].flatMap { UInt32($0) } ?? 1000
         pid = fields["pid"].flatMap { Int32($0) } ?? 0
         pidStartTime = fields["pid_start_time"].flatMap { UInt64($0) } ?? 0
         exit = fields["exit"].flatMap(Self.exitStatus)

@@ -4,15 +4,17 @@ import NIOCore
 /// `run` step waits in the node's queue until its GPUs and CPUs are free.
 ///
 /// ```
-/// +--------+---------+--------+------+---------+----------+------+-------------+-------------+---------+
-/// | id u32 | cluster | name   | rank | step u8 | final u8 | gpus | accelerator | cpus        | task id |
-/// |        | string  | string | u32  |         |          | u32  | string      | (milli) u32 | string  |
-/// +--------+---------+--------+------+---------+----------+------+-------------+-------------+---------+
+/// +--------+---------+--------+------+---------+----------+------+-------------+-------------+---------+-----------+
+/// | id u32 | cluster | name   | rank | step u8 | final u8 | gpus | accelerator | cpus        | task id | gpu share |
+/// |        | string  | string | u32  |         |          | u32  | string      | (milli) u32 | string  | (milli)   |
+/// +--------+---------+--------+------+---------+----------+------+-------------+-------------+---------+-----------+
 /// ```
 /// `final` is 1 when the step is the job's last: a run, or the setup of a task without one (its
 /// success then ends the job SUCCEEDED, instead of leaving it SETTING_UP for a run to come).
 /// `accelerator` is the GPU model the task asks for as SkyPilot names it (`A100-80GB`, `H100`;
-/// several, comma-separated, when any of them will do), empty for any; `gpus` how many.
+/// several, comma-separated, when any of them will do), empty for any; `gpus` how many whole
+/// GPUs, and `gpu share` the thousandths of each it takes (1000; 500 for `A100:0.5`, which
+/// shares one GPU with another such job).
 /// The task id (`SKYPILOT_TASK_ID`) tells this job's record from one a torn-down cluster of the
 /// same name left with the same job id.
 public struct JobTicket: Hashable, Sendable {
@@ -35,6 +37,8 @@ public struct JobTicket: Hashable, Sendable {
     /// CPUs the job needs on this node, in thousandths (`--cpus 0.5` is 500).
     public var milliCPUs: UInt32
     public var taskID: String
+    /// Thousandths of each GPU the job takes: 1000, or its share of one.
+    public var gpuShare: UInt32
 
     public init(
         id: UInt32,
@@ -46,7 +50,8 @@ public struct JobTicket: Hashable, Sendable {
         gpus: UInt32 = 0,
         accelerator: String = "",
         milliCPUs: UInt32 = 0,
-        taskID: String = ""
+        taskID: String = "",
+        gpuShare: UInt32 = 1000
     ) {
         self.id = id
         self.cluster = cluster
@@ -58,6 +63,7 @@ public struct JobTicket: Hashable, Sendable {
         self.accelerator = accelerator
         self.milliCPUs = milliCPUs
         self.taskID = taskID
+        self.gpuShare = gpuShare
     }
 }
 
@@ -80,6 +86,8 @@ extension JobTicket {
         accelerator = try reader.string()
         milliCPUs = try reader.integer()
         taskID = try reader.string()
+        gpuShare = try reader.integer()
+        guard (1...1000).contains(gpuShare) else { throw ProtocolError(.malformedFrame, "exec: GPU share \(gpuShare) is not 1 to 1000") }
     }
 
     func write(to buffer: inout ByteBuffer) {
@@ -93,5 +101,6 @@ extension JobTicket {
         buffer.writeWireString(accelerator)
         buffer.writeInteger(milliCPUs)
         buffer.writeWireString(taskID)
+        buffer.writeInteger(gpuShare)
     }
 }

@@ -9,7 +9,8 @@ struct Swiftlet: AsyncParsableCommand {
         abstract: "Run SkyPilot tasks on machines you already have.",
         version: SwiftletVersion.current,
         subcommands: [
-            Launch.self, Exec.self, Shell.self, Forward.self, Logs.self, Queue.self, Cancel.self, Status.self, Down.self, Validate.self,
+            Launch.self, Exec.self, Shell.self, Forward.self, Logs.self, Queue.self, Cancel.self, Status.self, Gpus.self, Down.self,
+            Validate.self,
             Version.self,
             Keeper.self,
             Supervise.self,
@@ -38,6 +39,24 @@ struct TaskOptions: ParsableArguments {
     var cpus: Double?
 
     var milliCPUs: Int { Int(((cpus ?? 0) * 1000).rounded()) }
+
+    @Option(help: "GPUs each node gives the job, instead of the task's accelerators: NAME:COUNT (H100:8, A100:0.5) or NAME.")
+    var gpus: String?
+
+    /// `spec` with ``gpus`` as its accelerators, as SkyPilot's `--gpus` replaces them.
+    func withGPUs(_ spec: TaskSpec) throws -> TaskSpec {
+        guard let gpus else { return spec }
+        let parts = gpus.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+        let count = parts.count == 2 ? Double(parts[1]) : 1
+        guard let name = parts.first, !name.isEmpty, let count, count > 0, count <= 1024 else {
+            throw ValidationError("--gpus expects NAME or NAME:COUNT with a positive count (H100:8, A100:0.5), got '\(gpus)'")
+        }
+        var spec = spec
+        var resources = spec.resources
+        resources.accelerators = [String(name): count]
+        spec.resources = resources
+        return spec
+    }
 
     func validate() throws {
         if let cpus, !(cpus >= 0 && cpus <= 100_000) { throw ValidationError("--cpus expects a number of CPUs, got \(cpus)") }
@@ -88,7 +107,7 @@ struct TaskOptions: ParsableArguments {
         if !task.ignoredFields.isEmpty && !quiet {
             Terminal.err("Note: \(path): fields not acted on by Swiftlet: \(task.ignoredFields.joined(separator: ", ")).\n")
         }
-        return task
+        return try withGPUs(task)
     }
 }
 

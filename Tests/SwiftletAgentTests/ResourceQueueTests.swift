@@ -1,5 +1,7 @@
 import Testing
 
+import SwiftletGPU
+
 @testable import SwiftletAgent
 
 /// The node's queue, step by step: GPUs handed out by index, first in first out, nothing
@@ -30,14 +32,55 @@ import Testing
 
     @Test func whatTheNodeCanNeverHoldIsRefusedNotQueued() {
         var queue = ResourceQueue(gpuCount: 2, milliCPUCapacity: 2000)
-        #expect(queue.submit("x", Demand(gpus: 8, milliCPUs: 0)) == .impossible("the job needs 8 GPUs; this node has 2"))
+        #expect(queue.submit("x", Demand(gpus: 8, milliCPUs: 0)) == .impossible("the job needs GPU:8; this node has GPU:2"))
         #expect(queue.submit("y", Demand(gpus: 0, milliCPUs: 2500)) == .impossible("the job needs 2.5 CPUs; this node has 2"))
         #expect(queue.waiting.isEmpty)
     }
 
-    @Test func withoutGPUsTheGPUDemandIsNotEnforced() {
+    /// A laptop asked for `A100:8` says it has none, instead of running a job that believes it
+    /// has eight.
+    @Test func aNodeWithoutGPUsRefusesAJobThatNeedsThem() {
         var queue = ResourceQueue(gpuCount: 0, milliCPUCapacity: 1000)
-        #expect(queue.submit("laptop", Demand(gpus: 8, milliCPUs: 0)) == .start(.init(gpuIDs: [], milliCPUs: 0)))
+        #expect(
+            queue.submit("laptop", Demand(gpus: 8, milliCPUs: 0, models: ["A100"]))
+                == .impossible("the job needs A100:8; this node has no GPUs")
+        )
+        #expect(queue.submit("cpu", Demand(gpus: 0, milliCPUs: 500)) == .start(.init(gpuIDs: [], milliCPUs: 500)))
+    }
+
+    /// A heterogeneous node: a job gets GPUs of the model it asked for, and waits for those.
+    @Test func aJobGetsOnlyGPUsOfItsModel() {
+        let devices = [
+            GPUDevice(vendor: .nvidia, index: 0, uuid: "GPU-a", name: "NVIDIA RTX A5000"),
+            GPUDevice(vendor: .nvidia, index: 1, uuid: "GPU-b", name: "NVIDIA RTX 4500 Ada Generation"),
+            GPUDevice(vendor: .nvidia, index: 2, uuid: "GPU-c", name: "NVIDIA RTX A5000"),
+        ]
+        var queue = ResourceQueue(devices: devices, milliCPUCapacity: 1000)
+        #expect(queue.submit("ada", Demand(gpus: 1, milliCPUs: 0, models: ["RTX4500-Ada"])) == .start(.init(gpuIDs: [1], milliCPUs: 0)))
+        #expect(queue.submit("two", Demand(gpus: 2, milliCPUs: 0, models: ["a5000"])) == .start(.init(gpuIDs: [0, 2], milliCPUs: 0)))
+        #expect(queue.submit("more", Demand(gpus: 1, milliCPUs: 0, models: ["A5000"])) == .wait("waiting for 1 GPU (0 free)"))
+        #expect(
+            queue.submit("never", Demand(gpus: 3, milliCPUs: 0, models: ["A5000"]))
+                == .impossible("the job needs A5000:3; this node has A5000:2,RTX4500-Ada:1")
+        )
+        #expect(queue.release("two").map(\.key) == ["more"])
+    }
+
+    /// `A100:0.5` twice shares one GPU, as SkyPilot's scheduler shares it; a whole job takes a
+    /// GPU nobody shares.
+    @Test func sharesOfAGPUPackOntoOne() {
+        var queue = ResourceQueue(gpuCount: 2, milliCPUCapacity: 1000)
+        #expect(
+            queue.submit("half1", Demand(gpus: 1, milliCPUs: 0, gpuShare: 500)) == .start(.init(gpuIDs: [0], milliCPUs: 0, gpuShare: 500))
+        )
+        #expect(
+            queue.submit("half2", Demand(gpus: 1, milliCPUs: 0, gpuShare: 500)) == .start(.init(gpuIDs: [0], milliCPUs: 0, gpuShare: 500))
+        )
+        #expect(queue.submit("whole", Demand(gpus: 1, milliCPUs: 0)) == .start(.init(gpuIDs: [1], milliCPUs: 0)))
+        #expect(queue.submit("quarter", Demand(gpus: 1, milliCPUs: 0, gpuShare: 250)) == .wait("waiting for 0.25 of a GPU (0 free)"))
+        #expect(queue.release("half1").map(\.key) == ["quarter"])
+        #expect(queue.running["quarter"]?.gpuIDs == [0])
+        #expect(queue.freeGPUs.isEmpty)
     }
 
     @Test func aWithdrawnJobLetsTheNextOneStart() {

@@ -9,7 +9,7 @@ enum GPUCommand {
 
     static func run(_ arguments: ArraySlice<String>) -> Int32 {
         var json = false
-        var root = ""
+        var root = SwiftletConfiguration.process.gpuRoot ?? ""
         var rest = arguments
         while let argument = rest.popFirst() {
             switch argument {

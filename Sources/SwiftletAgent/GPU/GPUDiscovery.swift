@@ -16,7 +16,7 @@ import SwiftletPOSIX
 /// `root` is where `/dev`, `/proc` and `/sys` are read (`/`; a captured machine laid out in a
 /// directory for tests); the tools are found on `PATH`.
 struct GPUDiscovery {
-    var root = ""
+    var root = SwiftletConfiguration.process.gpuRoot ?? ""
     var environment: [String: String]
 
     func inventory() -> GPUInventory {

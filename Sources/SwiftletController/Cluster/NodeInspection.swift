@@ -22,6 +22,11 @@ public struct NodeInspection: Sendable {
         public var connections: Int?
         public var connectionsServed: Int?
         public var systemd: Bool?
+        /// Each GPU jobs can be given, and how they were found.
+        public var gpuList: [GPU]?
+        public var gpuSource: String?
+        public var gpuDriver: String?
+        public var gpuGrantedBy: String?
         /// The node's container (its name on its host) and image, for a task's `image_id`.
         public var container: String?
         public var image: String?
@@ -43,12 +48,37 @@ public struct NodeInspection: Sendable {
             connections = state.connections
             connectionsServed = state.connectionsServed
             systemd = state.underSystemd
+            gpuList = state.gpuList.map(GPU.init)
+            gpuSource = state.gpuSource
+            gpuDriver = state.gpuDriver
+            gpuGrantedBy = state.gpuGrantedBy
         }
 
         init(name: String, ip: String, error: String) {
             self.name = name
             self.ip = ip
             self.error = error
+        }
+    }
+
+    /// One GPU of a node: what it is and how much of it running jobs hold.
+    public struct GPU: Codable, Sendable {
+        public var index: Int
+        public var uuid: String
+        /// SkyPilot's name for its model; empty when unknown (a configured count).
+        public var model: String
+        public var name: String
+        public var memoryMiB: Int?
+        /// The share of it jobs hold: 0 free, 1 taken whole.
+        public var inUse: Double
+
+        init(_ gpu: NodeState.GPU) {
+            index = gpu.index
+            uuid = gpu.uuid
+            model = gpu.model
+            name = gpu.name
+            memoryMiB = gpu.memoryMiB
+            inUse = Double(gpu.usedMilli) / 1000
         }
     }
 
@@ -60,8 +90,14 @@ public struct NodeInspection: Sendable {
 
     /// Every node of the cluster, in rank order; a node that cannot be reached says so.
     public func nodes(of cluster: ClusterRecord) async -> [Node] {
+        await nodes(cluster.nodes)
+    }
+
+    /// Each of `addresses`, in order, named as a cluster's nodes are; one that cannot be reached
+    /// says so.
+    public func nodes(_ addresses: [NodeAddress]) async -> [Node] {
         await withTaskGroup(of: (Int, Node).self) { group in
-            for (rank, address) in cluster.nodes.enumerated() {
+            for (rank, address) in addresses.enumerated() {
                 group.addTask {
                     let name = JobRunner.nodeName(rank: rank, node: address)
                     var node: Node
@@ -83,18 +119,24 @@ public struct NodeInspection: Sendable {
 
     private func state(of address: NodeAddress, name: String) async throws -> NodeState {
         let session = try await connector.connect(to: address, name: name)
-        var state: NodeState?
         do {
-            let stream = try await session.connection.openStream(.nodeState, request: ByteBuffer())
-            for await frame in stream.inbound where frame.kind == .data {
-                state = NodeState(text: String(buffer: frame.payload))
-            }
+            let state = try await Self.state(on: session)
+            await session.close()
+            return state
         } catch {
             await session.close()
             throw error
         }
-        await session.close()
-        guard let state else { throw NodeError(node: name, step: "status", "the agent did not say how it is") }
+    }
+
+    /// What the node's runtime says of itself, asked on an open session.
+    static func state(on session: NodeSession) async throws -> NodeState {
+        var state: NodeState?
+        let stream = try await session.connection.openStream(.nodeState, request: ByteBuffer())
+        for await frame in stream.inbound where frame.kind == .data {
+            state = NodeState(text: String(buffer: frame.payload))
+        }
+        guard let state else { throw NodeError(node: session.name, step: "status", "the agent did not say how it is") }
         return state
     }
 }

@@ -13,4 +13,15 @@ public protocol NodeProvider: Sendable {
     /// what this infra started for them and removes what it made. Never throws: `down` forgets
     /// the cluster anyway.
     func release(cluster: String, nodes: [NodeAddress], home: SwiftletHome) async
+
+    /// Every node this infra has now (see the extension's default).
+    func allNodes(home: SwiftletHome) async throws -> [NodeAddress]
+}
+
+extension NodeProvider {
+    /// Every node this infra has now, whether a cluster uses it or not, to ask what it holds
+    /// (`swiftlet gpus --infra`). Infras that make their nodes per cluster have none to list.
+    public func allNodes(home: SwiftletHome) async throws -> [NodeAddress] {
+        throw ControllerError("infra \(infra) has no nodes of its own to list; name a cluster instead")
+    }
 }

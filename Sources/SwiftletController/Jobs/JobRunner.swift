@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import SwiftletGPU
 import SwiftletPOSIX
 import SwiftletProtocol
 import SwiftletTask
@@ -63,9 +64,10 @@ public struct JobRunner: Sendable {
                 step: step,
                 isFinal: step == .run || task.run == nil,
                 gpus: UInt32(task.resources.gpusPerNode),
-                accelerator: task.resources.accelerators.keys.sorted().joined(separator: ","),
+                accelerator: GPURequest.text(TaskGPUs.choices(of: task)),
                 milliCPUs: UInt32(milliCPUs),
-                taskID: taskID
+                taskID: taskID,
+                gpuShare: TaskGPUs.share(of: task)
             )
         }
     }
@@ -151,6 +153,12 @@ public struct JobRunner: Sendable {
         let progress = Progress(enabled: nodes.count > 1 && job.runSetup, output: output, clock: connector.clock)
         defer { progress.settle() }
         let sessions = try await connectAll(nodes, progress: progress)
+        do {
+            try await TaskGPUs.check(job.task, on: sessions)
+        } catch {
+            for session in sessions { await session.close() }
+            throw error
+        }
         if record.lastJobID == 0 { try await countOnFromTheNodes(sessions, record: &record) }
         let jobID = try takeJobID(for: job, on: &record)
         let environment = TaskEnvironment(

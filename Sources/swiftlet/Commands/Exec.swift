@@ -91,7 +91,7 @@ extension Exec {
         if Self.mayNameTask(words), FileManager.default.fileExists(atPath: words[0]) {
             return (try options.loadTask(words[0]), true)
         }
-        return (Self.commandTask(words, envs: try options.overrides(options.envs, flag: "--env")), false)
+        return (try options.withGPUs(Self.commandTask(words, envs: try options.overrides(options.envs, flag: "--env"))), false)
     }
 
     /// Whether `words` could name a task file: one word ending in `.yaml` or `.yml`.

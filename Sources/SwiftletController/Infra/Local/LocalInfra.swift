@@ -24,6 +24,14 @@ public struct LocalInfra: NodeProvider {
         return (0..<count).map { .local(home: home.localNode(cluster: cluster, index: $0)) }
     }
 
+    /// This machine, as a node of its own (`swiftlet gpus --infra local`).
+    public func allNodes(home: SwiftletHome) async throws -> [NodeAddress] {
+        [.local(home: home.localNode(cluster: Self.inventoryCluster, index: 0))]
+    }
+
+    /// The name under which `swiftlet gpus --infra local` asks this machine.
+    static let inventoryCluster = "gpus"
+
     public func release(cluster: String, nodes: [NodeAddress], home: SwiftletHome) async {
         for node in nodes {
             if let local = node.transport as? LocalTransport { Self.stopNode(home: local.home, cluster: cluster) }

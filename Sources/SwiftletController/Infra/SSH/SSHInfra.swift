@@ -14,11 +14,7 @@ public struct SSHInfra: NodeProvider {
     public var infra: Infra { Infra(kind: Self.entry.kind, argument: pool) }
 
     public func provision(count: Int, cluster: String, home: SwiftletHome) async throws -> [NodeAddress] {
-        let pools = try NodePoolFile.load(path: home.nodePools)
-        guard let hosts = pools.pools[pool] else {
-            let known = pools.pools.keys.sorted().joined(separator: ", ")
-            throw ControllerError("no pool '\(pool)' in \(home.nodePools) (pools: \(known))")
-        }
+        let hosts = try hosts(home: home)
         guard hosts.count >= count else {
             throw ControllerError("pool '\(pool)' has \(hosts.count) hosts; the task needs \(count)")
         }
@@ -26,4 +22,18 @@ public struct SSHInfra: NodeProvider {
     }
 
     public func release(cluster: String, nodes: [NodeAddress], home: SwiftletHome) async {}
+
+    /// Every host of the pool.
+    public func allNodes(home: SwiftletHome) async throws -> [NodeAddress] {
+        try hosts(home: home).map { .ssh($0) }
+    }
+
+    private func hosts(home: SwiftletHome) throws -> [SSHHost] {
+        let pools = try NodePoolFile.load(path: home.nodePools)
+        guard let hosts = pools.pools[pool] else {
+            let known = pools.pools.keys.sorted().joined(separator: ", ")
+            throw ControllerError("no pool '\(pool)' in \(home.nodePools) (pools: \(known))")
+        }
+        return hosts
+    }
 }
