@@ -14,7 +14,7 @@ trap 'scripts/container-testbed.sh down; rm -f "$log"' EXIT
 scripts/container-testbed.sh up
 status=0
 SWIFTLET_CONTAINER_TESTBED=$state SWIFTLET_STATIC_AGENT=$PWD/packaging/out/swiftlet-agent \
-    swift test --skip-build --filter ContainerTests >"$log" 2>&1 || status=$?
+    swift test --skip-build --filter "ContainerTests|ContainerGPUTests" >"$log" 2>&1 || status=$?
 grep -E "✘|↳|SKIPPED|Test run with" "$log" | grep -v "↳ ///" || true
 if grep -q "SKIPPED containers" "$log"; then echo "container-check: the container tests were skipped" >&2; exit 1; fi
 exit $status

@@ -165,6 +165,8 @@ down() {
         podman images --format '{{.Repository}}:{{.Tag}}' | grep -E '^(localhost/swiftlet-test|127\.0\.0\.1:5000)/' \
             | xargs -r podman rmi -f >/dev/null 2>&1 || true
     fi
+    # The CDI specs ContainerGPUTests write (they remove their own; a killed run leaves them).
+    rm -f /etc/cdi/swiftlet-test-gpus-*.json
     rm -rf "$state" "/etc/containers/certs.d/$registry"
 }
 

@@ -68,3 +68,20 @@ extension GPURequest {
         public var description: String
     }
 }
+
+extension GPURequest {
+    /// The devices a container asking for `choices` gets on a host with `devices`, of which
+    /// `taken` (by UUID) belong to other containers: the first choice that fits what is left, its
+    /// count of accepted GPUs in the host's order (a share takes one whole GPU: the container
+    /// holds it).
+    public static func devices(for choices: [GPURequest], on devices: [GPUDevice], taken: Set<String>) -> Result<[GPUDevice], Unmet> {
+        let free = devices.filter { !taken.contains($0.uuid) }
+        switch pick(choices, on: free) {
+        case .success(let choice):
+            return .success(Array(free.filter(choice.accepts).prefix(choice.wholeGPUs)))
+        case .failure(let unmet):
+            let held = devices.count - free.count
+            return .failure(held == 0 ? unmet : Unmet(description: unmet.description + " free (\(held) held by other containers)"))
+        }
+    }
+}

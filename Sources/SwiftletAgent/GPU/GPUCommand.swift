@@ -5,15 +5,22 @@ import SwiftletPOSIX
 enum GPUCommand {
     static let usage = """
         usage: swiftlet-agent gpus [--json] [--root DIR]
+               swiftlet-agent gpus --for-container docker|podman --choices NAME:COUNT[,…] [--taken UUID,…] [--root DIR]
         """
 
     static func run(_ arguments: ArraySlice<String>) -> Int32 {
         var json = false
+        var container: String?
+        var choices = ""
+        var taken = ""
         var root = SwiftletConfiguration.process.gpuRoot ?? ""
         var rest = arguments
         while let argument = rest.popFirst() {
             switch argument {
             case "--json": json = true
+            case "--for-container": container = rest.popFirst() ?? ""
+            case "--choices": choices = rest.popFirst() ?? ""
+            case "--taken": taken = rest.popFirst() ?? ""
             case "--root":
                 guard let directory = rest.popFirst(), directory.hasPrefix("/") else {
                     writeError("swiftlet-agent gpus: --root needs an absolute directory\n" + usage)
@@ -25,6 +32,7 @@ enum GPUCommand {
                 return 64
             }
         }
+        if let container { return ContainerGPUCommand.run(runtime: container, choices: choices, taken: taken, root: root) }
         let inventory = GPUDiscovery(root: root, environment: Environment.all()).inventory()
         writeOutput(json ? inventory.json : inventory.table)
         return 0

@@ -35,7 +35,8 @@ struct GPUDiscovery {
     private func exists(_ path: String) -> Bool { access(root + path, F_OK) == 0 }
 
     private func tool(_ name: String, _ arguments: [String]) -> String? {
-        guard let path = CommandCapture.find(name, in: environment["PATH"]),
+        // In a container without CDI the driver's tools are mounted where CUDA images look.
+        guard let path = CommandCapture.find(name, in: environment["PATH"]) ?? CommandCapture.find(name, in: "/usr/local/nvidia/bin"),
             let result = CommandCapture.run([path] + arguments, environment: environment), result.succeeded
         else { return nil }
         return result.output

@@ -1,3 +1,4 @@
+import SwiftletGPU
 import SwiftletPOSIX
 import SwiftletTask
 
@@ -20,6 +21,7 @@ extension ContainerBringUp {
             cluster: cluster,
             home: home
         )
+        gpus = GPURequest.text(TaskGPUs.choices(of: task))
     }
 
     /// Refuses a launch whose image is not the one the cluster's containers run, or that asks

@@ -15,6 +15,9 @@ public struct ContainerBringUp: Sendable {
     public var home: SwiftletHome
     /// The agent each host keeps and lends its containers; set by the launch.
     public var agent: AgentBinary?
+    /// The GPUs each container gets, as a job ticket writes the task's choices (`H100:8`);
+    /// empty for none. The host's agent picks them among those no other container holds.
+    public var gpus = ""
 
     public init(image: ContainerImage, login: RegistryLogin?, runtime: ContainerRuntime?, cluster: String, home: SwiftletHome) {
         self.image = image
@@ -76,7 +79,15 @@ public struct ContainerBringUp: Sendable {
     ) async throws -> ContainerTransport {
         let name = Self.containerName(cluster: cluster, rank: rank, home: home)
         let lent = agent.map { ContainerScript.Agent(sha256: $0.sha256, size: $0.size, architecture: $0.architecture) }
-        let script = ContainerScript.bringUp(runtime: runtime, container: name, cluster: cluster, image: image, login: login, agent: lent)
+        let script = ContainerScript.bringUp(
+            runtime: runtime,
+            container: name,
+            cluster: cluster,
+            image: image,
+            login: login,
+            agent: lent,
+            gpus: gpus
+        )
         let (agent, password) = (agent, login?.passwordForStandardInput ?? [])
         let result = try await HostCommand.run(script, on: host, home: home) { line -> [UInt8]? in
             switch Self.said(line) {
@@ -151,6 +162,8 @@ public struct ContainerBringUp: Sendable {
             return "cannot pull \(image): \(detail)"
         case "run", "start":
             return "cannot start a container of \(image): \(detail)"
+        case "gpus":
+            return "cannot give the container its GPUs: \(detail)"
         default:
             return detail
         }

@@ -51,6 +51,16 @@ public enum ContainerRuntime: String, Sendable, Codable, CaseIterable {
 
     public func start(container name: String) -> [String] { [rawValue, "start", name] }
 
+    /// The containers, running or stopped, that hold GPUs (they carry the label).
+    public func gpuHolders() -> [String] {
+        [rawValue, "ps", "--all", "--filter", "label=\(Self.gpusLabel)", "--format", "{{.Names}}"]
+    }
+
+    /// The GPUs (UUIDs, comma-separated) each container named after these words holds, a line each.
+    public func gpusHeld() -> [String] {
+        [rawValue, "inspect", "--format", "{{index .Config.Labels \"\(Self.gpusLabel)\"}}"]
+    }
+
     /// A command in the running container, with stdin: what the agent is reached through.
     public func exec(container name: String) -> [String] { [rawValue, "exec", "--interactive", name] }
 
@@ -64,4 +74,6 @@ public enum ContainerRuntime: String, Sendable, Codable, CaseIterable {
 
     static let clusterLabel = "swiftlet.cluster"
     static let imageLabel = "swiftlet.image"
+    /// The GPUs a container was given, by UUID: no other container on its host gets them.
+    static let gpusLabel = "swiftlet.gpus"
 }

@@ -25,7 +25,8 @@ enum ContainerScript {
         cluster: String,
         image: ContainerImage,
         login: RegistryLogin?,
-        agent: Agent?
+        agent: Agent?,
+        gpus: String = ""
     ) -> String {
         var script = """
             say() { printf '\(linePrefix)%s\\n' "$*"; }
@@ -57,6 +58,8 @@ enum ContainerScript {
                     do_run() { \(command(runtime.run(image, name: container, cluster: cluster), extra: true)); }
                     do_start() { \(command(runtime.start(container: container))); }
                     do_remove() { \(command(runtime.remove(container: container))); }
+                    gpu_holders() { \(command(runtime.gpuHolders())); }
+                    gpus_held() { \(command(runtime.gpusHeld())) "$@"; }
                 fi
 
                 """
@@ -125,11 +128,25 @@ enum ContainerScript {
                 rm -f pull-exit
                 workdir=$(image_workdir 2>/dev/null)
             fi
+            # The task's GPUs: the host's agent picks them among those no other container holds.
+            gpu_choices=\(ShellQuoting.quote(gpus))
+            gpu_uuids=
+            gpu_flags=
+            if [ -n "$gpu_choices" ]; then
+                [ -n "$lent" ] || { say "error gpus the host's agent is needed to pick its GPUs, and it runs on \(agent?.architecture ?? "?") only"; exit 1; }
+                holders=$(gpu_holders 2>/dev/null)
+                taken=
+                [ -z "$holders" ] || taken=$(gpus_held $holders 2>/dev/null | tr '\n' ',')
+                picked=$("$lent/swiftlet-agent" gpus --for-container "$runtime" --choices "$gpu_choices" --taken "$taken" 2>err) || fail gpus
+                gpu_uuids=$(printf '%s\n' "$picked" | sed -n 's/^uuids //p')
+                gpu_flags=$(printf '%s\n' "$picked" | sed -n 's/^flags //p')
+            fi
+            eval "set -- $gpu_flags"
             say starting
             shm=$(sed -n 's/^MemTotal: *\\([0-9]*\\) kB$/\\1/p' /proc/meminfo 2>/dev/null)
             shm=$(( ${shm:-0} * 45 / 100 ))
             [ "$shm" -gt 0 ] || shm=
-            if ! do_run >/dev/null 2>err; then
+            if ! do_run "$@" >/dev/null 2>err; then
                 do_remove >/dev/null 2>&1
                 fail run
             fi
@@ -150,12 +167,17 @@ enum ContainerScript {
     }
 
     /// `argv` as one shell command line; with `extra`, the options only the host knows go
-    /// before the image's end (`--entrypoint`): `--shm-size` of the host's `$shm` KiB, and the
-    /// agent the host lends (`$lent`), read-only.
+    /// before the image's end (`--entrypoint`): `--shm-size` of the host's `$shm` KiB, the
+    /// agent the host lends (`$lent`), read-only, and the GPUs its agent picked (the function's
+    /// arguments, and their UUIDs as a label).
     private static func command(_ argv: [String], extra: Bool = false) -> String {
         var words = argv.map(ShellQuoting.quote)
         if extra, let entrypoint = argv.firstIndex(of: "--entrypoint") {
-            words.insert(#"${shm:+--shm-size "${shm}k"} ${lent:+--volume "$lent:/.swiftlet-agent/$sha:ro"}"#, at: entrypoint)
+            words.insert(
+                #"${shm:+--shm-size "${shm}k"} ${lent:+--volume "$lent:/.swiftlet-agent/$sha:ro"} "#
+                    + #""$@" ${gpu_uuids:+--label "\#(ContainerRuntime.gpusLabel)=$gpu_uuids"}"#,
+                at: entrypoint
+            )
         }
         return words.joined(separator: " ")
     }
