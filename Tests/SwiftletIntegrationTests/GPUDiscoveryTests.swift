@@ -103,3 +103,70 @@ import Testing
         #expect(models(inventory).isEmpty)
     }
 }
+
+/// `swiftlet-agent gpus --for-container`: what a container's host gives a new container.
+@Suite struct ContainerGPUPickTests {
+    func pick(_ machine: CapturedMachine, _ arguments: String) async throws -> (code: Int32, output: String) {
+        try await TestSupport.shell(
+            "env -i PATH='\(machine.bin):/usr/bin:/bin' '\(TestSupport.agentPath)' gpus --root '\(machine.root)' --for-container \(arguments)"
+        )
+    }
+
+    @Test func theFreeGPUsAreGivenWithCDIOrWithTheDriversFiles() async throws {
+        let (machine, uuids) = try GPUJobTests.fourA10Gs()
+        defer { machine.remove() }
+        // Without a CDI spec: the device files (minor = index here) and the driver's files.
+        try machine.file("/usr/lib/x86_64-linux-gnu/libcuda.so.1", "")
+        var picked = try await pick(machine, "podman --choices A10G:2 --taken \(uuids[0]),")
+        #expect(picked.code == 0, "\(picked.output)")
+        #expect(picked.output.contains("uuids \(uuids[1]),\(uuids[2])\n"), "\(picked.output)")
+        #expect(
+            picked.output.contains("'--device' '/dev/nvidia1' '--device' '/dev/nvidia2' '--device' '/dev/nvidiactl'"),
+            "\(picked.output)"
+        )
+        #expect(picked.output.contains("'--volume' '/usr/lib/x86_64-linux-gnu/libcuda.so.1:/usr/local/nvidia/lib64/libcuda.so.1:ro'"))
+        #expect(picked.output.contains("'--env' 'NVIDIA_VISIBLE_DEVICES=\(uuids[1]),\(uuids[2])'"))
+        // With one: the CDI devices.
+        try machine.file("/etc/cdi/nvidia.yaml", "cdiVersion: 0.5.0\nkind: nvidia.com/gpu\n")
+        picked = try await pick(machine, "podman --choices A10G:1")
+        #expect(picked.output.contains("flags '--device' 'nvidia.com/gpu=\(uuids[0])' '--env'"), "\(picked.output)")
+        picked = try await pick(machine, "docker --choices H100:1,A10G:2")
+        #expect(picked.output.contains("flags '--gpus' '\"device=\(uuids[0]),\(uuids[1])\"'"), "\(picked.output)")
+        // What other containers hold is not given twice.
+        picked = try await pick(machine, "docker --choices A10G:4 --taken \(uuids[3])")
+        #expect(picked.code == 1)
+        #expect(picked.output.contains("the job needs A10G:4; this host has A10G:3 free (1 held by other containers)"), "\(picked.output)")
+    }
+
+    @Test func anAMDContainerGetsKFDAndItsGPUsRenderNodes() async throws {
+        let machine = try CapturedMachine()
+        defer { machine.remove() }
+        try machine.device("kfd")
+        try machine.tool("rocm-smi", [("*--json*", try CapturedMachine.capture("rocm-smi-json_2xMI100_rocm602.json"))])
+        try machine.file("/sys/bus/pci/devices/0000:83:00.0/drm/renderD128/uevent", "")
+        try machine.file("/sys/bus/pci/devices/0000:a3:00.0/drm/renderD136/uevent", "")
+        let picked = try await pick(machine, "docker --choices MI100:2")
+        #expect(picked.code == 0, "\(picked.output)")
+        #expect(
+            picked.output.contains("flags '--device' '/dev/kfd' '--device' '/dev/dri/renderD128' '--device' '/dev/dri/renderD136'\n"),
+            "\(picked.output)"
+        )
+    }
+}
+
+/// `swiftlet gpus --infra ssh/POOL`: every host of the pool, asked through its agent.
+@Suite struct PoolGPUTests {
+    let cli = CommandLineTests()
+
+    @Test(.enabled(if: Testbed.available)) func everyHostOfAPoolIsAsked() async throws {
+        let home = try TestSupport.makeHome()
+        try Testbed.installPool("two", hosts: [4, 5], in: home)
+        let run = try await cli.swiftlet(["gpus", "--infra", "ssh/two"], home: home)
+        #expect(run.code == 0, "\(run.stderr)")
+        let rows = run.stdout.split(separator: "\n").dropFirst()
+        #expect(rows.count == 2 && rows.allSatisfy { $0.contains("no GPUs") }, "\(run.stdout)")
+        #expect(rows.first?.contains(Testbed.host(4).address) == true, "\(run.stdout)")
+        let unknown = try await cli.swiftlet(["gpus", "--infra", "ssh/none"], home: home)
+        #expect(unknown.code != 0 && unknown.stderr.contains("no pool 'none'"), "\(unknown.stderr)")
+    }
+}
