@@ -19,6 +19,7 @@ public enum AgentMain {
                                               600 s with no job and no connection; never under systemd)
                swiftlet-agent version         print the version, protocol versions and build id
                swiftlet-agent self-test       check what the agent needs on this machine
+               swiftlet-agent sftp-server     an SFTP server on stdin and stdout (ssh's sftp subsystem)
                swiftlet-agent gpus [--json] [--root DIR]
                                               the GPUs jobs can be given here (DIR: read /dev, /proc
                                               and /sys under it)
@@ -61,6 +62,8 @@ public enum AgentMain {
             return SelfTest.run()
         case "gpus":
             return GPUCommand.run(arguments.dropFirst())
+        case "sftp-server":
+            return SFTPServer.run()
         case "serve" where arguments.dropFirst().first == "--stdio":
             let lane = arguments.dropFirst(2).first == "--lane"
             if !SwiftletConfiguration.process.agentWithoutDaemon {
