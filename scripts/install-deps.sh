@@ -2,11 +2,12 @@
 # Installs the Debian packages Swiftlet builds and tests with. Needs root (or sudo).
 #   scripts/install-deps.sh          build dependencies only
 #   scripts/install-deps.sh --test   plus what the test suite uses (sshd, iproute2, pdsh; podman,
-#                                    runc, the distribution registry and htpasswd for containers)
+#                                    runc, the distribution registry and htpasswd for containers;
+#                                    rsync and tmux for ssh through swiftlet proxy and the shell)
 set -euo pipefail
 packages=(libssl-dev libsystemd-dev pkg-config openssh-client)
 if [ "${1:-}" = "--test" ]; then
-    packages+=(openssh-server iproute2 pdsh util-linux procps)
+    packages+=(openssh-server iproute2 pdsh util-linux procps rsync tmux)
     packages+=(podman runc catatonit docker-registry apache2-utils busybox-static openssl curl)
 fi
 missing=()

@@ -43,9 +43,15 @@ struct CommandLine {
         // The connection's SSH_* variables describe a session the job outlives; they would also
         // make bash read ~/.bashrc on its own, which is the request's choice to make.
         let inherited = Environment.all().filter { !$0.key.hasPrefix("SSH_") && $0.key != "SSH2_CLIENT" }
-        self.environment = inherited.merging(request.environment) { _, requested in requested }
+        var environment = inherited.merging(request.environment) { _, requested in requested }
+        // This agent, for what runs it again (`swiftlet proxy`'s sftp subsystem).
+        environment["SWIFTLET_AGENT"] = Self.agentBinary
+        self.environment = environment
         self.workingDirectory = Self.expand(request.workingDirectory.isEmpty ? "~" : request.workingDirectory, home: home)
     }
+
+    /// This agent binary, found once.
+    static let agentBinary = (try? SelfExecutable.path()) ?? "swiftlet-agent"
 
     /// `~` and `~/x` relative to the node's home; everything else as given.
     func expand(_ path: String) -> String { Self.expand(path, home: home) }

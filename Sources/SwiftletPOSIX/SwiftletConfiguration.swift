@@ -20,6 +20,10 @@ public struct SwiftletConfiguration: Sendable, Equatable {
     /// podman when the node has it).
     public var containerRuntime: String?
 
+    /// `SWIFTLET_SSH_CONFIG`: the ssh config that gets the `Include` line of the clusters'
+    /// hosts (default `~/.ssh/config`; `none`: never touched).
+    public var userSSHConfig: String?
+
     // The agent's.
 
     /// `SWIFTLET_NODE_GPUS`: the node's GPU count, for nodes whose devices the agent cannot see.
@@ -61,6 +65,7 @@ public struct SwiftletConfiguration: Sendable, Equatable {
             }
             containerRuntime = runtime
         }
+        userSSHConfig = value("SWIFTLET_SSH_CONFIG")
         nodeGPUs = try number("SWIFTLET_NODE_GPUS", Int.self, atLeast: 0)
         if let root = value("SWIFTLET_GPU_ROOT") {
             guard root.hasPrefix("/") else {

@@ -25,6 +25,28 @@ enum CommandEnvironment {
         return (try SelfExecutable.path(), .seconds(seconds))
     }
 
+    /// Rewrites `$SWIFTLET_HOME/ssh/config` for the clusters there are now; with `include`, adds
+    /// its `Include` line to the user's ssh config when missing (`$SWIFTLET_SSH_CONFIG`).
+    @discardableResult
+    static func refreshSSHConfig(include: Bool = true) throws -> SSHConfigFile {
+        let home = SwiftletHome.fromEnvironment()
+        let config = SSHConfigFile(home: home, program: try SelfExecutable.path())
+        try config.write(ClusterStore(home: home).all().clusters)
+        let target = SwiftletConfiguration.process.userSSHConfig ?? Environment.home + "/.ssh/config"
+        if include && target != "none" { try config.include(in: target) }
+        return config
+    }
+
+    /// ``refreshSSHConfig(include:)`` after a launch or a `down`: a failure is a warning, the
+    /// command's own result stands.
+    static func refreshSSHConfigOrWarn() {
+        do {
+            try refreshSSHConfig()
+        } catch {
+            Terminal.err("warning: the clusters' ssh hosts were not updated: \(error)\n")
+        }
+    }
+
     /// Prints a failure as one clear line and turns it into an exit code.
     static func reportingErrors(_ body: () async throws -> Int32) async throws -> Int32 {
         do {

@@ -40,6 +40,8 @@ import Testing
         environment["SWIFTLET_HOME"] = home.path
         environment["SWIFTLET_AGENT_BINARY"] = TestSupport.agentPath
         environment["SWIFTLET_KEEPALIVE"] = String(keepAlive)
+        // Never this machine's own ~/.ssh/config.
+        environment["SWIFTLET_SSH_CONFIG"] = home.path + "/user-ssh-config"
         process.environment = environment.merging(extra) { _, new in new }
         let out = Pipe()
         let err = Pipe()
@@ -75,6 +77,7 @@ import Testing
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging([
             "SWIFTLET_HOME": home.path, "SWIFTLET_AGENT_BINARY": TestSupport.agentPath, "SWIFTLET_KEEPALIVE": "20",
+            "SWIFTLET_SSH_CONFIG": home.path + "/user-ssh-config",
         ]) { _, new in new }.merging(extra) { _, new in new }
         let out = Pipe()
         process.standardOutput = out

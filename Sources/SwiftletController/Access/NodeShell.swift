@@ -53,10 +53,15 @@ public struct NodeShell: Sendable {
     }
 
     /// Runs `command` on `session` with pipes, no terminal (`shell -- CMD` when this side has
-    /// none), as `ssh host CMD` does.
-    public static func run(_ command: String, environment: [String: String], on session: NodeSession) async throws -> RemoteProcess {
+    /// none), as `ssh host CMD` does, in `directory` (`~/sky_workdir` by default).
+    public static func run(
+        _ command: String,
+        environment: [String: String],
+        in directory: String = "~/sky_workdir",
+        on session: NodeSession
+    ) async throws -> RemoteProcess {
         try await RemoteProcess.start(
-            ExecRequest(command: command, workingDirectory: "~/sky_workdir", environment: environment),
+            ExecRequest(command: command, workingDirectory: directory, environment: environment),
             on: session
         )
     }

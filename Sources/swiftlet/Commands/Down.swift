@@ -29,6 +29,8 @@ struct Down: AsyncParsableCommand {
                 }
             }
             try await ClusterTeardown(home: home).down(cluster)
+            SSHKeys(home: home).removeHostKey(cluster: cluster)
+            CommandEnvironment.refreshSSHConfigOrWarn()
             Terminal.err("Cluster '\(cluster)' is down.\n")
             return 0
         }

@@ -35,6 +35,7 @@ struct Launch: AsyncParsableCommand {
             )
             let detach = DetachRequest()
             job.detachRequest = detach
+            defer { CommandEnvironment.refreshSSHConfigOrWarn() }
             return try await InterruptPolicy.detach(detach).run { [job] in try await runner.launch(job, cluster: name, infra: infra) }
         }
         throw ExitCode(code)
