@@ -286,6 +286,25 @@ import Testing
         #expect(noRuntime.stderr.contains("docker is not installed on the node"), "\(noRuntime.stderr)")
     }
 
+    /// ssh and scp into a container that has no sshd, no sftp-server and no bash.
+    @Test(.enabled(if: prepared))
+    func sshAndScpReachTheContainer() async throws {
+        let home = try TestSupport.makeHome()
+        let task = try writeTask("resources:\n  image_id: docker:localhost/swiftlet-test/busybox:1\nrun: echo up\n")
+        let up = try await launch(task, cluster: "boxssh", home: home, runtime: .podman)
+        #expect(up.code == 0, "\(up.stderr)")
+        let config = home.path + "/user-ssh-config"
+        try "sent through sftp\n".write(toFile: home.path + "/note", atomically: true, encoding: .utf8)
+        let run = try await TestSupport.shell(
+            "cd '\(home.path)' && timeout 60 scp -F '\(config)' note boxssh:/tmp/note && timeout 60 ssh -F '\(config)' boxssh 'cat /image-marker /tmp/note'",
+            environment: Self.environment(.podman).merging([
+                "SWIFTLET_HOME": home.path, "SWIFTLET_SSH_CONFIG": config,
+            ]) { $1 }
+        )
+        #expect(run.code == 0 && run.output.contains("busybox image\nsent through sftp\n"), "\(run.output)")
+        _ = try await cli.swiftlet(["down", "boxssh"], home: home, environment: Self.environment(.podman))
+    }
+
     @Test(.enabled(if: prepared))
     func anotherImageOnTheClusterIsRefusedNamingBoth() async throws {
         let home = try TestSupport.makeHome()

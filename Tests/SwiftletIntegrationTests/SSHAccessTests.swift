@@ -116,4 +116,32 @@ import Testing
         )
         _ = try await cli.swiftlet(["down", "locked"], home: access.home)
     }
+
+    /// What VS Code Remote-SSH does: `ssh -T -D PORT HOST bash` with its install script on stdin
+    /// (an exec with stdin), then its connections to the server it started through the SOCKS
+    /// port (direct-tcpip channels).
+    @Test func aVSCodeStyleSessionWorks() async throws {
+        let access = try await launched("editor")
+        let (socks, server) = (Int.random(in: 40_001...50_000), Int.random(in: 50_001...60_000))
+        try "echo ready-$SKYPILOT_NUM_NODES\nexec python3 -m http.server \(server) --bind 127.0.0.1\n"
+            .write(toFile: access.home.path + "/install.sh", atomically: true, encoding: .utf8)
+        _ = try ProcessSpawner.spawnDetached(
+            [
+                "/bin/sh", "-c",
+                "cd '\(access.home.path)' && exec ssh -F '\(access.config)' -T -D 127.0.0.1:\(socks) editor bash <install.sh >session.log 2>&1",
+            ],
+            environment: ProcessInfo.processInfo.environment.merging([
+                "SWIFTLET_HOME": access.home.path, "SWIFTLET_AGENT_BINARY": TestSupport.agentPath, "SWIFTLET_SSH_CONFIG": access.config,
+            ]) { $1 },
+            logFile: "/dev/null"
+        )
+        defer { _ = try? TestSupport.shellBlocking("pkill -f 'http.server \(server)'; pkill -f 'D 127.0.0.1:\(socks)'") }
+        let fetched = try await TestSupport.shell(
+            "for i in $(seq 150); do curl -sf --socks5-hostname 127.0.0.1:\(socks) http://127.0.0.1:\(server)/ && break; sleep 0.2; done"
+        )
+        // The server the session started lists the node's home, where sessions start.
+        #expect(fetched.output.contains("Directory listing for /") && fetched.output.contains("sky_workdir/"), "\(fetched.output)")
+        #expect(FileSystem.contents(of: access.home.path + "/session.log").contains("ready-1"))
+        _ = try await cli.swiftlet(["down", "editor"], home: access.home)
+    }
 }
