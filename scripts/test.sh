@@ -23,7 +23,7 @@ trap 'leave_nothing_running; rm -rf "$TMPDIR"' EXIT
 swift format lint --strict --recursive Sources Tests Package.swift
 swift build --build-tests -Xswiftc -warnings-as-errors
 if [ "$(id -u)" -eq 0 ]; then
-    scripts/testbed.sh up 8
+    scripts/testbed.sh up 9
     export SWIFTLET_TESTBED_REQUIRED=1
 else
     echo "not root: the SSH test bed cannot start; SSH tests will be skipped" >&2

@@ -91,6 +91,14 @@ import Testing
         defer { _ = try? TestSupport.shellBlocking("pkill -f 'http.server \(port)'") }
         let server = try await access.shell("printf 'GET /tree/sub/a HTTP/1.0\\r\\n\\r\\n' | \(ssh) -W 127.0.0.1:\(port) files")
         #expect(server.output.contains("HTTP/1.0 200") && server.output.hasSuffix("a\n"), "\(server.output)")
+        // ssh -L: a port here joined to the node's server.
+        let local = Int.random(in: 40_001...50_000)
+        let forwarded = try await TestSupport.shell(
+            "cd '\(access.home.path)' && \(ssh) -f -N -o ExitOnForwardFailure=yes -L 127.0.0.1:\(local):127.0.0.1:\(port) files && "
+                + "curl -sf http://127.0.0.1:\(local)/tree/sub/a; pkill -f 'L 127.0.0.1:\(local):'",
+            environment: ["SWIFTLET_HOME": access.home.path, "SWIFTLET_AGENT_BINARY": TestSupport.agentPath, "SWIFTLET_SSH_CONFIG": access.config]
+        )
+        #expect(forwarded.output == "a\n", "\(forwarded.output)")
         _ = try await cli.swiftlet(["down", "files"], home: access.home)
     }
 
@@ -143,5 +151,36 @@ import Testing
         #expect(fetched.output.contains("Directory listing for /") && fetched.output.contains("sky_workdir/"), "\(fetched.output)")
         #expect(FileSystem.contents(of: access.home.path + "/session.log").contains("ready-1"))
         _ = try await cli.swiftlet(["down", "editor"], home: access.home)
+    }
+
+    /// A test-bed host whose sshd is stopped once the agent is up: ssh, scp (SFTP and the old
+    /// protocol), sftp and rsync still reach it, through the kept agent connection. (Host 9 is
+    /// this test's: its sshd is restarted after.)
+    @Test(.enabled(if: Testbed.available)) func aHostWhoseSSHDStoppedIsStillReached() async throws {
+        let home = try TestSupport.makeHome()
+        try Testbed.installPool("nine", hosts: [9], in: home)
+        let task = try cli.writeTask("run: echo up\n", home: home)
+        let launch = try await cli.swiftlet(["launch", task, "-c", "nosshd", "--infra", "ssh/nine"], home: home, keepAlive: 120)
+        #expect(launch.code == 0, "\(launch.stderr)")
+        _ = try await TestSupport.shell("kill $(cat '\(Testbed.state)/h9/sshd.pid')")
+        defer { _ = try? TestSupport.shellBlocking("'\(TestSupport.packageRoot)/scripts/testbed.sh' up \(Testbed.hostCount)") }
+        let refused = try await TestSupport.shell("timeout 10 ssh -o BatchMode=yes -o ConnectTimeout=5 -i '\(Testbed.state)/client_key' root@\(Testbed.host(9).address) true")
+        #expect(refused.code != 0, "sshd still answers: \(refused.output)")
+        let access = Access(home: home)
+        let ssh = "ssh -F '\(access.config)'"
+        let mark = UUID().uuidString.prefix(8)
+        try "via scp \(mark)\n".write(toFile: home.path + "/note", atomically: true, encoding: .utf8)
+        try "put note sftp-\(mark)\n".write(toFile: home.path + "/batch", atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: home.path + "/tree", withIntermediateDirectories: true)
+        try "r\n".write(toFile: home.path + "/tree/r", atomically: true, encoding: .utf8)
+        let run = try await access.shell(
+            "\(ssh) nosshd 'echo ok; pwd' && scp -F '\(access.config)' note nosshd:scp-\(mark) && scp -O -F '\(access.config)' nosshd:scp-\(mark) back-O "
+                + "&& sftp -q -F '\(access.config)' -b batch nosshd && rsync -a -e \"\(ssh)\" tree/ nosshd:rsync-\(mark)/ "
+                + "&& \(ssh) nosshd 'cat scp-\(mark) sftp-\(mark) rsync-\(mark)/r; rm -r scp-\(mark) sftp-\(mark) rsync-\(mark)'"
+        )
+        #expect(run.code == 0, "\(run.output)")
+        #expect(run.output.hasPrefix("ok\n/root\n") && run.output.hasSuffix("via scp \(mark)\nvia scp \(mark)\nr\n"), "\(run.output)")
+        #expect(FileSystem.contents(of: home.path + "/back-O") == "via scp \(mark)\n")
+        _ = try await cli.swiftlet(["down", "nosshd"], home: home)
     }
 }

@@ -112,7 +112,7 @@ enum TestSupport {
 
 /// The network-namespace SSH test bed (`scripts/testbed.sh`), brought up once per test run.
 enum Testbed {
-    static let hostCount = 8
+    static let hostCount = 9
     static let state = ProcessInfo.processInfo.environment["SWIFTLET_TESTBED"] ?? "/tmp/swiftlet-testbed"
 
     /// Nil when the test bed is up; otherwise why it cannot be.
