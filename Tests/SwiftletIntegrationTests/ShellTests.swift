@@ -109,6 +109,27 @@ import Testing
         _ = try await cli.swiftlet(["down", "term"], home: home)
     }
 
+    /// `ssh -t CLUSTER` through `swiftlet proxy`: a login shell on a terminal of its own, in the
+    /// node's home as sshd would start it, the window size followed, the exit code returned.
+    @Test func sshWithATerminalIsAnInteractiveShell() async throws {
+        let home = try await launchedCluster("tty")
+        let pane = Pane()
+        defer { Task { await pane.stop() } }
+        try await pane.start(
+            "SWIFTLET_HOME='\(home.path)' SWIFTLET_AGENT_BINARY='\(TestSupport.agentPath)' SWIFTLET_SSH_CONFIG='\(home.path)/user-ssh-config' "
+                + "ssh -F '\(home.path)/user-ssh-config' -t tty; echo \"exit=$?\"; sleep 60"
+        )
+        try await pane.type("echo \"in-$SKYPILOT_NODE_RANK-$MODEL $(pwd)\"; stty size", "Enter")
+        let shown = try await pane.waitFor("30 100")
+        #expect(shown.contains("in-0-llama \(home.localNode(cluster: "tty", index: 0))\n"), "\(shown)")
+        try await pane.resize(columns: 90, rows: 25)
+        try await pane.type("stty size", "Enter")
+        try await pane.waitFor("25 90")
+        try await pane.type("exit 5", "Enter")
+        try await pane.waitFor("exit=5")
+        _ = try await cli.swiftlet(["down", "tty"], home: home)
+    }
+
     @Test func ctrlDEndsTheShellWithZero() async throws {
         let home = try await launchedCluster("ctrld")
         let pane = Pane()
