@@ -96,7 +96,9 @@ import Testing
         let forwarded = try await TestSupport.shell(
             "cd '\(access.home.path)' && \(ssh) -f -N -o ExitOnForwardFailure=yes -L 127.0.0.1:\(local):127.0.0.1:\(port) files && "
                 + "curl -sf http://127.0.0.1:\(local)/tree/sub/a; pkill -f 'L 127.0.0.1:\(local):'",
-            environment: ["SWIFTLET_HOME": access.home.path, "SWIFTLET_AGENT_BINARY": TestSupport.agentPath, "SWIFTLET_SSH_CONFIG": access.config]
+            environment: [
+                "SWIFTLET_HOME": access.home.path, "SWIFTLET_AGENT_BINARY": TestSupport.agentPath, "SWIFTLET_SSH_CONFIG": access.config,
+            ]
         )
         #expect(forwarded.output == "a\n", "\(forwarded.output)")
         _ = try await cli.swiftlet(["down", "files"], home: access.home)
@@ -164,7 +166,9 @@ import Testing
         #expect(launch.code == 0, "\(launch.stderr)")
         _ = try await TestSupport.shell("kill $(cat '\(Testbed.state)/h9/sshd.pid')")
         defer { _ = try? TestSupport.shellBlocking("'\(TestSupport.packageRoot)/scripts/testbed.sh' up \(Testbed.hostCount)") }
-        let refused = try await TestSupport.shell("timeout 10 ssh -o BatchMode=yes -o ConnectTimeout=5 -i '\(Testbed.state)/client_key' root@\(Testbed.host(9).address) true")
+        let refused = try await TestSupport.shell(
+            "timeout 10 ssh -o BatchMode=yes -o ConnectTimeout=5 -i '\(Testbed.state)/client_key' root@\(Testbed.host(9).address) true"
+        )
         #expect(refused.code != 0, "sshd still answers: \(refused.output)")
         let access = Access(home: home)
         let ssh = "ssh -F '\(access.config)'"
@@ -182,5 +186,20 @@ import Testing
         #expect(run.output.hasPrefix("ok\n/root\n") && run.output.hasSuffix("via scp \(mark)\nvia scp \(mark)\nr\n"), "\(run.output)")
         #expect(FileSystem.contents(of: home.path + "/back-O") == "via scp \(mark)\n")
         _ = try await cli.swiftlet(["down", "nosshd"], home: home)
+    }
+
+    /// 200 MiB sent to a command that reads nothing for 3 s: the proxy holds the client back
+    /// (ssh's window closes) instead of buffering it, and every byte arrives.
+    @Test func aFloodToASlowCommandIsHeldBackNotBuffered() async throws {
+        let access = try await launched("flood")
+        let run = try await access.shell(
+            "sh -c \"(head -c 209715200 /dev/zero | ssh -F '\(access.config)' flood 'sleep 3; wc -c' > count) & sleep 2.5; "
+                + "for p in \\$(pgrep -f 'proxy flood'); do grep VmRSS /proc/\\$p/status; done; wait; cat count\""
+        )
+        let lines = run.output.split(separator: "\n")
+        #expect(lines.last?.trimmingCharacters(in: .whitespaces) == "209715200", "\(run.output)")
+        let resident = lines.filter { $0.hasPrefix("VmRSS:") }.compactMap { Int($0.split(separator: " ").dropFirst().first ?? "") }
+        #expect(!resident.isEmpty && resident.allSatisfy { $0 < 100_000 }, "the proxy held the flood: \(run.output)")
+        _ = try await cli.swiftlet(["down", "flood"], home: access.home)
     }
 }

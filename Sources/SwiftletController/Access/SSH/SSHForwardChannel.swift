@@ -8,12 +8,14 @@ final class SSHForwardChannel: ChannelInboundHandler {
     typealias InboundIn = SSHChannelData
 
     private let continuation: AsyncStream<ByteBuffer?>.Continuation
+    private let gate = SSHInputGate()
 
     init(session: NodeSession, host: String, port: Int) {
         let (inputs, continuation) = AsyncStream.makeStream(of: ByteBuffer?.self)
         self.continuation = continuation
+        let gate = gate
         self.start = { channel in
-            Task { await Self.run(session: session, host: host, port: port, inputs: inputs, channel: channel) }
+            Task { await Self.run(session: session, host: host, port: port, inputs: inputs, gate: gate, channel: channel) }
         }
     }
 
@@ -33,6 +35,7 @@ final class SSHForwardChannel: ChannelInboundHandler {
         let message = unwrapInboundIn(data)
         guard case .byteBuffer(let bytes) = message.data, message.type == .channel else { return }
         continuation.yield(bytes)
+        gate.queued(on: context.channel)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -45,7 +48,14 @@ final class SSHForwardChannel: ChannelInboundHandler {
 
     /// Here (the client) to the node and back until both ways are closed; nil in `inputs` is
     /// the client's EOF.
-    static func run(session: NodeSession, host: String, port: Int, inputs: AsyncStream<ByteBuffer?>, channel: any Channel) async {
+    static func run(
+        session: NodeSession,
+        host: String,
+        port: Int,
+        inputs: AsyncStream<ByteBuffer?>,
+        gate: SSHInputGate,
+        channel: any Channel
+    ) async {
         guard let port = UInt16(exactly: port),
             let stream = try? await session.connection.openStream(.forward, request: ForwardRequest(host: host, port: port).payload)
         else {
@@ -60,6 +70,7 @@ final class SSHForwardChannel: ChannelInboundHandler {
                         return
                     }
                     guard (try? await stream.send(.data, bytes)) != nil else { return }
+                    gate.taken(on: channel)
                 }
             }
             group.addTask {
