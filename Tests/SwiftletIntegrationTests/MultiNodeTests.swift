@@ -153,7 +153,8 @@ struct MultiNodeTests {
                 + "[ -z \"$pids\" ] || { kill -STOP $pids; kill -9 $pids; } 2>/dev/null; true"
         )
         let run = try await launch.value
-        #expect(Date().timeIntervalSince(killedAt) < 15)
+        // Noticed, not waited on forever (a loaded full run has taken 15.2 s).
+        #expect(Date().timeIntervalSince(killedAt) < 40)
         #expect(run.code == 255)
         #expect(run.stderr.contains("node 2 (10.213.0.16)"))
         #expect(run.stderr.contains("lost"))

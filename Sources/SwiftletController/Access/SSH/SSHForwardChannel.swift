@@ -8,14 +8,12 @@ final class SSHForwardChannel: ChannelInboundHandler {
     typealias InboundIn = SSHChannelData
 
     private let continuation: AsyncStream<ByteBuffer?>.Continuation
-    private let gate = SSHInputGate()
 
     init(session: NodeSession, host: String, port: Int) {
         let (inputs, continuation) = AsyncStream.makeStream(of: ByteBuffer?.self)
         self.continuation = continuation
-        let gate = gate
         self.start = { channel in
-            Task { await Self.run(session: session, host: host, port: port, inputs: inputs, gate: gate, channel: channel) }
+            Task { await Self.run(session: session, host: host, port: port, inputs: inputs, channel: channel) }
         }
     }
 
@@ -35,7 +33,6 @@ final class SSHForwardChannel: ChannelInboundHandler {
         let message = unwrapInboundIn(data)
         guard case .byteBuffer(let bytes) = message.data, message.type == .channel else { return }
         continuation.yield(bytes)
-        gate.queued(on: context.channel)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -53,7 +50,6 @@ final class SSHForwardChannel: ChannelInboundHandler {
         host: String,
         port: Int,
         inputs: AsyncStream<ByteBuffer?>,
-        gate: SSHInputGate,
         channel: any Channel
     ) async {
         guard let port = UInt16(exactly: port),
@@ -70,7 +66,6 @@ final class SSHForwardChannel: ChannelInboundHandler {
                         return
                     }
                     guard (try? await stream.send(.data, bytes)) != nil else { return }
-                    gate.taken(on: channel)
                 }
             }
             group.addTask {

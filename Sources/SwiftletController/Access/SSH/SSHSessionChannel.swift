@@ -39,7 +39,6 @@ final class SSHSessionChannel: ChannelInboundHandler {
     private var started = false
     private let inputs: AsyncStream<Input>
     private let continuation: AsyncStream<Input>.Continuation
-    private let gate = SSHInputGate()
 
     init(session: NodeSession, environment: [String: String]) {
         self.session = session
@@ -60,7 +59,6 @@ final class SSHSessionChannel: ChannelInboundHandler {
         let message = unwrapInboundIn(data)
         guard case .byteBuffer(let bytes) = message.data, message.type == .channel else { return }
         continuation.yield(.data(bytes))
-        gate.queued(on: context.channel)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -108,7 +106,6 @@ final class SSHSessionChannel: ChannelInboundHandler {
             environment: environment,
             terminal: program == .sftp ? nil : terminal,
             inputs: inputs,
-            gate: gate,
             channel: context.channel
         )
         Task { await run.run(program) }
@@ -124,7 +121,6 @@ struct SSHSessionRun: Sendable {
     let environment: [String: String]
     let terminal: SSHSessionChannel.Terminal?
     let inputs: AsyncStream<SSHSessionChannel.Input>
-    let gate: SSHInputGate
     let channel: any Channel
 
     func run(_ program: SSHSessionChannel.Program) async {
@@ -141,9 +137,7 @@ struct SSHSessionRun: Sendable {
         let input = Task {
             for await item in inputs {
                 switch item {
-                case .data(let bytes):
-                    try? await process.writeStdin(bytes)
-                    gate.taken(on: channel)
+                case .data(let bytes): try? await process.writeStdin(bytes)
                 case .eof: try? await process.closeStdin()
                 case .windowChange(let rows, let columns): try? await process.stream.send(.windowChange(rows: rows, columns: columns))
                 case .signal(let number): try? await process.signal(number)
