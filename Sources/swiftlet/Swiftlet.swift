@@ -32,6 +32,9 @@ struct TaskOptions: ParsableArguments {
     @Flag(name: [.customShort("d"), .long], help: "Return once the job started; it keeps running on the cluster.")
     var detach = false
 
+    @Flag(name: [.customShort("y"), .long], help: "Do not ask (Swiftlet does not ask here; accepted for SkyPilot's scripts).")
+    var yes = false
+
     @Option(help: "How many nodes run the job (launch: the cluster's size; default: the task's num_nodes).")
     var numNodes: Int?
 

@@ -124,9 +124,15 @@ import Testing
         #expect(jobs.map(\.state) == ["CANCELLED", "RUNNING", "FAILED", "SUCCEEDED"])
         #expect(jobs.last?.name == "first")
         #expect(jobs[2].exitCodes == [2])
-        _ = try await cli.swiftlet(["cancel", "q", "--all"], home: home)
+        // Without an id, as in SkyPilot: the newest job not yet finished (3), not the last (5).
+        _ = try await cli.swiftlet(["exec", "q", "--", "true"], home: home)
+        let newest = try await cli.swiftlet(["cancel", "q"], home: home)
+        #expect(newest.stderr == "Job 3: CANCELLED.\n", "\(newest.stderr)")
         let after = try await cli.swiftlet(["queue", "q", "--json"], home: home)
-        #expect(try JSONDecoder().decode([JobControl.JobSummary].self, from: Data(after.stdout.utf8))[1].state == "CANCELLED")
+        let states = try JSONDecoder().decode([JobControl.JobSummary].self, from: Data(after.stdout.utf8)).map(\.state)
+        #expect(states == ["SUCCEEDED", "CANCELLED", "CANCELLED", "FAILED", "SUCCEEDED"])
+        let none = try await cli.swiftlet(["cancel", "q", "-a"], home: home)
+        #expect(none.stderr == "No unfinished jobs on 'q'.\n", "\(none.stderr)")
         _ = try await cli.swiftlet(["down", "q"], home: home)
     }
 

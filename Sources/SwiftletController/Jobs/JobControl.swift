@@ -237,15 +237,19 @@ public struct JobControl: Sendable {
         }
     }
 
-    /// Cancels jobs on every node of the cluster: `jobs`, or the last one; with `all`, every
-    /// job not yet finished.
+    /// Cancels jobs on every node of the cluster: `jobs`, or (as SkyPilot) the newest one not
+    /// yet finished; with `all`, every job not yet finished.
     public func cancel(cluster name: String, jobs: [Int], all: Bool, quiet: Bool = false) async throws -> Int32 {
         guard let record = try store.load(name) else {
             throw ControllerError("no cluster '\(name)'; see 'swiftlet status'")
         }
-        // --all: the jobs the nodes' stores say have not ended (one listing per node).
-        let targets = all ? try await queue(cluster: name).filter { $0.ended == nil }.map(\.id) : (jobs.isEmpty ? [record.lastJobID] : jobs)
-        if all && targets.isEmpty && !quiet { output.report(.noUnfinishedJobs(cluster: name)) }
+        // The jobs the nodes' stores say have not ended (one listing per node), newest first.
+        var targets = jobs
+        if all || jobs.isEmpty {
+            let unfinished = try await queue(cluster: name).filter { $0.ended == nil }.map(\.id).sorted(by: >)
+            targets = all ? unfinished : Array(unfinished.prefix(1))
+            if targets.isEmpty && !quiet { output.report(.noUnfinishedJobs(cluster: name)) }
+        }
         for jobID in targets.sorted() where jobID > 0 {
             let outcomes = try await withThrowingTaskGroup(of: RankOutcome.self) { group in
                 for (rank, node) in record.nodes.enumerated() {

@@ -6,7 +6,7 @@ import SwiftletTask
 struct Cancel: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cancel",
-        abstract: "Cancel jobs (default: the last one): SIGTERM to their whole process trees on every node, SIGKILL after 3 s."
+        abstract: "Cancel jobs (default: the newest unfinished one): SIGTERM to their whole process trees on every node, SIGKILL after 3 s."
     ).underSwiftlet
 
     @Argument(help: "The cluster.")
@@ -15,8 +15,11 @@ struct Cancel: AsyncParsableCommand {
     @Argument(help: "Job ids.")
     var jobs: [Int] = []
 
-    @Flag(help: "Cancel every job that still runs.")
+    @Flag(name: [.customShort("a"), .long], help: "Cancel every job that still runs.")
     var all = false
+
+    @Flag(name: [.customShort("y"), .long], help: "Do not ask (cancel never asks; accepted for SkyPilot's scripts).")
+    var yes = false
 
     func run() async throws {
         let code = try await CommandEnvironment.reportingErrors {

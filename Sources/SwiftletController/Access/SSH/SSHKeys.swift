@@ -17,7 +17,11 @@ public struct SSHKeys: Sendable {
     public var directory: String { home.path + "/ssh" }
     public var clientKey: String { directory + "/id_ed25519" }
     public var knownHosts: String { directory + "/known_hosts" }
-    func hostKeyPath(cluster: String) -> String { directory + "/hosts/" + cluster }
+    /// Where the cluster's host key is kept; the name is checked first (it becomes a path).
+    func hostKeyPath(cluster: String) throws -> String {
+        try ClusterStore.validate(name: cluster)
+        return directory + "/hosts/" + cluster
+    }
 
     /// The client key's public half, made first when missing.
     public func clientPublicKey() throws -> NIOSSHPublicKey {
@@ -42,7 +46,7 @@ public struct SSHKeys: Sendable {
 
     /// The cluster's host key, made first when missing.
     public func hostKey(cluster: String) throws -> Curve25519.Signing.PrivateKey {
-        let path = hostKeyPath(cluster: cluster)
+        let path = try hostKeyPath(cluster: cluster)
         if let bytes = FileManager.default.contents(atPath: path), let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: bytes) {
             return key
         }
@@ -54,7 +58,8 @@ public struct SSHKeys: Sendable {
 
     /// Forgets the cluster's host key (`down`).
     public func removeHostKey(cluster: String) {
-        try? FileManager.default.removeItem(atPath: hostKeyPath(cluster: cluster))
+        guard let path = try? hostKeyPath(cluster: cluster) else { return }
+        try? FileManager.default.removeItem(atPath: path)
     }
 
     /// The `known_hosts` line that pins `cluster`'s host key under its alias.
