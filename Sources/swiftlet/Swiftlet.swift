@@ -29,6 +29,18 @@ struct TaskOptions: ParsableArguments {
     )
     var secrets: [String] = []
 
+    @Option(name: .customLong("env-file"), help: "Env vars of the task from a dotenv file (KEY=VALUE lines); --env wins over it.")
+    var envFile: String?
+
+    @Option(name: .customLong("secret-file"), help: "Secrets of the task from a dotenv file; --secret wins over it.")
+    var secretFile: String?
+
+    @Option(name: [.customShort("n"), .long], help: "The task's name, instead of the file's.")
+    var name: String?
+
+    @Option(help: "The directory synced to ~/sky_workdir, instead of the task's workdir.")
+    var workdir: String?
+
     @Flag(name: [.customShort("d"), .long], help: "Return once the job started; it keeps running on the cluster.")
     var detach = false
 
@@ -45,6 +57,20 @@ struct TaskOptions: ParsableArguments {
 
     @Option(help: "GPUs each node gives the job, instead of the task's accelerators: NAME:COUNT (H100:8, A100:0.5) or NAME.")
     var gpus: String?
+
+    /// `spec` with what the flags replace: its name, workdir and accelerators.
+    func applied(to spec: TaskSpec) throws -> TaskSpec {
+        var spec = try withGPUs(spec)
+        if let name { spec.name = name }
+        if let workdir {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: workdir, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw ValidationError("--workdir \(workdir): no such directory")
+            }
+            spec.workdir = workdir
+        }
+        return spec
+    }
 
     /// `spec` with ``gpus`` as its accelerators, as SkyPilot's `--gpus` replaces them.
     func withGPUs(_ spec: TaskSpec) throws -> TaskSpec {
@@ -101,16 +127,32 @@ struct TaskOptions: ParsableArguments {
         return result
     }
 
+    /// `--env-file`'s variables under `--env`'s.
+    func environmentOverrides() throws -> [String: String] {
+        try fromFile(envFile).merging(overrides(envs, flag: "--env")) { _, flag in flag }
+    }
+
+    /// `--secret-file`'s secrets under `--secret`'s.
+    func secretOverrides() throws -> [String: String] {
+        try fromFile(secretFile).merging(overrides(secrets, flag: "--secret")) { _, flag in flag }
+    }
+
+    private func fromFile(_ path: String?) throws -> [String: String] {
+        guard let path else { return [:] }
+        guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("\(path): cannot read it") }
+        return Dictionary(try DotEnvFile.parse(String(decoding: data, as: UTF8.self), file: path), uniquingKeysWith: { _, last in last })
+    }
+
     func loadTask(_ path: String, quiet: Bool = false) throws -> TaskSpec {
         let task = try TaskLoader.load(
             path: path,
-            envOverrides: overrides(envs, flag: "--env"),
-            secretOverrides: overrides(secrets, flag: "--secret")
+            envOverrides: environmentOverrides(),
+            secretOverrides: secretOverrides()
         )
         if !task.ignoredFields.isEmpty && !quiet {
             Terminal.err("Note: \(path): fields not acted on by Swiftlet: \(task.ignoredFields.joined(separator: ", ")).\n")
         }
-        return try withGPUs(task)
+        return try applied(to: task)
     }
 }
 

@@ -239,14 +239,14 @@ import Testing
         let missing = try await swiftlet(["exec"], home: home)
         #expect(missing.code == 64)
         #expect(missing.stderr.contains("Error: Missing expected argument '<cluster>'"), "\(missing.stderr)")
-        #expect(missing.stderr.contains("Usage: swiftlet exec <cluster>"))
+        #expect(missing.stderr.contains("Usage: swiftlet exec [<options>] <cluster>"), "\(missing.stderr)")
         #expect(missing.stderr.contains("See 'swiftlet exec --help' for more information."))
         let bad = try await swiftlet(["logs", "c", "--tail", "many"], home: home)
         #expect(bad.code == 64)
         #expect(bad.stderr.contains("See 'swiftlet logs --help'"), "\(bad.stderr)")
         let help = try await swiftlet(["launch", "--help"], home: home)
         #expect(help.code == 0)
-        #expect(help.stdout.contains("USAGE: swiftlet launch <task>"), "\(help.stdout)")
+        #expect(help.stdout.contains("USAGE: swiftlet launch [<options>] [<task>]"), "\(help.stdout)")
     }
 
     @Test func statusListsClustersAndDownForgetsThem() async throws {

@@ -91,7 +91,8 @@ extension Exec {
         if Self.mayNameTask(words), FileManager.default.fileExists(atPath: words[0]) {
             return (try options.loadTask(words[0]), true)
         }
-        return (try options.withGPUs(Self.commandTask(words, envs: try options.overrides(options.envs, flag: "--env"))), false)
+        let task = Self.commandTask(words, envs: try options.environmentOverrides(), secrets: try options.secretOverrides())
+        return (try options.applied(to: task), false)
     }
 
     /// Whether `words` could name a task file: one word ending in `.yaml` or `.yml`.
@@ -99,12 +100,15 @@ extension Exec {
         words.count == 1 && (words[0].hasSuffix(".yaml") || words[0].hasSuffix(".yml"))
     }
 
-    /// A task that runs `words` as a shell command with `envs`.
-    static func commandTask(_ words: [String], envs: [String: String] = [:]) -> TaskSpec {
+    /// A task that runs `words` as a shell command with `envs` and `secrets`.
+    static func commandTask(_ words: [String], envs: [String: String] = [:], secrets: [String: String] = [:]) -> TaskSpec {
         var spec = TaskSpec()
         spec.run = words.joined(separator: " ")
         for (key, value) in envs.sorted(by: { $0.key < $1.key }) {
             spec.envs.append(.init(key: key, value: value))
+        }
+        for (key, value) in secrets.sorted(by: { $0.key < $1.key }) {
+            spec.secrets.append(.init(key: key, value: value))
         }
         return spec
     }

@@ -9,8 +9,11 @@ struct Launch: AsyncParsableCommand {
         abstract: "Bring up a cluster (or reuse it) and run a task on it."
     ).underSwiftlet
 
-    @Argument(help: "The task YAML file.")
-    var task: String
+    @Argument(help: "The task YAML file, or a command to run as a task ('echo hi'); with neither the cluster is only brought up.")
+    var task: String?
+
+    @Flag(help: "Skip the task's setup.")
+    var noSetup = false
 
     @Option(name: [.customShort("c"), .customLong("cluster")], help: "Cluster name (created if new).")
     var cluster: String?
@@ -22,13 +25,13 @@ struct Launch: AsyncParsableCommand {
 
     func run() async throws {
         let code = try await CommandEnvironment.reportingErrors {
-            let spec = try options.loadTask(task)
+            let spec = try taskSpec()
             let infra = try self.infra.map { try Infra(parsing: $0) }
             let name = cluster ?? "swiftlet-" + String(UUID().uuidString.prefix(4)).lowercased()
             let runner = try CommandEnvironment.runner()
             var job = JobRunner.Job(
                 task: spec,
-                runSetup: true,
+                runSetup: !noSetup,
                 detach: options.detach,
                 nodeCount: options.numNodes,
                 milliCPUs: options.milliCPUs
@@ -39,5 +42,15 @@ struct Launch: AsyncParsableCommand {
             return try await InterruptPolicy.detach(detach).run { [job] in try await runner.launch(job, cluster: name, infra: infra) }
         }
         throw ExitCode(code)
+    }
+
+    /// The task file, the command given as a task, or (neither) a task that only brings the
+    /// cluster up.
+    func taskSpec() throws -> TaskSpec {
+        guard let task else { return try options.applied(to: TaskSpec()) }
+        if Exec.mayNameTask([task]) || FileManager.default.fileExists(atPath: task) { return try options.loadTask(task) }
+        return try options.applied(
+            to: Exec.commandTask([task], envs: try options.environmentOverrides(), secrets: try options.secretOverrides())
+        )
     }
 }
