@@ -45,13 +45,14 @@ struct CommandLine {
         let inherited = Environment.all().filter { !$0.key.hasPrefix("SSH_") && $0.key != "SSH2_CLIENT" }
         var environment = inherited.merging(request.environment) { _, requested in requested }
         // This agent, for what runs it again (`swiftlet proxy`'s sftp subsystem).
-        environment["SWIFTLET_AGENT"] = Self.agentBinary
+        if let agent = Self.agentBinary { environment["SWIFTLET_AGENT"] = agent }
         self.environment = environment
         self.workingDirectory = Self.expand(request.workingDirectory.isEmpty ? "~" : request.workingDirectory, home: home)
     }
 
-    /// This agent binary, found once.
-    static let agentBinary = (try? SelfExecutable.path()) ?? "swiftlet-agent"
+    /// This agent binary, read once: supervised steps start it again, and what runs it again
+    /// (`swiftlet proxy`'s sftp subsystem) finds it as `$SWIFTLET_AGENT`.
+    static let agentBinary = try? SelfExecutable.path()
 
     /// `~` and `~/x` relative to the node's home; everything else as given.
     func expand(_ path: String) -> String { Self.expand(path, home: home) }

@@ -25,7 +25,7 @@ enum ProcessSession {
     /// The launcher for a job's step under a ``JobSupervisor``; nil where this binary cannot be
     /// found again (it was replaced while running), and the step then runs without one.
     static func supervisedLauncher(for job: JobStep, command: CommandLine) -> SupervisedLauncher? {
-        guard let binary = agentBinary, access(binary, X_OK) == 0 else { return nil }
+        guard let binary = CommandLine.agentBinary, access(binary, X_OK) == 0 else { return nil }
         return SupervisedLauncher(
             supervisor: binary,
             logPath: command.expand(job.logPath),
@@ -35,9 +35,6 @@ enum ProcessSession {
 
     /// The job steps this process is serving now.
     private static let inFlight = Locked<Set<JobReference>>([])
-
-    /// This agent binary, read once: every supervised step starts it.
-    private static let agentBinary = try? SelfExecutable.path()
 
     static func serve(_ payload: ByteBuffer, on stream: MuxStream) async {
         let request: ExecRequest

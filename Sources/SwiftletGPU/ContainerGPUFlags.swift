@@ -52,7 +52,7 @@ public enum ContainerGPUFlags {
             if devices.contains(where: { $0.migProfile != nil }) {
                 return .failure(Unavailable(description: "MIG instances need a CDI spec with podman (nvidia-ctk cdi generate)"))
             }
-            guard host.driverFiles.contains(where: { $0.hasSuffix("/libcuda.so.1") || $0.contains("/libcuda.so") }) else {
+            guard host.driverFiles.contains(where: { $0.contains("/libcuda.so") }) else {
                 return .failure(Unavailable(description: "neither a CDI spec nor the driver's libcuda.so was found on the host"))
             }
             var arguments: [String] = []

@@ -23,14 +23,14 @@ public struct GPURequest: Hashable, Sendable {
         models.isEmpty || device.model.isEmpty || models.contains { GPUModelName.matches(requested: $0, model: device.model) }
     }
 
+    /// Whether a node with `devices` could ever run it.
+    func fits(_ devices: [GPUDevice]) -> Bool {
+        count <= 0 || devices.filter(accepts).count >= wholeGPUs
+    }
+
     /// Why a node with `devices` can never run it; nil when it can.
     public func unmet(by devices: [GPUDevice]) -> String? {
-        guard count > 0 else { return nil }
-        let wanted = (models.isEmpty ? "GPU" : models.joined(separator: " or ")) + ":" + Self.format(count)
-        guard !devices.isEmpty else { return "the job needs \(wanted); this node has no GPUs" }
-        guard devices.filter(accepts).count >= wholeGPUs else {
-            return "the job needs \(wanted); this node has \(GPUInventory(source: .none, vendor: nil, devices: devices).summary)"
-        }
+        if case .failure(let unmet) = Self.pick([self], on: devices) { return unmet.description }
         return nil
     }
 
@@ -55,12 +55,13 @@ extension GPURequest {
         }
     }
 
-    /// The first of `choices` a node with `devices` can ever run, else why none can.
-    public static func pick(_ choices: [GPURequest], on devices: [GPUDevice]) -> Result<GPURequest, Unmet> {
-        if let fitting = choices.first(where: { $0.unmet(by: devices) == nil }) { return .success(fitting) }
+    /// The first of `choices` a `place` (a node, a container's host) with `devices` can ever
+    /// run, else why none can.
+    public static func pick(_ choices: [GPURequest], on devices: [GPUDevice], place: String = "node") -> Result<GPURequest, Unmet> {
+        if let fitting = choices.first(where: { $0.fits(devices) }) { return .success(fitting) }
         let wanted = choices.map { ($0.models.isEmpty ? "GPU" : $0.models.joined(separator: " or ")) + ":" + format($0.count) }
         let has = devices.isEmpty ? "no GPUs" : GPUInventory(source: .none, vendor: nil, devices: devices).summary
-        return .failure(Unmet(description: "the job needs \(wanted.joined(separator: " or ")); this node has \(has)"))
+        return .failure(Unmet(description: "the job needs \(wanted.joined(separator: " or ")); this \(place) has \(has)"))
     }
 
     /// Why a node can never run a job's GPU request.
@@ -76,7 +77,7 @@ extension GPURequest {
     /// holds it).
     public static func devices(for choices: [GPURequest], on devices: [GPUDevice], taken: Set<String>) -> Result<[GPUDevice], Unmet> {
         let free = devices.filter { !taken.contains($0.uuid) }
-        switch pick(choices, on: free) {
+        switch pick(choices, on: free, place: "host") {
         case .success(let choice):
             return .success(Array(free.filter(choice.accepts).prefix(choice.wholeGPUs)))
         case .failure(let unmet):

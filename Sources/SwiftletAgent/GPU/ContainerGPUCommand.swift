@@ -28,7 +28,7 @@ enum ContainerGPUCommand {
         switch GPURequest.devices(for: GPURequest.choices(choices, count: 1), on: inventory.devices, taken: held) {
         case .success(let chosen): devices = chosen
         case .failure(let unmet):
-            writeError(unmet.description.replacingFirst("this node", with: "this host"))
+            writeError(unmet.description)
             return 1
         }
         var renderNodes: [String: String] = [:]
@@ -77,17 +77,5 @@ enum ContainerGPUCommand {
 
     static func quoted(_ word: String) -> String {
         "'" + word.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
-    }
-}
-
-extension String {
-    fileprivate func replacingFirst(_ target: String, with replacement: String) -> String {
-        var rest = self[...]
-        var result = ""
-        while !rest.isEmpty {
-            if rest.hasPrefix(target) { return result + replacement + rest.dropFirst(target.count) }
-            result.append(rest.removeFirst())
-        }
-        return self
     }
 }

@@ -56,7 +56,8 @@ public struct JobRunner: Sendable {
         }
 
         func ticket(id: Int, cluster: String, rank: Int, step: JobTicket.Step, taskID: String) -> JobTicket {
-            JobTicket(
+            let gpus = TaskGPUs.choices(of: task)
+            return JobTicket(
                 id: UInt32(id),
                 cluster: cluster,
                 name: task.name ?? "",
@@ -64,10 +65,10 @@ public struct JobRunner: Sendable {
                 step: step,
                 isFinal: step == .run || task.run == nil,
                 gpus: UInt32(task.resources.gpusPerNode),
-                accelerator: GPURequest.text(TaskGPUs.choices(of: task)),
+                accelerator: GPURequest.text(gpus),
                 milliCPUs: UInt32(milliCPUs),
                 taskID: taskID,
-                gpuShare: TaskGPUs.share(of: task)
+                gpuShare: UInt32(gpus.first?.milliShare ?? 1000)
             )
         }
     }

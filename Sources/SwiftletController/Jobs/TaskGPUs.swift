@@ -17,11 +17,6 @@ enum TaskGPUs {
         return choices
     }
 
-    /// Thousandths of a GPU the task takes of each: 1000, or its share (`A100:0.5`).
-    static func share(of task: TaskSpec) -> UInt32 {
-        UInt32(choices(of: task).first?.milliShare ?? 1000)
-    }
-
     /// Checks, before anything runs, that every node has what the task asks for; the error
     /// names the first node that does not and what it has.
     static func check(_ task: TaskSpec, on sessions: [NodeSession]) async throws {
