@@ -204,21 +204,33 @@ struct JobStep: Sendable {
         return result!
     }
 
-    /// Takes the job's id on this node for this job, atomically: nil when it is free or already
-    /// this job's (a run continues its setup), else the task id of the other job that holds it.
-    /// A job's files are never reused: two controllers that use one cluster name on one node
-    /// must not write into each other's logs and records. Throws when the record cannot be
+    /// Why a job's id on this node cannot be taken for this step.
+    enum ClaimRefusal: Equatable {
+        /// Another job (this task id) holds the id.
+        case anotherJob(String)
+        /// This step of this job already ran here and ended (a submission repeated later).
+        case alreadyRan(JobState)
+    }
+
+    /// Takes the job's id on this node for this step, atomically: nil when it is free or already
+    /// this job's (a run continues its setup), else why not. A job's files are never reused: two
+    /// controllers that use one cluster name on one node must not write into each other's logs
+    /// and records, and a step is never run twice into one log. Throws when the record cannot be
     /// written (a full disk): a job is never run without one.
-    func claim() throws(SystemError) -> String? {
-        var holder: String?
+    func claim() throws(SystemError) -> ClaimRefusal? {
+        var refusal: ClaimRefusal?
         try store.modify(directory: directory, durable: false) { current in
             if let current, !current.taskID.isEmpty, !ticket.taskID.isEmpty, current.taskID != ticket.taskID {
-                holder = current.taskID
+                refusal = .anotherJob(current.taskID)
+                return nil
+            }
+            if let current, current.state.isFinal || (ticket.step == .setup && current.setupExit != nil) {
+                refusal = .alreadyRan(current.state)
                 return nil
             }
             return current ?? opened(nil)
         }
-        return holder
+        return refusal
     }
 
     /// The record this step continues: its job's (the same task id; a run continues its setup),

@@ -62,9 +62,16 @@ enum ProcessSession {
             }
             serving = ticket.reference
             do {
-                if let holder = try step.claim() {
+                switch try step.claim() {
+                case nil:
+                    break
+                case .anotherJob(let holder):
                     let message = "job \(ticket.id) of cluster '\(ticket.cluster)' on this node is another job's (\(holder))"
                     try? await stream.reset(.jobIDTaken, message + "; another controller uses this cluster name here")
+                    return
+                case .alreadyRan(let state):
+                    let message = "job \(ticket.id)'s \(ticket.step) of cluster '\(ticket.cluster)' already ran on this node (\(state.rawValue))"
+                    try? await stream.reset(.jobIDTaken, message + "; a step is never run twice")
                     return
                 }
                 // A step that outlives the daemon gets its exit file now, so its end can be

@@ -251,6 +251,32 @@ import Testing
         #expect(try await queue("cross", home: home).prefix(2).map(\.state) == ["SUCCEEDED", "SUCCEEDED"])
     }
 
+    /// A step submitted again after it ended (a controller that retried a submission the node
+    /// had already run) is refused with why: the job does not run twice into its log, nor does
+    /// its record come back to life.
+    @Test func aStepThatAlreadyRanIsNotRunAgain() async throws {
+        let home = try TestSupport.makeHome()
+        let (node, _) = try await launchOneNode("twice", home: home)
+        let record = node + "/.swiftlet/jobs/twice/1/job"
+        let taskID = try #require(
+            FileSystem.contents(of: record).split(separator: "\n").first { $0.hasPrefix("task_id=") }?.dropFirst(8)
+        )
+        let before = (log: FileSystem.contents(of: node + "/.swiftlet/jobs/twice/1/run.log"), record: FileSystem.contents(of: record))
+        let connector = try TestSupport.connector(home: home)
+        let session = try await connector.connect(to: .local(home: node), name: "node 0")
+        let again = ExecRequest(
+            command: "echo up",
+            survivesDisconnect: true,
+            job: JobTicket(id: 1, cluster: "twice", name: "again", rank: 0, step: .run, taskID: String(taskID))
+        )
+        let process = try await RemoteProcess.start(again, on: session)
+        let failure = await #expect(throws: StreamFailure.self) { _ = try await process.wait { _ in } }
+        #expect(failure?.code == .jobIDTaken && failure?.message.contains("already ran") == true, "\(String(describing: failure))")
+        await session.close()
+        #expect(FileSystem.contents(of: node + "/.swiftlet/jobs/twice/1/run.log") == before.log)
+        #expect(FileSystem.contents(of: record) == before.record)
+    }
+
     @Test func aKilledDaemonKeepsItsRunningJobAndFailsOnlyWhatWaited() async throws {
         let home = try TestSupport.makeHome()
         let (node, cpus) = try await launchOneNode("crash", home: home)
