@@ -70,8 +70,8 @@ enum ProcessSession {
                     try? await stream.reset(.jobIDTaken, message + "; another controller uses this cluster name here")
                     return
                 case .alreadyRan(let state):
-                    let message = "job \(ticket.id)'s \(ticket.step) of cluster '\(ticket.cluster)' already ran on this node (\(state.rawValue))"
-                    try? await stream.reset(.jobIDTaken, message + "; a step is never run twice")
+                    let step = "job \(ticket.id)'s \(ticket.step) of cluster '\(ticket.cluster)'"
+                    try? await stream.reset(.jobIDTaken, step + " already ran on this node (\(state.rawValue)); a step is never run twice")
                     return
                 }
                 // A step that outlives the daemon gets its exit file now, so its end can be
