@@ -42,6 +42,15 @@ func runToEnd(_ body: @escaping @Sendable () async throws -> Int32) -> Outcome {
     return outcome.withLock { $0 }
 }
 
+/// Leaves with ArgumentParser's message for `error`; a usage error exits 2, as click's do in
+/// SkyPilot's CLI (ArgumentParser's own code for it is 64).
+func leave(withError error: any Error) -> Never {
+    guard Swiftlet.exitCode(for: error) == ExitCode.validationFailure else { Swiftlet.exit(withError: error) }
+    let message = Swiftlet.fullMessage(for: error) + "\n"
+    _ = Array(message.utf8).withUnsafeBytes { FileDescriptorIO.writeAll(2, $0) }
+    exit(2)
+}
+
 do {
     _ = try SwiftletConfiguration.current()
     try TextArguments.checkCommandLine()
@@ -54,7 +63,7 @@ let arguments = Array(CommandLine.arguments.dropFirst())
 // `exec CLUSTER -- COMMAND`, the hot path, skips ArgumentParser (see PlainExec).
 if let plain = PlainExec(arguments: arguments) {
     let outcome = runToEnd { try await plain.run() }
-    if let error = outcome.error { Swiftlet.exit(withError: error) }
+    if let error = outcome.error { leave(withError: error) }
     exit(outcome.code)
 }
 do {
@@ -68,12 +77,12 @@ do {
         // A command's exit code leaves directly: ArgumentParser's exit path builds its help
         // machinery even for ExitCode(0).
         if let code = outcome.error as? ExitCode { exit(code.rawValue) }
-        if let error = outcome.error { Swiftlet.exit(withError: error) }
+        if let error = outcome.error { leave(withError: error) }
     } else {
         var command = command
         try command.run()
     }
     exit(0)
 } catch {
-    Swiftlet.exit(withError: error)
+    leave(withError: error)
 }

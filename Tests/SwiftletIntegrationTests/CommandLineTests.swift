@@ -150,11 +150,11 @@ import Testing
     }
 
     @Test(arguments: TransportKind.allCases.filter(\.usable))
-    func theJobsExitCodeIsTheCommandsExitCode(_ kind: TransportKind) async throws {
+    func aTasksExitCodeIsSkyPilotsAndACommandsItsOwn(_ kind: TransportKind) async throws {
         let home = try TestSupport.makeHome()
         let task = try writeTask("run: |\n  echo working\n  exit 5\n", home: home)
         let launch = try await swiftlet(["launch", task, "-c", "fails"] + infraArguments(kind, home: home), home: home)
-        #expect(launch.code == 5)
+        #expect(launch.code == 100)
         #expect(launch.stderr.contains("rank 0 exited with return code 5 (FAILED)"))
         let exec = try await swiftlet(["exec", "fails", "--", "exit 9"], home: home)
         #expect(exec.code == 9)
@@ -165,7 +165,10 @@ import Testing
         let parsed = try await swiftlet(["exec", "fails", "--num-nodes", "1", "--", "exit 9"], home: home)
         #expect(parsed.code == 9)
         let asTask = try await swiftlet(["exec", "fails", "--", task], home: home)
-        #expect(asTask.code == 5 && asTask.stdout.contains("working"))
+        #expect(asTask.code == 100 && asTask.stdout.contains("working"))
+        // SkyPilot's form: the words after the cluster are a command run as a task.
+        let skyPilotForm = try await swiftlet(["exec", "fails", "sh", "-c", "'exit 9'"], home: home)
+        #expect(skyPilotForm.code == 100 && skyPilotForm.stderr.contains("exited with return code 9"), "\(skyPilotForm.stderr)")
         let unknown = try await swiftlet(["exec", "nosuch", "--", "true"], home: home)
         #expect(unknown.code == 1 && unknown.stderr.contains("error: no cluster 'nosuch'"), "\(unknown.stderr)")
     }
@@ -174,7 +177,7 @@ import Testing
         let home = try TestSupport.makeHome()
         let task = try writeTask("setup: exit 3\nrun: echo should-not-run\n", home: home)
         let run = try await swiftlet(["launch", task, "-c", "badsetup"], home: home)
-        #expect(run.code == 3)
+        #expect(run.code == 100, "a failed setup is a failed job, as SkyPilot's exit code says")
         #expect(!run.stdout.contains("should-not-run"))
         #expect(run.stderr.contains("setup failed: rank 0 exited with return code 3 (FAILED_SETUP)."))
     }
@@ -237,12 +240,12 @@ import Testing
     @Test func aSubcommandsHelpAndErrorsNameItUnderSwiftlet() async throws {
         let home = try TestSupport.makeHome()
         let missing = try await swiftlet(["exec"], home: home)
-        #expect(missing.code == 64)
+        #expect(missing.code == 2, "usage errors exit 2, as SkyPilot's")
         #expect(missing.stderr.contains("Error: Missing expected argument '<cluster>'"), "\(missing.stderr)")
         #expect(missing.stderr.contains("Usage: swiftlet exec [<options>] <cluster>"), "\(missing.stderr)")
         #expect(missing.stderr.contains("See 'swiftlet exec --help' for more information."))
         let bad = try await swiftlet(["logs", "c", "--tail", "many"], home: home)
-        #expect(bad.code == 64)
+        #expect(bad.code == 2)
         #expect(bad.stderr.contains("See 'swiftlet logs --help'"), "\(bad.stderr)")
         let help = try await swiftlet(["launch", "--help"], home: home)
         #expect(help.code == 0)
@@ -503,7 +506,7 @@ import Testing
             environment: environment
         )
         #expect(variable.output.contains("--env X: the value of X in this environment is not UTF-8 text"), "\(variable.output)")
-        #expect(variable.output.hasSuffix("exit 64\n"), "\(variable.output)")
+        #expect(variable.output.hasSuffix("exit 2\n"), "\(variable.output)")
         #expect(try await cli.swiftlet(["status"], home: home).stdout == "No clusters.\n")
     }
 

@@ -29,10 +29,13 @@ import Testing
         let code = try await runner.launch(.init(task: task, runSetup: true), cluster: "events", infra: .local)
         defer { Task { try? await ClusterTeardown(home: home).down("events") } }
         let (stdout, stderr, events) = output.collected.withLock { ($0.stdout, $0.stderr, $0.events) }
-        #expect(code == 3)
-        #expect(String(decoding: stdout, as: UTF8.self).hasSuffix(") out\n"))
-        #expect(String(decoding: stderr, as: UTF8.self).hasPrefix("(hi, pid="))
+        #expect(code == 100)
+        // A task's output comes as SkyPilot's: both streams on stdout, after its id.
+        let text = String(decoding: stdout, as: UTF8.self)
+        #expect(text.hasPrefix("(hi, pid=") && text.contains(") out\n") && text.contains(") err\n"), "\(text)")
+        #expect(stderr.isEmpty)
         #expect(events.first == .launching(cluster: "events", infra: .local, nodes: 1))
+        #expect(events.contains(.attached(cluster: "events", job: 1)))
         guard case .failed(let job, let failure, let codes) = events.last else {
             Issue.record("the last event is \(String(describing: events.last))")
             return

@@ -67,7 +67,7 @@ struct MultiNodeTests {
         // Well before the other ranks' 61 s sleeps could end by themselves (a loaded suite run
         // has taken over 30 s to bring four fresh nodes up).
         #expect(Date().timeIntervalSince(started) < 55)
-        #expect(run.code == 3)
+        #expect(run.code == 100)
         #expect(
             run.stderr.contains(
                 "rank 2 on node 2 (10.213.0.13) exited with return code 3 (FAILED). Return codes in rank order: [137, 137, 3, 137]."
@@ -130,7 +130,7 @@ struct MultiNodeTests {
             home: home
         )
         let run = try await cli.swiftlet(["launch", task, "-c", "setupfail", "--infra", "ssh/three"], home: home)
-        #expect(run.code == 7)
+        #expect(run.code == 100)
         #expect(run.stderr.contains("setup failed: rank 1 on node 1 (10.213.0.12) exited with return code 7 (FAILED_SETUP)."))
         #expect(!run.stdout.contains("should-not-run"))
     }
@@ -155,7 +155,7 @@ struct MultiNodeTests {
         let run = try await launch.value
         // Noticed, not waited on forever (a loaded full run has taken 15.2 s).
         #expect(Date().timeIntervalSince(killedAt) < 40)
-        #expect(run.code == 255)
+        #expect(run.code == 100)
         #expect(run.stderr.contains("node 2 (10.213.0.16)"))
         #expect(run.stderr.contains("lost"))
         #expect(try await TestSupport.processesLeft(matching: pattern) == 0)

@@ -41,6 +41,18 @@ import Testing
         )
     }
 
+    @Test func aPlainLineSaysHowLongTheStepReallyTook() async {
+        let output = JobOutputTests.CollectedOutput()
+        let progress = Progress(enabled: true, output: output)
+        await progress.timed("setup") { try? await Task.sleep(for: .milliseconds(300)) }
+        let events = output.collected.withLock { $0.events }
+        guard case .stepFinished("all nodes", "setup", let took) = events.first, let seconds = Double(took.dropLast(2)) else {
+            Issue.record("\(events)")
+            return
+        }
+        #expect(seconds >= 0.3, "\(took)")
+    }
+
     @Test func anUpdatedStepKeepsItsTimeOnTheBoard() {
         let start = ContinuousClock.now
         var board = ProgressBoard()

@@ -47,4 +47,41 @@ import Testing
         #expect(missing.code != 0 && missing.stderr.contains("--workdir \(home.path)/nothere: no such directory"), "\(missing.stderr)")
         _ = try await cli.swiftlet(["down", "flags"], home: home)
     }
+
+    /// `exec CLUSTER python train.py --lr 1e-3` as SkyPilot users type it: the words are the
+    /// command, options Swiftlet knows are its own wherever they stand (as click reads them), and
+    /// it runs as a task on the head node with the job's id first, its output on stdout and
+    /// SkyPilot's exit code; `exec CLUSTER -- CMD` stays ssh's form, on every node.
+    @Test func execTakesAnUnquotedCommandAsSkyPilotDoes() async throws {
+        let home = try TestSupport.makeHome()
+        let up = try await cli.swiftlet(["launch", "-c", "words", "--num-nodes", "2"], home: home)
+        #expect(up.code == 0, "\(up.stderr)")
+        let words = try await cli.swiftlet(
+            ["exec", "words", "echo", "train", "--lr", "1e-3", "rank=$SKYPILOT_NODE_RANK", ";", "echo", "oops", ">&2"],
+            home: home
+        )
+        #expect(words.code == 0, "\(words.stderr)")
+        #expect(
+            words.stdout.contains(") train --lr 1e-3 rank=0\n") && words.stdout.contains(") oops\n"),
+            "one node, both streams on stdout"
+        )
+        #expect(!words.stdout.contains("rank=1"), "\(words.stdout)")
+        #expect(words.stderr.hasPrefix("Job 2 submitted on 'words'; Ctrl-C detaches"), "the job id first: \(words.stderr)")
+        #expect(words.stderr.contains("'swiftlet logs words 2'"), "the hint names the cluster: \(words.stderr)")
+        // -d after the command's words is still Swiftlet's; after a later -- it is the command's.
+        let detached = try await cli.swiftlet(["exec", "words", "echo", "away", "-d", "--", "-d"], home: home)
+        #expect(detached.code == 0 && detached.stderr.contains("Job 3 submitted on 'words'; follow it"), "\(detached.stderr)")
+        let logs = try await cli.swiftlet(["logs", "words", "3"], home: home)
+        #expect(logs.stdout.hasSuffix(") away -d\n"), "\(logs.stdout)")
+        // --num-nodes spreads it; a failure exits 100 and names the code.
+        let both = try await cli.swiftlet(["exec", "words", "--num-nodes", "2", "exit", "$((SKYPILOT_NODE_RANK+4))"], home: home)
+        #expect(both.code == 100 && both.stderr.contains("Return codes in rank order: [4, 5]"), "\(both.stderr)")
+        // The ssh form: every node, the command's own code, nothing said but its output.
+        let ssh = try await cli.swiftlet(["exec", "words", "--", "echo on-$SKYPILOT_NODE_RANK; exit 6"], home: home)
+        #expect(ssh.code == 6 && ssh.stdout.contains(") on-0\n") && ssh.stdout.contains(") on-1\n"), "\(ssh.stdout)")
+        #expect(!ssh.stderr.contains("submitted"), "\(ssh.stderr)")
+        let nothing = try await cli.swiftlet(["exec", "words"], home: home)
+        #expect(nothing.code == 2 && nothing.stderr.contains("Usage: swiftlet exec"), "\(nothing.stderr)")
+        _ = try await cli.swiftlet(["down", "words"], home: home)
+    }
 }

@@ -38,6 +38,8 @@ public struct JobRunner: Sendable {
         /// Fired to detach from an attached run (Ctrl-C): the job goes on on the nodes, handed
         /// to a supervisor on this machine where it needs one (a setup in progress, a gang).
         public var detachRequest: DetachRequest?
+        /// SkyPilot's way (a task) or ssh's (a command): what is told, and what the exit code says.
+        public var style: RunStyle = .task
 
         public init(
             task: TaskSpec,
@@ -185,7 +187,7 @@ public struct JobRunner: Sendable {
             current.lastJobStatus = outcome.state
             try store.save(current)
         }
-        return outcome.code
+        return outcome.code(in: job.style)
     }
 
     /// A cluster's first job counts on from the highest id its nodes already keep for its name
@@ -234,13 +236,29 @@ public struct JobRunner: Sendable {
     /// How a job ended, for the cluster record and the command's exit code.
     struct JobResult {
         var state: String
+        /// The command's own code: the first failing rank's (255 for a lost node, 103 cancelled,
+        /// 130 detached).
         var code: Int32
+
+        func code(in style: RunStyle) -> Int32 {
+            guard style == .task else { return code }
+            switch state {
+            case "SUCCEEDED", "SUBMITTED": return JobControl.ExitCode.succeeded
+            case "DETACHED": return code
+            case "CANCELLED": return JobControl.ExitCode.cancelled
+            case "UNKNOWN": return JobControl.ExitCode.notFinished
+            default: return JobControl.ExitCode.failed
+            }
+        }
     }
 
     private func run(_ job: Job, environment: TaskEnvironment, sessions: [NodeSession], progress: Progress) async throws -> JobResult {
         let jobID = environment.jobID
         try await syncFiles(job.task, to: sessions, progress: progress)
         progress.settle()
+        // A task's output comes as SkyPilot's does: its id first, both streams on stdout.
+        let lines = job.style == .task ? MergedStreams(output: output) : output
+        if job.style == .task && !job.detach { output.report(.attached(cluster: environment.cluster, job: jobID)) }
         let ranks = runRanks(job, environment: environment, sessions: sessions)
         if job.runSetup, let setup = job.task.setup {
             let setups = sessions.enumerated().map { rank, session in
@@ -256,7 +274,7 @@ public struct JobRunner: Sendable {
                     prefix: Prefixes.setup(ip: sessions.count > 1 ? session.address.ip : nil)
                 )
             }
-            let setupGang = GangRun(ranks: setups, output: output, clock: connector.clock)
+            let setupGang = GangRun(ranks: setups, output: lines, clock: connector.clock)
             let ending = await progress.timed("setup") { await setupGang.run(detach: job.detachRequest) }
             switch ending {
             case .detached:
@@ -303,7 +321,7 @@ public struct JobRunner: Sendable {
             rank.request.startsOnGo = ranks.count > 1
             return rank
         }
-        switch await GangRun(ranks: gangRanks, output: output, clock: connector.clock).run(detach: job.detachRequest) {
+        switch await GangRun(ranks: gangRanks, output: lines, clock: connector.clock).run(detach: job.detachRequest) {
         case .detached:
             // One rank goes on by itself; several need a supervisor for their fail-fast.
             if ranks.count > 1 { try await handOver(ranks, job: job, environment: environment, phase: .run) }

@@ -12,6 +12,8 @@ public enum JobEvent: Sendable, Equatable, CustomStringConvertible {
     case notSynced(node: String, paths: [String], reason: String)
     case connectionLost(node: String)
     case submitted(cluster: String, job: Int)
+    /// An attached task's job, told before its output (as SkyPilot does), with what Ctrl-C does.
+    case attached(cluster: String, job: Int)
     /// The person detached (Ctrl-C): the job goes on on the nodes, held by a supervisor on this
     /// machine when `supervised`.
     case detached(cluster: String, job: Int, supervised: Bool)
@@ -54,6 +56,8 @@ public enum JobEvent: Sendable, Equatable, CustomStringConvertible {
             "\(node): not synced (\(reason)): \(paths.joined(separator: ", "))"
         case .connectionLost(let node): "\(node): the connection was lost; reconnecting (the job goes on on the node)."
         case .submitted(let cluster, let job): "Job \(job) submitted on '\(cluster)'; follow it with 'swiftlet logs \(cluster) \(job)'."
+        case .attached(let cluster, let job):
+            "Job \(job) submitted on '\(cluster)'; Ctrl-C detaches (it goes on; follow it with 'swiftlet logs \(cluster) \(job)')."
         case .detached(let cluster, let job, let supervised):
             "Detached from job \(job); it goes on on '\(cluster)'"
                 + (supervised ? ", its ranks held together by a supervisor on this machine" : "")

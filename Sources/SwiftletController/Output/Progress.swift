@@ -34,8 +34,9 @@ final class Progress: Sendable {
         guard enabled else { return try await body() }
         let name = node ?? "all nodes"
         let isLive = state.withLock { state in
-            guard live, !state.settled else { return false }
+            // Begun on the board live or not: a plain line says how long the step took.
             state.board.begin(doing ?? done, node: name, at: .now)
+            guard live, !state.settled else { return false }
             if state.ticker == nil { state.ticker = Task { [weak self] in await self?.tick() } }
             return true
         }

@@ -7,7 +7,11 @@ struct Exec: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "exec",
         abstract: "Run a task (without setup) or a command on an existing cluster.",
-        discussion: "swiftlet exec CLUSTER task.yaml   or   swiftlet exec CLUSTER -- COMMAND ARGS..."
+        discussion: """
+            swiftlet exec CLUSTER task.yaml, or swiftlet exec CLUSTER python train.py --lr 1e-3 (a command run as \
+            a task on the head node, as SkyPilot runs it): SkyPilot's exit codes (0, 100 failed, 101, 103 cancelled). \
+            swiftlet exec CLUSTER -- COMMAND ARGS...: the command on every node, exiting with its own code, as ssh does.
+            """
     ).underSwiftlet
 
     @Argument(help: "The cluster.")
@@ -15,23 +19,57 @@ struct Exec: AsyncParsableCommand {
 
     @OptionGroup var options: TaskOptions
 
-    @Argument(help: "A task YAML file.")
-    var task: String?
+    @Argument(
+        parsing: .allUnrecognized,
+        help: "A task YAML file, or a command (its words need no quotes); after -- a command for every node."
+    )
+    var words: [String] = []
 
-    @Argument(parsing: .postTerminator, help: "A command to run instead of a task, after --.")
-    var command: [String] = []
+    func validate() throws {
+        _ = try Self.form(of: words)
+    }
 
     func run() async throws {
-        let words = task.map { [$0] + command } ?? command
-        guard !words.isEmpty else { throw ValidationError("give a task file or a command: swiftlet exec CLUSTER -- COMMAND") }
+        let form = try Self.form(of: words)
         let options = self.options
         let code = try await Self.execute(
             cluster: cluster,
             detach: options.detach,
             numNodes: options.numNodes,
             milliCPUs: options.milliCPUs
-        ) { try taskOrCommand(words) }
+        ) {
+            switch form {
+            case .task(let words): try taskOrCommand(words)
+            case .command(let words):
+                (
+                    try options.applied(
+                        to: Self.commandTask(words, envs: options.environmentOverrides(), secrets: options.secretOverrides())
+                    ), false
+                )
+            }
+        }
         throw ExitCode(code)
+    }
+
+    /// What follows the cluster: SkyPilot's entrypoint (a task file, or a command run as a
+    /// task; `--` inside it only ends the options, as with click), or `-- COMMAND` right after
+    /// the cluster and the options, the ssh-like form.
+    enum Form: Equatable {
+        case task([String])
+        case command([String])
+    }
+
+    static func form(of words: [String]) throws -> Form {
+        guard let terminator = words.firstIndex(of: "--") else {
+            guard !words.isEmpty else { throw ValidationError("give a task file or a command: swiftlet exec CLUSTER -- COMMAND") }
+            return .task(words)
+        }
+        let after = Array(words[(terminator + 1)...])
+        if terminator == 0 {
+            guard !after.isEmpty else { throw ValidationError("give a command after --: swiftlet exec CLUSTER -- COMMAND") }
+            return mayNameTask(after) ? .task(after) : .command(after)
+        }
+        return .task(Array(words[..<terminator]) + after)
     }
 
     /// Runs what `work` reads (a task, or a command as a task) on `cluster`; returns the exit code.
@@ -46,7 +84,8 @@ struct Exec: AsyncParsableCommand {
             let (spec, isTask) = try work()
             let forwardStdin = !detach && !Terminal.stdinIsTerminal
             let runner = try CommandEnvironment.runner()
-            // A task runs on its num_nodes; a bare command on every node of the cluster.
+            // A task runs on its num_nodes (a command given as a task on one node, the head); a
+            // command after -- on every node of the cluster, exiting with its own code.
             let nodeCount = numNodes ?? (isTask ? spec.numNodes : nil)
             var job = JobRunner.Job(
                 task: spec,
@@ -56,6 +95,7 @@ struct Exec: AsyncParsableCommand {
                 nodeCount: nodeCount,
                 milliCPUs: milliCPUs
             )
+            job.style = isTask ? .task : .command
             let request = DetachRequest()
             job.detachRequest = request
             return try await InterruptPolicy.detach(request).run { [job] in try await runner.exec(job, cluster: cluster) }
@@ -86,13 +126,14 @@ struct PlainExec {
 }
 
 extension Exec {
-    /// A single `.yaml` argument that exists is a task; anything else is a shell command.
+    /// A single `.yaml` argument that exists is a task file; anything else a command run as a
+    /// task (on one node unless --num-nodes, with SkyPilot's exit codes).
     func taskOrCommand(_ words: [String]) throws -> (TaskSpec, isTask: Bool) {
         if Self.mayNameTask(words), FileManager.default.fileExists(atPath: words[0]) {
             return (try options.loadTask(words[0]), true)
         }
         let task = Self.commandTask(words, envs: try options.environmentOverrides(), secrets: try options.secretOverrides())
-        return (try options.applied(to: task), false)
+        return (try options.applied(to: task), true)
     }
 
     /// Whether `words` could name a task file: one word ending in `.yaml` or `.yml`.
