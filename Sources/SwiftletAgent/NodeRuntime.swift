@@ -50,6 +50,13 @@ actor NodeRuntime {
         return max(sysconf(Int32(_SC_NPROCESSORS_ONLN)), 1) * 1000
     }
 
+    /// The node's memory in MiB, from `/proc/meminfo`'s `MemTotal`.
+    static func memoryMiB() -> Int? {
+        let line = FileSystem.contents(of: "/proc/meminfo").split(separator: "\n").first { $0.hasPrefix("MemTotal:") }
+        guard let kibibytes = line?.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else { return nil }
+        return kibibytes / 1024
+    }
+
     func configure(mode: String, underSystemd: Bool) {
         self.mode = mode
         self.underSystemd = underSystemd
@@ -212,6 +219,7 @@ actor NodeRuntime {
             connectionsServed: connectionsServed,
             underSystemd: underSystemd
         )
+        state.memoryMiB = Self.memoryMiB()
         let use = queue.gpuUse
         state.gpuList = gpus.devices.enumerated().map { position, device in
             NodeState.GPU(

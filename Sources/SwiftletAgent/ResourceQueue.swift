@@ -94,7 +94,9 @@ struct ResourceQueue {
         if demand.milliCPUs > milliCPUCapacity {
             return .impossible("the job needs \(Self.cpus(demand.milliCPUs)) CPUs; this node has \(Self.cpus(milliCPUCapacity))")
         }
-        if waiting.isEmpty, let allocation = allocate(demand) {
+        // A job that holds nothing (a command after `--`, as over ssh) takes nothing from the
+        // jobs waiting ahead of it: it never waits behind them.
+        if waiting.isEmpty || (demand.gpus == 0 && demand.milliCPUs == 0), let allocation = allocate(demand) {
             running[key] = allocation
             holding[key] = demand.gang
             return .start(allocation)

@@ -17,6 +17,8 @@ public struct NodeState: Hashable, Sendable {
     public var connections: Int
     public var connectionsServed: Int
     public var underSystemd: Bool
+    /// The node's memory in MiB (`MemTotal`); nil from an agent that does not say.
+    public var memoryMiB: Int?
     /// Each GPU jobs can be given, in the node's order, and how it was found.
     public var gpuList: [GPU] = []
     /// How the GPUs were found (`nvidia-smi`, `rocm-smi`, `none`), the driver's version, and what
@@ -104,6 +106,7 @@ public struct NodeState: Hashable, Sendable {
             "connections=\(connections)", "connections_served=\(connectionsServed)", "systemd=\(underSystemd ? 1 : 0)",
             "gpu_source=\(gpuSource)",
         ]
+        if let memoryMiB { lines.append("memory_mib=\(memoryMiB)") }
         if let gpuDriver { lines.append("gpu_driver=\(Self.oneLine(gpuDriver))") }
         if let gpuGrantedBy { lines.append("gpu_granted=\(Self.oneLine(gpuGrantedBy))") }
         lines += gpuList.enumerated().map { "gpu.\($0.offset)=\($0.element.text)" }
@@ -134,6 +137,7 @@ public struct NodeState: Hashable, Sendable {
             connectionsServed: number("connections_served") ?? 0,
             underSystemd: number("systemd") == 1
         )
+        memoryMiB = number("memory_mib")
         gpuSource = fields["gpu_source"].map(String.init) ?? "none"
         gpuDriver = fields["gpu_driver"].map(String.init)
         gpuGrantedBy = fields["gpu_granted"].map(String.init)

@@ -99,12 +99,26 @@ extension TaskLoader {
         case "infra": resources.infra = value.string
         case "instance_type": resources.instanceType = value.string
         case "ports": resources.ports = try ports(value)
-        case "cpus": resources.cpus = try scalarString(value, field: "resources.cpus", python: false)
-        case "memory": resources.memory = try scalarString(value, field: "resources.memory", python: false)
+        case "cpus": resources.cpus = try quantity(value, field: "cpus", read: ResourceQuantity.cpus)
+        case "memory": resources.memory = try quantity(value, field: "memory", read: ResourceQuantity.memory)
         case "use_spot":
             guard value.null != nil || value.bool != nil else { throw error(at: value, "use_spot must be true or false") }
             resources.useSpot = value.bool ?? false
         default: break
+        }
+    }
+
+    /// A `cpus` or `memory` amount, checked and normalised as SkyPilot does; nil when null.
+    private func quantity(
+        _ node: Node,
+        field: String,
+        read: (String) throws(ResourceQuantity.Invalid) -> ResourceQuantity
+    ) throws -> String? {
+        guard let text = try scalarString(node, field: "resources.\(field)", python: false) else { return nil }
+        do {
+            return try read(text).text
+        } catch {
+            throw self.error(at: node, error.message)
         }
     }
 

@@ -50,17 +50,25 @@ struct TaskOptions: ParsableArguments {
     @Option(help: "How many nodes run the job (launch: the cluster's size; default: the task's num_nodes).")
     var numNodes: Int?
 
-    @Option(help: "CPUs the job needs on each node; it waits in the node's queue until they are free.")
-    var cpus: Double?
+    @Option(
+        help:
+            "CPUs the job needs on each node, instead of the task's cpus: N or N+ (at least); it waits in the node's queue until they are free."
+    )
+    var cpus: String?
 
-    var milliCPUs: Int { Int(((cpus ?? 0) * 1000).rounded()) }
+    @Option(help: "Memory each node must have, instead of the task's memory: GB (32, 32+) or with a unit (512MB, 1TB).")
+    var memory: String?
 
     @Option(help: "GPUs each node gives the job, instead of the task's accelerators: NAME:COUNT (H100:8, A100:0.5) or NAME.")
     var gpus: String?
 
-    /// `spec` with what the flags replace: its name, workdir and accelerators.
+    /// `spec` with what the flags replace: its name, workdir, accelerators, CPUs and memory.
     func applied(to spec: TaskSpec) throws -> TaskSpec {
         var spec = try withGPUs(spec)
+        var resources = spec.resources
+        if let cpus { resources.cpus = try quantity(cpus, flag: "--cpus", read: ResourceQuantity.cpus) }
+        if let memory { resources.memory = try quantity(memory, flag: "--memory", read: ResourceQuantity.memory) }
+        if cpus != nil || memory != nil { spec.resources = resources }
         if let name { spec.name = name }
         if let workdir {
             var isDirectory: ObjCBool = false
@@ -88,7 +96,21 @@ struct TaskOptions: ParsableArguments {
     }
 
     func validate() throws {
-        if let cpus, !(cpus >= 0 && cpus <= 100_000) { throw ValidationError("--cpus expects a number of CPUs, got \(cpus)") }
+        if let cpus { _ = try quantity(cpus, flag: "--cpus", read: ResourceQuantity.cpus) }
+        if let memory { _ = try quantity(memory, flag: "--memory", read: ResourceQuantity.memory) }
+    }
+
+    /// A `--cpus` or `--memory` amount in SkyPilot's forms, normalised as it normalises them.
+    private func quantity(
+        _ text: String,
+        flag: String,
+        read: (String) throws(ResourceQuantity.Invalid) -> ResourceQuantity
+    ) throws -> String {
+        do {
+            return try read(text).text
+        } catch {
+            throw ValidationError("\(flag): \(error.message)")
+        }
     }
 
     /// `KEY=VALUE`, or `KEY` alone for the value this process's environment has, as SkyPilot

@@ -30,6 +30,14 @@ import SwiftletGPU
         #expect(queue.release("big").map(\.key) == ["small"])
     }
 
+    @Test func aJobThatHoldsNothingNeverWaits() {
+        var queue = ResourceQueue(gpuCount: 0, milliCPUCapacity: 1000)
+        _ = queue.submit("running", Demand(gpus: 0, milliCPUs: 1000))
+        #expect(queue.submit("waits", Demand(gpus: 0, milliCPUs: 500)) == .wait("waiting for 0.5 CPUs (0 free)"))
+        #expect(queue.submit("command", Demand(gpus: 0, milliCPUs: 0)) == .start(.init(gpuIDs: [], milliCPUs: 0)))
+        #expect(queue.release("running").map(\.key) == ["waits"])
+    }
+
     @Test func whatTheNodeCanNeverHoldIsRefusedNotQueued() {
         var queue = ResourceQueue(gpuCount: 2, milliCPUCapacity: 2000)
         #expect(queue.submit("x", Demand(gpus: 8, milliCPUs: 0)) == .impossible("the job needs GPU:8; this node has GPU:2"))

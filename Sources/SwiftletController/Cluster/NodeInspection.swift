@@ -16,6 +16,8 @@ public struct NodeInspection: Sendable {
         public var gpus: Int?
         public var freeGPUs: Int?
         public var cpus: Double?
+        /// The node's memory in GB (2^30 bytes, as SkyPilot counts them).
+        public var memoryGB: Double?
         public var freeCPUs: Double?
         public var running: Int?
         public var pending: Int?
@@ -42,6 +44,7 @@ public struct NodeInspection: Sendable {
             gpus = state.gpus
             freeGPUs = state.freeGPUs
             cpus = Double(state.milliCPUs) / 1000
+            memoryGB = state.memoryMiB.map { Double($0) / 1024 }
             freeCPUs = Double(state.freeMilliCPUs) / 1000
             running = state.running
             pending = state.pending

@@ -32,9 +32,6 @@ public struct JobRunner: Sendable {
         public var forwardStdin: Bool
         /// How many of the cluster's nodes run the job; nil: the task's `num_nodes`.
         public var nodeCount: Int?
-        /// CPUs the run needs on each node, in thousandths: it waits in the node's queue until
-        /// they are free (GPUs come from the task's accelerators).
-        public var milliCPUs: Int
         /// Fired to detach from an attached run (Ctrl-C): the job goes on on the nodes, handed
         /// to a supervisor on this machine where it needs one (a setup in progress, a gang).
         public var detachRequest: DetachRequest?
@@ -46,16 +43,27 @@ public struct JobRunner: Sendable {
             runSetup: Bool,
             detach: Bool = false,
             forwardStdin: Bool = false,
-            nodeCount: Int? = nil,
-            milliCPUs: Int = 0
+            nodeCount: Int? = nil
         ) {
             self.task = task
             self.runSetup = runSetup
             self.detach = detach
             self.forwardStdin = forwardStdin
             self.nodeCount = nodeCount
-            self.milliCPUs = milliCPUs
         }
+
+        /// CPUs the run holds on each node, in thousandths, waiting in the node's queue until
+        /// they are free: the task's `cpus` (`--cpus`), else SkyPilot's half a CPU for a task; a
+        /// command after `--` holds none, as over ssh. (GPUs come from its accelerators.)
+        public var milliCPUs: Int {
+            if let cpus = task.resources.cpus, let amount = try? ResourceQuantity.cpus(cpus).amount {
+                return Int((amount * 1000).rounded())
+            }
+            return style == .task ? Self.defaultMilliCPUs : 0
+        }
+
+        /// SkyPilot's CPU demand of a task that names none (`DEFAULT_TASK_CPU_DEMAND`).
+        public static let defaultMilliCPUs = 500
 
         func ticket(id: Int, cluster: String, rank: Int, step: JobTicket.Step, taskID: String) -> JobTicket {
             let gpus = TaskGPUs.choices(of: task)
@@ -157,7 +165,7 @@ public struct JobRunner: Sendable {
         defer { progress.settle() }
         let sessions = try await connectAll(nodes, progress: progress)
         do {
-            try await TaskGPUs.check(job.task, on: sessions)
+            try await TaskFit.check(job.task, on: sessions)
         } catch {
             for session in sessions { await session.close() }
             throw error

@@ -16,25 +16,6 @@ enum TaskGPUs {
         }
         return choices
     }
-
-    /// Checks, before anything runs, that every node has what the task asks for; the error
-    /// names the first node that does not and what it has.
-    static func check(_ task: TaskSpec, on sessions: [NodeSession]) async throws {
-        let choices = choices(of: task)
-        guard !choices.isEmpty else { return }
-        // One question per node, all at once.
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for session in sessions {
-                group.addTask {
-                    let state = try await NodeInspection.state(on: session)
-                    if case .failure(let unmet) = GPURequest.pick(choices, on: state.gpuList.map(\.device)) {
-                        throw NodeError(node: session.name, step: "gpus", unmet.description)
-                    }
-                }
-            }
-            try await group.waitForAll()
-        }
-    }
 }
 
 extension NodeState.GPU {

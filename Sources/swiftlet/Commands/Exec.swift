@@ -35,8 +35,7 @@ struct Exec: AsyncParsableCommand {
         let code = try await Self.execute(
             cluster: cluster,
             detach: options.detach,
-            numNodes: options.numNodes,
-            milliCPUs: options.milliCPUs
+            numNodes: options.numNodes
         ) {
             switch form {
             case .task(let words): try taskOrCommand(words)
@@ -77,7 +76,6 @@ struct Exec: AsyncParsableCommand {
         cluster: String,
         detach: Bool = false,
         numNodes: Int? = nil,
-        milliCPUs: Int = 0,
         _ work: () throws -> (TaskSpec, isTask: Bool)
     ) async throws -> Int32 {
         try await CommandEnvironment.reportingErrors {
@@ -92,8 +90,7 @@ struct Exec: AsyncParsableCommand {
                 runSetup: false,
                 detach: detach,
                 forwardStdin: forwardStdin,
-                nodeCount: nodeCount,
-                milliCPUs: milliCPUs
+                nodeCount: nodeCount
             )
             job.style = isTask ? .task : .command
             let request = DetachRequest()

@@ -33,8 +33,7 @@ struct Launch: AsyncParsableCommand {
                 task: spec,
                 runSetup: !noSetup,
                 detach: options.detach,
-                nodeCount: options.numNodes,
-                milliCPUs: options.milliCPUs
+                nodeCount: options.numNodes
             )
             let detach = DetachRequest()
             job.detachRequest = detach
