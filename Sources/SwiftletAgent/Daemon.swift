@@ -64,6 +64,7 @@ enum Daemon {
             for watch in recoveryWatches { group.addTask(operation: watch) }
             group.addTask { await lifecycle.tick(every: .seconds(1), on: runtime.clock) { await runtime.idleDuration() } }
             if let notifier { group.addTask { await keepNotifying(notifier, runtime: runtime) } }
+            group.addTask { await AutostopService.watch(runtime) }
             group.addTask {
                 // Ends when the listener is withdrawn (retiring) or the daemon stops.
                 for await (socket, descriptors) in acceptLoop(listener) {

@@ -84,16 +84,33 @@ actor NodeRuntime {
 
     /// Whether a step of job `key` runs in this daemon.
     func runsStep(of key: String) -> Bool { ownSteps[key] != nil }
-    private func touch() { lastActivity = .now }
+    private func touch() {
+        lastActivity = .now
+        autostopFired = false
+    }
 
     /// Whether nothing has happened for `period`: no connection, no job.
     /// How long the node has had no connection and no job; nil while it has either.
     func idleDuration() -> Duration? {
-        connections == 0 && liveJobs == 0 ? lastActivity.duration(to: .now) : nil
+        guard connections == 0 && liveJobs == 0 && !autostopPending else { return nil }
+        // An autostop stopped a cluster here: the agent stops too, once nothing else needs it.
+        return autostopFired ? .seconds(1_000_000) : lastActivity.duration(to: .now)
+    }
+
+    /// Set when an autostop fired; cleared by the next connection or job.
+    private var autostopFired = false
+
+    func autostopDidFire() { autostopFired = true }
+
+    /// Whether a cluster's autostop waits to fire here: the runtime stays up to fire it.
+    private(set) var autostopPending = false
+
+    func autostopChanged(pending: Bool) {
+        autostopPending = pending
     }
 
     func isIdle(for period: Duration) -> Bool {
-        connections == 0 && liveJobs == 0 && lastActivity.duration(to: .now) >= period
+        connections == 0 && liveJobs == 0 && !autostopPending && lastActivity.duration(to: .now) >= period
     }
 
     // MARK: The queue

@@ -22,6 +22,7 @@ struct StreamRouter: Sendable {
         .nodeState: { _, stream in await RuntimeQueries.nodeState(stream: stream) },
         .terminal: TerminalSession.serve,
         .forward: ForwardSession.serve,
+        .autostop: AutostopService.serve,
     ])
 
     /// The in-stream requests the agent acts on, beyond `signal` and `go` (which every version

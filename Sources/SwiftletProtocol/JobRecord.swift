@@ -13,6 +13,8 @@ public struct JobRecord: Hashable, Sendable {
     public var started: Int = 0
     public var ended: Int = 0
     public var gpus: UInt32 = 0
+    /// The GPU choices the task asked for (`A100:1`), as the ticket carried them; empty for none.
+    public var accelerator = ""
     public var milliCPUs: UInt32 = 0
     /// The GPUs given to the job, by their place in the node's inventory.
     public var gpuIDs: [Int] = []
@@ -57,6 +59,7 @@ public struct JobRecord: Hashable, Sendable {
         self.state = .initializing
         self.submitted = submitted
         self.gpus = ticket.gpus
+        self.accelerator = ticket.accelerator
         self.gpuShare = ticket.gpuShare
         self.milliCPUs = ticket.milliCPUs
         self.logPath = logPath
@@ -79,6 +82,7 @@ public struct JobRecord: Hashable, Sendable {
             "gpus=\(gpus)", "milli_cpus=\(milliCPUs)", "gpu_ids=\(gpuIDs.map(String.init).joined(separator: ","))",
             "gpu_uuids=\(gpuUUIDs.joined(separator: ","))", "gpu_share=\(gpuShare)", "pid=\(pid)", "pid_start_time=\(pidStartTime)",
         ]
+        if !accelerator.isEmpty { lines.append("accelerator=\(accelerator.map { $0 == "\n" ? " " : $0 })") }
         if ownerPID > 0 { lines.append("owner=\(ownerPID) \(ownerStartTime)") }
         if let exit { lines.append("exit=\(exit.code) \(exit.signal)") }
         if let setupExit { lines.append("setup_exit=\(setupExit.code) \(setupExit.signal)") }
@@ -108,6 +112,7 @@ public struct JobRecord: Hashable, Sendable {
         started = fields["started"].flatMap { Int($0) } ?? 0
         ended = fields["ended"].flatMap { Int($0) } ?? 0
         gpus = fields["gpus"].flatMap { UInt32($0) } ?? 0
+        accelerator = fields["accelerator"].map(String.init) ?? ""
         milliCPUs = fields["milli_cpus"].flatMap { UInt32($0) } ?? 0
         gpuIDs = fields["gpu_ids"].map { $0.split(separator: ",").compactMap { Int($0) } } ?? []
         gpuUUIDs = fields["gpu_uuids"].map { $0.split(separator: ",").map(String.init) } ?? []

@@ -35,6 +35,12 @@ public struct StreamType: Hashable, Sendable, CustomStringConvertible {
     /// form), then ``FrameKind/exit``.
     public static let nodeState = StreamType("node-state")
 
+    /// A cluster's autostop on its head node: payload an ``Autostop``'s text to set it (its
+    /// `set` and `fired` are the node's to fill), or `cluster=NAME` alone to ask. Answered with
+    /// one ``FrameKind/data`` frame holding the node's ``Autostop`` for the cluster (empty when
+    /// it has none), then ``FrameKind/exit``.
+    public static let autostop = StreamType("autostop")
+
     /// How an agent announces, in its hello, that it serves streams of this type.
     public var capability: String { "stream:" + name }
 

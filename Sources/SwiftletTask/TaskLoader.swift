@@ -95,6 +95,8 @@ public struct TaskLoader {
             } else if case .sequence = source {
                 // SkyPilot's schema has a path or a storage mapping here; a list must not vanish.
                 throw error(at: source, "file_mounts.\(target) must be a path or a storage mapping, not a list")
+            } else if source.mapping != nil {
+                task.storageMounts.append(EnvSubstitution.apply(target, variables))
             }
         }
         return task

@@ -8,6 +8,9 @@ public struct TaskSpec: Sendable, Equatable {
     /// Secret values: passed to the task like envs, never printed or stored.
     public var secrets: [EnvVar] = []
     public var fileMounts: [String: String] = [:]
+    /// Targets of `file_mounts` given as storage mappings (`name:`, `source:`, `store:`), which
+    /// SkyPilot keeps apart from the others; Swiftlet does not build buckets, and says so.
+    public var storageMounts: [String] = []
     public var setup: String?
     public var run: String?
     /// The candidate resource sets (one, or one per `any_of`/`ordered`/accelerator choice).

@@ -10,6 +10,7 @@ struct Swiftlet: AsyncParsableCommand {
         version: SwiftletVersion.current,
         subcommands: [
             Launch.self, Exec.self, Shell.self, Forward.self, Logs.self, Queue.self, Cancel.self, Status.self, Gpus.self, Down.self,
+            Autostop.self,
             Validate.self, Proxy.self, SSHConfig.self,
             Version.self,
             Keeper.self,

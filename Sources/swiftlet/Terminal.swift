@@ -1,4 +1,5 @@
 import SwiftletPOSIX
+import Foundation
 
 #if canImport(Glibc)
     import Glibc
@@ -19,5 +20,14 @@ enum Terminal {
 
     private static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) {
         _ = FileDescriptorIO.writeAll(fd, bytes)
+    }
+}
+
+extension Terminal {
+    /// `value` as the read commands' `--json` prints it: indented, keys sorted, `/` unescaped.
+    static func json(_ value: some Encodable) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        out(Array(try encoder.encode(value)) + [UInt8(ascii: "\n")])
     }
 }

@@ -114,8 +114,9 @@ import Testing
         let task = try cli.writeTask("name: first\nrun: echo fine\n", home: home)
         _ = try await cli.swiftlet(["launch", task, "-c", "q"], home: home)
         _ = try await cli.swiftlet(["exec", "q", "--", "exit 2"], home: home)
-        _ = try await cli.swiftlet(["exec", "q", "-d", "--", "sleep 30"], home: home)
-        _ = try await cli.swiftlet(["exec", "q", "-d", "--", "sleep 30"], home: home)
+        // Long enough to be running still when a loaded run lists them.
+        _ = try await cli.swiftlet(["exec", "q", "-d", "--", "sleep 300"], home: home)
+        _ = try await cli.swiftlet(["exec", "q", "-d", "--", "sleep 300"], home: home)
         _ = try await cli.swiftlet(["cancel", "q", "4"], home: home)
         let queue = try await cli.swiftlet(["queue", "q", "--json"], home: home)
         #expect(queue.code == 0, "\(queue.stderr)")

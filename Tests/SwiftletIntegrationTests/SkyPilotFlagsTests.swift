@@ -74,8 +74,11 @@ import Testing
         let logs = try await cli.swiftlet(["logs", "words", "3"], home: home)
         #expect(logs.stdout.hasSuffix(") away -d\n"), "\(logs.stdout)")
         // --num-nodes spreads it; a failure exits 100 and names the code.
-        let both = try await cli.swiftlet(["exec", "words", "--num-nodes", "2", "exit", "$((SKYPILOT_NODE_RANK+4))"], home: home)
-        #expect(both.code == 100 && both.stderr.contains("Return codes in rank order: [4, 5]"), "\(both.stderr)")
+        let both = try await cli.swiftlet(["exec", "words", "--num-nodes", "2", "exit", "4"], home: home)
+        #expect(
+            both.code == 100 && both.stderr.contains("exited with return code 4 (FAILED). Return codes in rank order: ["),
+            "\(both.stderr)"
+        )
         // The ssh form: every node, the command's own code, nothing said but its output.
         let ssh = try await cli.swiftlet(["exec", "words", "--", "echo on-$SKYPILOT_NODE_RANK; exit 6"], home: home)
         #expect(ssh.code == 6 && ssh.stdout.contains(") on-0\n") && ssh.stdout.contains(") on-1\n"), "\(ssh.stdout)")

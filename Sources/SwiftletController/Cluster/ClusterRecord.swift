@@ -20,6 +20,28 @@ public struct ClusterRecord: Codable, Sendable, Equatable {
     /// The `envs` of the last task launched, for `swiftlet shell` (never its secrets, nor the
     /// registry password).
     public var taskEnvs: [String: String]?
+    /// Its autostop as last set (`launch -i N [--down]`, `swiftlet autostop`); nil: none.
+    public var autostop: AutostopSetting?
+    /// Its nodes' resources as `status` shows them (`2x (cpus=2, mem=23.4)`), from the head.
+    public var resources: String?
+    /// Set once its head node's autostop stopped it (STOPPED); its next job makes it UP again.
+    public var stopped: Bool?
+
+    /// Idle minutes before the head node stops the cluster, and whether it then tears it down.
+    public struct AutostopSetting: Codable, Sendable, Equatable {
+        public var minutes: Int
+        public var down: Bool
+
+        public init(minutes: Int, down: Bool) {
+            self.minutes = minutes
+            self.down = down
+        }
+
+        /// As SkyPilot's AUTOSTOP column shows it: `10m`, `2h (down)`.
+        public var text: String {
+            (minutes > 0 && minutes % 60 == 0 ? "\(minutes / 60)h" : "\(minutes)m") + (down ? " (down)" : "")
+        }
+    }
 
     public init(
         name: String,

@@ -120,7 +120,8 @@ public enum FileSync {
         throw NodeError(node: session.name, step: step, "the connection was lost")
     }
 
-    /// What a sync sends: regular files with their sizes, times and modes, and symbolic links
+    /// What a sync sends: what ``SyncIgnore`` does not leave out (`.skyignore`, else
+    /// `.gitignore`, as SkyPilot's rsync): regular files with their sizes, times and modes, and symbolic links
     /// as links (their target is their content, as `rsync -a` keeps them: a link to a file outside
     /// the workdir never uploads that file). What is under a linked directory is the link's, not
     /// sent. FIFOs, sockets and devices cannot be sent, nor names that are not UTF-8 (the wire
@@ -132,8 +133,14 @@ public enum FileSync {
         }
         var entries: [FileSyncRequest.Entry] = []
         var skipped: [Skipped] = []
-        func walk(_ relative: String) throws {
-            for name in FileSystem.rawEntries(of: relative.isEmpty ? root : root + "/" + relative) {
+        let ignore = SyncIgnore(topHasSkyignore: FileManager.default.fileExists(atPath: root + "/.skyignore"))
+        let topRules =
+            ignore.fileName == ".gitignore" ? SyncIgnore.rules(FileSystem.contents(of: root + "/.git/info/exclude"), base: "") : []
+        func walk(_ relative: String, _ inherited: [SyncIgnore.Rule]) throws {
+            let directory = relative.isEmpty ? root : root + "/" + relative
+            let rules =
+                inherited + SyncIgnore.rules(FileSystem.contents(of: directory + "/" + ignore.fileName, limit: 1 << 20), base: relative)
+            for name in FileSystem.rawEntries(of: directory) {
                 let prefix = relative.isEmpty ? "" : relative + "/"
                 guard let text = String(validating: name, as: UTF8.self) else {
                     skipped.append(Skipped(path: prefix + ByteEscaping.escaped(name), reason: .nameNotText))
@@ -142,6 +149,7 @@ public enum FileSync {
                 let path = prefix + text
                 var info = stat()
                 guard lstat(root + "/" + path, &info) == 0 else { continue }  // gone meanwhile
+                if SyncIgnore.excludes(path, isDirectory: info.st_mode & S_IFMT == S_IFDIR, by: rules) { continue }
                 let modified = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
                 switch info.st_mode & S_IFMT {
                 case S_IFREG:
@@ -152,13 +160,13 @@ public enum FileSync {
                     let mode = FileSyncRequest.Entry.symbolicLink
                     entries.append(.init(path: path, size: UInt64(target.count), modifiedNanoseconds: modified, mode: mode))
                 case S_IFDIR:
-                    try walk(path)
+                    try walk(path, rules)
                 default:
                     skipped.append(Skipped(path: path, reason: .notAFile))
                 }
             }
         }
-        try walk("")
+        try walk("", topRules)
         return (entries.sorted { $0.path < $1.path }, skipped.sorted { $0.path < $1.path })
     }
 

@@ -131,6 +131,9 @@ public struct JobControl: Sendable {
     }
 
     /// One job as `swiftlet queue` shows it: its ranks' records from the nodes, merged.
+    /// A job as `queue` lists it, across its ranks. Its JSON uses the field names of SkyPilot's
+    /// job queue (`job_id`, `job_name`, `submitted_at`, `status`, ...), times in seconds since
+    /// the epoch.
     public struct JobSummary: Codable, Sendable, Equatable {
         public var id: Int
         public var name: String?
@@ -139,13 +142,22 @@ public struct JobControl: Sendable {
         public var state: String
         /// Exit codes in rank order (-1 where a rank has none).
         public var exitCodes: [Int32]
-        /// ISO 8601 UTC; nil when not reached.
-        public var submitted: String?
-        public var started: String?
-        public var ended: String?
+        /// Seconds since the epoch; nil when not reached.
+        public var submitted: Int?
+        public var started: Int?
+        public var ended: Int?
+        /// As SkyPilot shows a job's demand: `1x[CPU:0.5]`, `2x[A100:1]`.
+        public var resources: String
+        /// The job's directory on its nodes (logs, record), from the node user's home.
+        public var logPath: String
         /// GPUs and CPUs it holds (or waits for) on each node.
         public var gpus: Int
         public var cpus: Double
+
+        enum CodingKeys: String, CodingKey {
+            case id = "job_id", name = "job_name", state = "status", exitCodes = "exit_codes", submitted = "submitted_at"
+            case started = "start_at", ended = "end_at", resources, logPath = "log_path", gpus, cpus
+        }
 
         init(id: Int, name: String?, ranks: [JobRecord?]) {
             let records = ranks.compactMap { $0 }
@@ -153,12 +165,16 @@ public struct JobControl: Sendable {
             self.name = name ?? records.first.map(\.name).flatMap { $0.isEmpty ? nil : $0 }
             self.state = JobSummary.state(of: records.map(\.state))
             self.exitCodes = ranks.map { $0?.exit?.code ?? -1 }
-            func time(_ seconds: Int?) -> String? { seconds.flatMap { $0 > 0 ? UTCTime.iso8601(secondsSinceEpoch: $0) : nil } }
+            func time(_ seconds: Int?) -> Int? { seconds.flatMap { $0 > 0 ? $0 : nil } }
             self.submitted = time(records.map(\.submitted).filter { $0 > 0 }.min())
             self.started = time(records.map(\.started).filter { $0 > 0 }.min())
             self.ended = records.allSatisfy(\.state.isFinal) ? time(records.map(\.ended).max()) : nil
             self.gpus = Int(records.first?.gpus ?? 0)
-            self.cpus = Double(records.first?.milliCPUs ?? 0) / 1000
+            let cpus = Double(records.first?.milliCPUs ?? 0) / 1000
+            self.cpus = cpus
+            let demand = records.first.map { $0.accelerator.isEmpty ? "CPU:\(cpus.formatted())" : $0.accelerator } ?? "-"
+            self.resources = "\(ranks.count)x[\(demand)]"
+            self.logPath = "~/.swiftlet/jobs/\(records.first?.cluster ?? "")/\(id)"
         }
 
         /// The job's state from its ranks': the first rank to fail decides how it failed.
@@ -225,9 +241,20 @@ public struct JobControl: Sendable {
         let request = FollowRequest(job: JobReference(cluster: cluster, id: UInt32(jobID)))
         do {
             let stream = try await session.connection.openStream(.cancel, request: request.payload)
-            var outcome = RankOutcome.notFound
+            var outcome: RankOutcome?
             for await frame in stream.inbound {
                 if let ending = try RankOutcome(ending: frame, node: name, step: "cancel") { outcome = ending }
+            }
+            // A stream that ended unanswered is no answer (its connection went): said, not
+            // taken for "not found".
+            guard let outcome else {
+                let failure = await stream.connectionFailure()
+                await session.close()
+                throw NodeError(
+                    node: name,
+                    step: "cancel",
+                    "the connection went before the node answered" + (failure.map { ": \($0)" } ?? "")
+                )
             }
             await session.close()
             return outcome

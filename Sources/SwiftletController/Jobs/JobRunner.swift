@@ -37,6 +37,8 @@ public struct JobRunner: Sendable {
         public var detachRequest: DetachRequest?
         /// SkyPilot's way (a task) or ssh's (a command): what is told, and what the exit code says.
         public var style: RunStyle = .task
+        /// The cluster's autostop from now on (`launch -i N [--down]`); nil leaves it as it is.
+        public var autostop: ClusterRecord.AutostopSetting?
 
         public init(
             task: TaskSpec,
@@ -170,6 +172,12 @@ public struct JobRunner: Sendable {
             for session in sessions { await session.close() }
             throw error
         }
+        do {
+            try await settle(job, on: sessions, record: &record)
+        } catch {
+            for session in sessions { await session.close() }
+            throw error
+        }
         if record.lastJobID == 0 { try await countOnFromTheNodes(sessions, record: &record) }
         let jobID = try takeJobID(for: job, on: &record)
         let environment = TaskEnvironment(
@@ -196,6 +204,30 @@ public struct JobRunner: Sendable {
             try store.save(current)
         }
         return outcome.code(in: job.style)
+    }
+
+    /// What the cluster record keeps of its nodes, brought up to date before a job: their
+    /// resources (asked of the head once), the autostop a launch sets, and UP again after an
+    /// autostop stopped it (the head arms it again when the job comes).
+    private func settle(_ job: Job, on sessions: [NodeSession], record: inout ClusterRecord) async throws {
+        var changed = record
+        if changed.resources == nil, let head = sessions.first {
+            changed.resources = ClusterResources.text(of: try await NodeInspection.state(on: head), nodes: record.nodes.count)
+        }
+        if let autostop = job.autostop, let head = sessions.first {
+            try await AutostopControl.set(autostop.minutes < 0 ? nil : autostop, cluster: record.name, on: head)
+            changed.autostop = autostop.minutes < 0 ? nil : autostop
+        }
+        changed.stopped = nil
+        guard changed != record else { return }
+        record = try store.locked {
+            guard var current = try store.load(record.name) else { throw ControllerError("cluster '\(record.name)' was taken down") }
+            current.resources = changed.resources
+            current.autostop = changed.autostop
+            current.stopped = nil
+            try store.save(current)
+            return current
+        }
     }
 
     /// A cluster's first job counts on from the highest id its nodes already keep for its name
@@ -369,8 +401,10 @@ public struct JobRunner: Sendable {
 
     /// A step's request travels in one frame: a task too large for it is refused before a job
     /// id is taken or anything runs (a `run:` of a megabyte said only "connection lost"); so is
-    /// an env whose name is no variable's or whose value no environment can carry.
-    static func checkRequest(of task: TaskSpec) throws {
+    /// an env whose name is no variable's or whose value no environment can carry, and what
+    /// ``TaskChecks`` finds (mounts Swiftlet cannot make, a workdir that is not there).
+    public static func checkRequest(of task: TaskSpec) throws {
+        try TaskChecks.check(task)
         let limit = Frame.defaultMaximumPayload - 64 * 1024
         var environment = 0
         for variable in task.envs + task.secrets {
@@ -476,11 +510,6 @@ public struct JobRunner: Sendable {
     /// Syncs `workdir` and local `file_mounts` to every node in parallel.
     private func syncFiles(_ task: TaskSpec, to sessions: [NodeSession], progress: Progress) async throws {
         let mounts = task.fileMounts.sorted { $0.key < $1.key }
-        if let unsupported = mounts.first(where: { $0.value.contains("://") }) {
-            throw ControllerError(
-                "file_mounts: \(unsupported.key): cloud storage (\(unsupported.value)) is not supported; use a local path"
-            )
-        }
         guard task.workdir != nil || !mounts.isEmpty else { return }
         let output = output
         @Sendable func reportSkipped(_ summary: FileSync.Summary, node: String) {

@@ -37,9 +37,7 @@ struct Gpus: AsyncParsableCommand {
             }
             let nodes = await NodeInspection(connector: runner.connector).nodes(addresses)
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                Terminal.out(String(decoding: try encoder.encode(nodes), as: UTF8.self) + "\n")
+                try Terminal.json(nodes)
             } else {
                 Terminal.out(TextTable.render(Self.rows(nodes)))
             }

@@ -32,20 +32,13 @@ struct Queue: AsyncParsableCommand {
                 jobs = jobs.filter { $0.ended == nil || finished.contains($0.id) }
             }
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                Terminal.out(String(decoding: try encoder.encode(jobs), as: UTF8.self) + "\n")
+                try Terminal.json(jobs)
             } else if jobs.isEmpty {
                 Terminal.out("No jobs on '\(cluster)'.\n")
             } else {
-                let rows =
-                    [["ID", "NAME", "SUBMITTED", "DURATION", "RESOURCES", "STATE", "EXIT CODES"]]
-                    + jobs.map { job in
-                        [
-                            String(job.id), job.name ?? "-", job.submitted.map(Self.shortTime) ?? "-", Self.duration(job),
-                            Self.resources(job), job.state, job.exitCodes.map(String.init).joined(separator: ","),
-                        ]
-                    }
+                let now = Int(Date().timeIntervalSince1970)
+                let header = ["ID", "NAME", "SUBMITTED", "STARTED", "DURATION", "RESOURCES", "STATUS", "LOG", "EXIT CODES"]
+                let rows = [header] + jobs.map { Self.row($0, now: now) }
                 Terminal.out(TextTable.render(rows))
             }
             return 0
@@ -55,24 +48,16 @@ struct Queue: AsyncParsableCommand {
 }
 
 extension Queue {
-    /// `2026-11-22T20:52:58Z` -> `2026-11-22 20:52:58`.
-    static func shortTime(_ iso: String) -> String {
-        String(iso.replacingOccurrences(of: "T", with: " ").dropLast())
+    static func row(_ job: JobControl.JobSummary, now: Int) -> [String] {
+        let submitted: String = job.submitted.map { HumanTime.ago(now - $0) } ?? "-"
+        let started: String = job.started.map { HumanTime.ago(now - $0) } ?? "-"
+        let codes: String = job.exitCodes.map { $0 < 0 ? "-" : String($0) }.joined(separator: ",")
+        return [String(job.id), job.name ?? "-", submitted, started, duration(job, now: now), job.resources, job.state, job.logPath, codes]
     }
 
-    static func duration(_ job: JobControl.JobSummary) -> String {
-        let formatter = ISO8601DateFormatter()
-        guard let start = job.started.flatMap(formatter.date(from:)) else { return "-" }
-        let end = job.ended.flatMap(formatter.date(from:)) ?? Date()
-        let seconds = Int(end.timeIntervalSince(start))
-        return seconds < 60
-            ? "\(seconds)s" : seconds < 3600 ? "\(seconds / 60)m \(seconds % 60)s" : "\(seconds / 3600)h \(seconds / 60 % 60)m"
-    }
-
-    static func resources(_ job: JobControl.JobSummary) -> String {
-        var parts: [String] = []
-        if job.gpus > 0 { parts.append("\(job.gpus) GPU") }
-        if job.cpus > 0 { parts.append("\(job.cpus.formatted()) CPU") }
-        return parts.isEmpty ? "-" : parts.joined(separator: ", ")
+    /// From its start to its end (or to now, while it runs); `-` before it started.
+    static func duration(_ job: JobControl.JobSummary, now: Int) -> String {
+        guard let start = job.started else { return "-" }
+        return HumanTime.duration((job.ended ?? now) - start)
     }
 }

@@ -6,11 +6,15 @@ import SwiftletTask
 struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "List clusters, or a cluster's nodes with their agents' state."
+        abstract: "List clusters, or a cluster's nodes with their agents' state.",
+        discussion: "Clusters with an autostop are asked whether it fired, as SkyPilot asks them; --refresh asks every cluster's head node."
     ).underSwiftlet
 
     @Argument(help: "A cluster: show its nodes, asking each node's agent.")
     var cluster: String?
+
+    @Flag(name: [.customShort("r"), .long], help: "Ask every cluster's head node how it is.")
+    var refresh = false
 
     @Flag(help: "Print JSON.")
     var json = false
@@ -20,25 +24,66 @@ struct Status: AsyncParsableCommand {
             let code = try await CommandEnvironment.reportingErrors { try await showNodes(of: cluster) }
             throw ExitCode(code)
         }
-        let store = ClusterStore(home: .fromEnvironment())
-        let (clusters, unreadable) = store.all()
+        let home = SwiftletHome.fromEnvironment()
+        let (clusters, unreadable) = ClusterStore(home: home).all()
         for problem in unreadable { Terminal.err("warning: \(problem)\n") }
+        let summaries = try await Self.refreshed(clusters, all: refresh, home: home)
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            Terminal.out(String(decoding: try encoder.encode(clusters), as: UTF8.self) + "\n")
+            try Terminal.json(summaries)
             return
         }
-        guard !clusters.isEmpty else {
+        guard !summaries.isEmpty else {
             Terminal.out("No clusters.\n")
             return
         }
-        var rows = [["NAME", "INFRA", "NODES", "LAST JOB", "CREATED"]]
-        for cluster in clusters {
+        let now = Int(Date().timeIntervalSince1970)
+        var rows = [["NAME", "INFRA", "RESOURCES", "STATUS", "AUTOSTOP", "LAUNCHED", "LAST JOB"]]
+        for cluster in summaries {
+            let autostop =
+                cluster.autostop < 0
+                ? (cluster.toDown ? "(down)" : "-") : ClusterRecord.AutostopSetting(minutes: cluster.autostop, down: cluster.toDown).text
             let job = cluster.lastJobID == 0 ? "-" : "\(cluster.lastJobID) \(cluster.lastJobStatus ?? "")"
-            rows.append([cluster.name, cluster.infra.description, String(cluster.nodes.count), job, cluster.created])
+            rows.append(
+                [
+                    cluster.name, cluster.infra, cluster.resources ?? "-", cluster.status, autostop,
+                    HumanTime.ago(now - cluster.launchedAt), job,
+                ]
+            )
         }
         Terminal.out(TextTable.render(rows))
+    }
+
+    /// The clusters as their head nodes say they are now: those with an autostop (every one
+    /// with `all`) are asked, at once. One its autostop tore down is forgotten here too, and
+    /// said so; one whose head does not answer shows INIT, and why is said.
+    static func refreshed(_ clusters: [ClusterRecord], all: Bool, home: SwiftletHome) async throws -> [ClusterSummary] {
+        let asked = clusters.filter { all || $0.autostop != nil }
+        guard !asked.isEmpty else { return clusters.map { ClusterSummary($0) } }
+        let refresh = ClusterRefresh(connector: try CommandEnvironment.runner().connector)
+        let findings = await withTaskGroup(of: (String, ClusterRefresh.Finding).self) { group in
+            for cluster in asked { group.addTask { (cluster.name, await refresh.refresh(cluster)) } }
+            return await group.reduce(into: [String: ClusterRefresh.Finding]()) { $0[$1.0] = $1.1 }
+        }
+        var summaries: [ClusterSummary] = []
+        for cluster in clusters {
+            switch findings[cluster.name] {
+            case .tornDown(let minutes):
+                try? await ClusterTeardown(home: home).down(cluster.name)
+                SSHKeys(home: home).removeHostKey(cluster: cluster.name)
+                CommandEnvironment.refreshSSHConfigOrWarn()
+                Terminal.err("Cluster '\(cluster.name)' was torn down by its autostop (idle \(minutes) minutes).\n")
+            case .unreachable(let reason):
+                Terminal.err("warning: cluster '\(cluster.name)': \(reason)\n")
+                summaries.append(ClusterSummary(cluster, status: "INIT"))
+            case .stopped:
+                summaries.append(ClusterSummary(cluster, status: "STOPPED"))
+            case .up:
+                summaries.append(ClusterSummary(cluster, status: "UP"))
+            case nil:
+                summaries.append(ClusterSummary(cluster))
+            }
+        }
+        return summaries
     }
 }
 
@@ -51,9 +96,7 @@ extension Status {
         }
         let nodes = await NodeInspection(connector: runner.connector).nodes(of: record)
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            Terminal.out(String(decoding: try encoder.encode(nodes), as: UTF8.self) + "\n")
+            try Terminal.json(nodes)
         } else {
             let inContainers = nodes.contains { $0.container != nil }
             var rows = [["NODE", "IP"] + (inContainers ? ["CONTAINER"] : []) + ["AGENT", "GPUS FREE", "CPUS FREE", "JOBS"]]

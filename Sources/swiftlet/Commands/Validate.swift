@@ -6,7 +6,7 @@ import SwiftletTask
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "validate",
-        abstract: "Check a task file and print how Swiftlet reads it."
+        abstract: "Check a task file as launch checks it, and print how Swiftlet reads it."
     ).underSwiftlet
 
     @Argument(help: "The task YAML file.")
@@ -20,6 +20,12 @@ struct Validate: ParsableCommand {
     func run() throws {
         do {
             let spec = try options.loadTask(task, quiet: json)
+            do {
+                try JobRunner.checkRequest(of: spec)
+            } catch {
+                Terminal.err("error: \(task): \(error)\n")
+                throw ExitCode(2)
+            }
             if json {
                 Terminal.out(spec.normalized.text + "\n")
             } else {
