@@ -152,6 +152,7 @@ let package = Package(
         .testTarget(
             name: "SwiftletTaskTests",
             dependencies: ["SwiftletTask"],
+            exclude: ["SkyPilotCases"],
             swiftSettings: strictSettings
         ),
         .testTarget(

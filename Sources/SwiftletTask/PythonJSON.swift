@@ -52,7 +52,7 @@ extension TaskSpec {
         return .object([
             "name": name.map(PythonJSON.string) ?? .null,
             "num_nodes": .number(Double(numNodes)),
-            "workdir": workdir.map(PythonJSON.string) ?? .null,
+            "workdir": workdir.map(PythonJSON.string) ?? gitWorkdir.map(\.normalized) ?? .null,
             "setup": setup.map(PythonJSON.string) ?? .null,
             "run": run.map(PythonJSON.string) ?? .null,
             "envs": .object(Dictionary(envs.map { ($0.key, PythonJSON.string($0.value)) }, uniquingKeysWith: { _, last in last })),
@@ -60,6 +60,12 @@ extension TaskSpec {
             "file_mounts": .object(fileMounts.mapValues(PythonJSON.string)),
             "resources": .array(resources),
         ])
+    }
+}
+
+extension TaskSpec.GitWorkdir {
+    var normalized: PythonJSON {
+        .object(["url": .string(url)].merging(ref.map { ["ref": .string($0)] } ?? [:]) { first, _ in first })
     }
 }
 

@@ -27,7 +27,7 @@ extension TaskLoader {
         for (keyNode, value) in node.mapping! {
             guard let key = keyNode.string else { throw error(at: keyNode, "resources: keys must be strings") }
             if !Self.resourceFieldsActedOn.contains(key), Self.resourceFields.contains(key) { ignored.append("resources.\(key)") }
-            if key == "image_id", !(value.string ?? "").hasPrefix("docker:") { ignored.append("resources.image_id") }
+            if key == "image_id", !(Self.singleImage(value) ?? "").hasPrefix("docker:") { ignored.append("resources.image_id") }
             switch key {
             case "any_of", "ordered":
                 guard let items = value.sequence else { throw error(at: value, "resources.\(key) must be a list") }
@@ -42,8 +42,18 @@ extension TaskLoader {
                 guard let mapping = item.mapping else { throw error(at: item, "each any_of/ordered entry must be a mapping") }
                 var merged = base
                 var choices = acceleratorChoices
+                let index = alternatives.firstIndex { $0 == item } ?? 0
                 for (keyNode, value) in mapping {
                     guard let key = keyNode.string else { throw error(at: keyNode, "resources: keys must be strings") }
+                    // SkyPilot's schema: only image_id and ports may be null in an entry (null then
+                    // clears the base's value).
+                    if value.null != nil, key != "image_id", key != "ports" {
+                        let list = node.mapping?.first { $0.value.sequence?.contains(item) == true }?.key.string ?? "any_of"
+                        throw error(
+                            at: value,
+                            "Invalid resources YAML: None is not valid under any of the given schemas. Check problematic field(s): $.\(list)[\(index)].\(key)"
+                        )
+                    }
                     var local: [[String: Double]] = []
                     try apply(key, value, keyNode: keyNode, to: &merged, accelerators: &local)
                     if key == "accelerators" || key == "gpus" { choices = local }
@@ -91,10 +101,15 @@ extension TaskLoader {
         switch key {
         case "accelerators", "gpus": accelerators = try acceleratorChoices(value)
         case "image_id":
-            if let text = value.string {
+            if value.null != nil {
+                resources.imageID = nil
+                resources.imageIDsByRegion = [:]
+            } else if let text = value.string {
                 resources.imageID = text
             } else if value.mapping != nil {
                 for (region, image) in try pairs(value, field: "image_id") { resources.imageIDsByRegion[region] = image.string ?? "" }
+                // One region's image is the image wherever the task runs (no region is picked here).
+                resources.imageID = Self.singleImage(value)
             }
         case "infra": resources.infra = value.string
         case "instance_type": resources.instanceType = value.string
@@ -106,6 +121,13 @@ extension TaskLoader {
             resources.useSpot = value.bool ?? false
         default: break
         }
+    }
+
+    /// `image_id`'s one image: the text, or a mapping's only region's image.
+    static func singleImage(_ node: Node) -> String? {
+        if let text = node.string { return text }
+        guard let mapping = node.mapping, mapping.count == 1 else { return nil }
+        return mapping.first?.value.string
     }
 
     /// A `cpus` or `memory` amount, checked and normalised as SkyPilot does; nil when null.

@@ -48,6 +48,8 @@ public struct TaskLoader {
         for (keyNode, value) in mapping {
             guard let key = keyNode.string else { throw error(at: keyNode, "field names must be strings") }
             if Self.accepted.contains(key) {
+                // Not served here, but read by SkyPilot's rules: a bad service is an error.
+                if key == "service" { try checkService(value) }
                 task.ignoredFields.append(key)
                 continue
             }
@@ -56,13 +58,27 @@ public struct TaskLoader {
             }
             switch key {
             case "name": task.name = try optionalString(value, field: key)
-            case "workdir": task.workdir = try optionalString(value, field: key)
+            case "workdir":
+                if value.mapping != nil {
+                    task.gitWorkdir = try gitWorkdir(value)
+                } else {
+                    task.workdir = try optionalString(value, field: key)
+                }
             case "setup": task.setup = try optionalString(value, field: key)
             case "run": task.run = try optionalString(value, field: key)
             case "num_nodes":
                 guard let count = value.int, count >= 1 else { throw error(at: value, "num_nodes must be a positive integer") }
                 task.numNodes = count
             case "envs":
+                for (keyNode, _) in value.mapping ?? [:] {
+                    // SkyPilot's schema: env names are shell identifiers (secrets' names are not checked).
+                    if let name = keyNode.string, !EnvironmentName.isValid(name) {
+                        throw error(
+                            at: keyNode,
+                            "The `envs` field contains invalid keys: '\(name)' does not match any of the regexes: '^[a-zA-Z_][a-zA-Z0-9_]*$'"
+                        )
+                    }
+                }
                 for (envKey, envValue) in try pairs(value, field: key) {
                     envNodes[envKey] = envValue
                     if let scalar = try scalarString(envValue, field: "envs.\(envKey)") {
@@ -89,6 +105,14 @@ public struct TaskLoader {
         task = try finish(task, envOverrides: envOverrides, secretOverrides: secretOverrides, envNodes: envNodes)
         // Mounts from a local path or URL; storage mounts (mappings) are kept apart, as SkyPilot does.
         let variables = Dictionary(task.envs.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })
+        // SkyPilot fills the envs into the workdir too, a path or a repository's url and ref.
+        task.workdir = task.workdir.map { EnvSubstitution.apply($0, variables) }
+        if let git = task.gitWorkdir {
+            task.gitWorkdir = .init(
+                url: EnvSubstitution.apply(git.url, variables),
+                ref: git.ref.map { EnvSubstitution.apply($0, variables) }
+            )
+        }
         for (target, source) in fileMountNodes {
             if let path = source.string {
                 task.fileMounts[EnvSubstitution.apply(target, variables)] = EnvSubstitution.apply(path, variables)
@@ -137,6 +161,22 @@ public struct TaskLoader {
             guard let name = key.string else { throw error(at: key, "\(field): keys must be strings") }
             return (name, value)
         }
+    }
+
+    /// `workdir: {url: ..., ref: ...}`, as SkyPilot's schema has it: `url` required, nothing
+    /// else but `ref`.
+    private func gitWorkdir(_ node: Node) throws -> TaskSpec.GitWorkdir {
+        var url: String?
+        var ref: String?
+        for (keyNode, value) in node.mapping! {
+            switch keyNode.string {
+            case "url": url = try optionalString(value, field: "workdir.url")
+            case "ref": ref = try optionalString(value, field: "workdir.ref")
+            default: throw error(at: keyNode, "workdir: unknown field '\(keyNode.string ?? "")'; a git workdir has url and ref")
+            }
+        }
+        guard let url, !url.isEmpty else { throw error(at: node, "workdir: a git workdir needs its url") }
+        return TaskSpec.GitWorkdir(url: url, ref: ref)
     }
 
     func optionalString(_ node: Node, field: String) throws -> String? {

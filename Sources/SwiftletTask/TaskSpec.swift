@@ -2,6 +2,8 @@
 public struct TaskSpec: Sendable, Equatable {
     public var name: String?
     public var workdir: String?
+    /// `workdir` given as a git repository (`url`, and a `ref`: branch, tag or commit).
+    public var gitWorkdir: GitWorkdir?
     public var numNodes: Int = 1
     /// Task env vars in file order, after `--env` overrides; every value is set.
     public var envs: [EnvVar] = []
@@ -24,6 +26,16 @@ public struct TaskSpec: Sendable, Equatable {
     public var ignoredFields: [String] = []
 
     public init() {}
+
+    public struct GitWorkdir: Sendable, Equatable {
+        public var url: String
+        public var ref: String?
+
+        public init(url: String, ref: String?) {
+            self.url = url
+            self.ref = ref
+        }
+    }
 
     public struct EnvVar: Sendable, Equatable {
         public var key: String

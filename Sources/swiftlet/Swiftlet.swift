@@ -42,6 +42,12 @@ struct TaskOptions: ParsableArguments {
     @Option(help: "The directory synced to ~/sky_workdir, instead of the task's workdir.")
     var workdir: String?
 
+    @Option(help: "A git repository as the workdir (GIT_TOKEN or GIT_SSH_KEY_PATH from this environment for a private one).")
+    var gitURL: String?
+
+    @Option(help: "The branch, tag or commit of the git workdir.")
+    var gitRef: String?
+
     @Flag(name: [.customShort("d"), .long], help: "Return once the job started; it keeps running on the cluster.")
     var detach = false
 
@@ -71,12 +77,23 @@ struct TaskOptions: ParsableArguments {
         if let memory { resources.memory = try quantity(memory, flag: "--memory", read: ResourceQuantity.memory) }
         if cpus != nil || memory != nil { spec.resources = resources }
         if let name { spec.name = name }
+        // As SkyPilot's update_workdir: a path replaces the workdir; a url or ref updates a git
+        // workdir, or makes one.
+        if workdir == nil, var git = spec.gitWorkdir {
+            if let gitURL { git.url = gitURL }
+            if let gitRef { git.ref = gitRef }
+            spec.gitWorkdir = git
+        } else if workdir == nil, let gitURL {
+            spec.workdir = nil
+            spec.gitWorkdir = .init(url: gitURL, ref: gitRef)
+        }
         if let workdir {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: workdir, isDirectory: &isDirectory), isDirectory.boolValue else {
                 throw ValidationError("--workdir \(workdir): no such directory")
             }
             spec.workdir = workdir
+            spec.gitWorkdir = nil
         }
         return spec
     }

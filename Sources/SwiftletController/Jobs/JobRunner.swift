@@ -90,6 +90,8 @@ public struct JobRunner: Sendable {
     /// `resources.infra`, else `local`.
     public func launch(_ job: Job, cluster name: String, infra requested: Infra?) async throws -> Int32 {
         try ClusterStore.validate(name: name)
+        var job = job
+        job.task = try GitCheckout(home: home).resolved(job.task)
         let size = job.nodeCount ?? job.task.numNodes
         guard size >= 1 else { throw ControllerError("a cluster needs at least one node, not \(size)") }
         try Self.checkRequest(of: job.task)
@@ -151,6 +153,8 @@ public struct JobRunner: Sendable {
         guard var record = try store.load(name) else {
             throw ControllerError("no cluster '\(name)'; see 'swiftlet status'")
         }
+        var job = job
+        job.task = try GitCheckout(home: home).resolved(job.task)
         return try await run(job, nodeCount: job.nodeCount ?? record.nodes.count, on: &record)
     }
 
