@@ -151,7 +151,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SwiftletTaskTests",
-            dependencies: ["SwiftletTask"],
+            dependencies: ["SwiftletTask", "SwiftletPOSIX"],
             exclude: ["SkyPilotCases"],
             swiftSettings: strictSettings
         ),

@@ -286,6 +286,44 @@ import Testing
         #expect(noRuntime.stderr.contains("docker is not installed on the node"), "\(noRuntime.stderr)")
     }
 
+    /// A pull that fills the node's disk ends in a plain error naming it, and leaves no
+    /// container: podman's storage is put on a 16 MB tmpfs for this launch (its own
+    /// storage.conf, in the node's environment), and the image holds 40 MB.
+    @Test(.enabled(if: prepared))
+    func aPullThatFillsTheDiskIsSaidPlainly() async throws {
+        let home = try TestSupport.makeHome()
+        let scratch = NSTemporaryDirectory() + "swiftlet-full-pull-\(UInt32.random(in: 0...UInt32.max))"
+        let image = "\(Self.registry)/swiftlet/fat:1"
+        let prepare = """
+            set -e
+            mkdir -p '\(scratch)/root/bin' '\(scratch)/storage'
+            cp /bin/busybox '\(scratch)/root/bin/busybox' && ln -s busybox '\(scratch)/root/bin/sh'
+            head -c 40000000 /dev/urandom > '\(scratch)/root/filler'
+            tar -C '\(scratch)/root' -c . | podman import -q - '\(image)' >/dev/null
+            printf '%s' "$PASSWORD" | podman login --authfile '\(scratch)/auth.json' --username swiftlet --password-stdin '\(Self.registry)' >/dev/null
+            podman push -q --authfile '\(scratch)/auth.json' '\(image)'
+            podman rmi -f '\(image)' >/dev/null
+            mount -t tmpfs -o size=16m swiftlet-full-pull '\(scratch)/storage'
+            printf '[storage]\\ndriver = "vfs"\\ngraphroot = "%s/storage/graph"\\nrunroot = "%s/storage/run"\\n' '\(scratch)' '\(scratch)' > '\(scratch)/storage.conf'
+            """
+        let prepared = try await TestSupport.shell(prepare, environment: ["PASSWORD": Self.password])
+        defer { _ = try? TestSupport.shellBlocking("umount -l '\(scratch)/storage'; rm -rf '\(scratch)'") }
+        try #require(prepared.code == 0, "\(prepared.output)")
+        let task = try loginTask(image: "swiftlet/fat:1", "run: echo never\n")
+        var environment = Self.environment(.podman, password: Self.password)
+        environment["CONTAINERS_STORAGE_CONF"] = scratch + "/storage.conf"
+        let run = try await cli.swiftlet(
+            ["launch", task, "-c", "fullpull", "--secret", "SKYPILOT_DOCKER_PASSWORD"],
+            home: home,
+            environment: environment
+        )
+        #expect(run.code != 0 && !run.stdout.contains("never"))
+        #expect(run.stderr.contains("the node's disk is full: cannot pull \(image)"), "\(run.stderr)")
+        #expect(!run.stderr.contains(Self.password))
+        #expect(try await containers(of: "fullpull") == [])
+        #expect(try await cli.swiftlet(["status"], home: home).stdout == "No clusters.\n")
+    }
+
     /// ssh and scp into a container that has no sshd, no sftp-server and no bash.
     @Test(.enabled(if: prepared))
     func sshAndScpReachTheContainer() async throws {

@@ -1,4 +1,5 @@
 import Foundation
+import SwiftletPOSIX
 import Testing
 
 @testable import SwiftletTask
@@ -21,22 +22,28 @@ import Testing
     @Test(
         .enabled(if: oracleIsHereOrRequired, "no SkyPilot to ask: set SWIFTLET_SKYPILOT_PYTHON (scripts/test.sh installs skypilot==0.14.1)")
     )
-    func theSchemasCornersReadAsSkyPilotReadsThem() throws {
+    func theSchemasCornersReadAsSkyPilotReadsThem() async throws {
         guard let python = Self.python else {
             Issue.record("SWIFTLET_SKYPILOT_PYTHON is not set: CI must ask SkyPilot 0.14.1 itself (scripts/test.sh installs it)")
             return
         }
         let cases = Self.project + "/Tests/SwiftletTaskTests/SkyPilotCases"
         let files = try FileManager.default.contentsOfDirectory(atPath: cases).filter { $0.hasSuffix(".yaml") }.sorted()
-        let oracle = Process()
-        oracle.executableURL = URL(fileURLWithPath: python)
-        oracle.arguments = [Self.project + "/scripts/skypilot-oracle.py"] + files.map { cases + "/" + $0 }
-        let output = Pipe()
-        oracle.standardOutput = output
-        oracle.standardError = FileHandle.nullDevice
-        try oracle.run()
-        let lines = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
-        oracle.waitUntilExit()
+        // On a thread of its own: SkyPilot takes seconds to import, and a blocked thread of the
+        // shared pool starves every other test of this process (two threads on two cores).
+        let arguments = [Self.project + "/scripts/skypilot-oracle.py"] + files.map { cases + "/" + $0 }
+        let lines = try await BlockingThread.value {
+            let oracle = Process()
+            oracle.executableURL = URL(fileURLWithPath: python)
+            oracle.arguments = arguments
+            let output = Pipe()
+            oracle.standardOutput = output
+            oracle.standardError = FileHandle.nullDevice
+            try oracle.run()
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            oracle.waitUntilExit()
+            return text
+        }.split(separator: "\n")
         #expect(lines.count == files.count, "SkyPilot read \(lines.count) of \(files.count) cases")
         var mismatches: [String] = []
         for line in lines {

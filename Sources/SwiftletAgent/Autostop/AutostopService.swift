@@ -3,11 +3,14 @@ import SwiftletPOSIX
 import SwiftletProtocol
 import SwiftletTransport
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The node's side of autostop: an ``StreamType/autostop`` stream sets a cluster's setting (or
 /// asks for it), and ``watch(_:every:)`` fires the due ones. Firing stops the cluster on this
 /// node (`down`: its job records and logs are removed, as `swiftlet down` removes them); the
-/// controller learns it when it next asks (`swiftlet status --refresh`, or any command on the
-/// cluster) and forgets the cluster.
+/// controller learns it when it next asks (`swiftlet status`) and forgets the cluster.
 enum AutostopService {
     static func serve(_ request: ByteBuffer, on stream: MuxStream) async {
         let text = String(buffer: request)
@@ -65,7 +68,12 @@ enum AutostopService {
             setting.firedAfterJob = records.map(\.id).max() ?? 0
             if setting.down {
                 // As `swiftlet down` leaves the node: no job of the cluster is unfinished here.
-                _ = FileSystem.removeTree(runtime.store.home + "/.swiftlet/jobs/" + setting.cluster)
+                // Only the jobs seen idle go: one submitted meanwhile keeps its files (and arms
+                // the autostop again).
+                for record in records {
+                    _ = FileSystem.removeTree(runtime.store.home + "/" + JobStore.directory(cluster: setting.cluster, id: record.id))
+                }
+                rmdir(runtime.store.home + "/.swiftlet/jobs/" + setting.cluster)  // unless a job came meanwhile
             }
             setting.firedAt = now
             try? store.save(setting)

@@ -172,11 +172,6 @@ public struct JobRunner: Sendable {
         let sessions = try await connectAll(nodes, progress: progress)
         do {
             try await TaskFit.check(job.task, on: sessions)
-        } catch {
-            for session in sessions { await session.close() }
-            throw error
-        }
-        do {
             try await settle(job, on: sessions, record: &record)
         } catch {
             for session in sessions { await session.close() }
@@ -219,8 +214,8 @@ public struct JobRunner: Sendable {
             changed.resources = ClusterResources.text(of: try await NodeInspection.state(on: head), nodes: record.nodes.count)
         }
         if let autostop = job.autostop, let head = sessions.first {
-            try await AutostopControl.set(autostop.minutes < 0 ? nil : autostop, cluster: record.name, on: head)
-            changed.autostop = autostop.minutes < 0 ? nil : autostop
+            try await AutostopControl.set(autostop, cluster: record.name, on: head)
+            changed.autostop = autostop
         }
         changed.stopped = nil
         guard changed != record else { return }

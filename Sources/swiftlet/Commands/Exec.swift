@@ -39,12 +39,7 @@ struct Exec: AsyncParsableCommand {
         ) {
             switch form {
             case .task(let words): try taskOrCommand(words)
-            case .command(let words):
-                (
-                    try options.applied(
-                        to: Self.commandTask(words, envs: options.environmentOverrides(), secrets: options.secretOverrides())
-                    ), false
-                )
+            case .command(let words): try commandOnEveryNode(words)
             }
         }
         throw ExitCode(code)
@@ -131,6 +126,12 @@ extension Exec {
         }
         let task = Self.commandTask(words, envs: try options.environmentOverrides(), secrets: try options.secretOverrides())
         return (try options.applied(to: task), true)
+    }
+
+    /// A command after `--`: ssh's form, on every node, exiting with its own code.
+    func commandOnEveryNode(_ words: [String]) throws -> (TaskSpec, isTask: Bool) {
+        let task = Self.commandTask(words, envs: try options.environmentOverrides(), secrets: try options.secretOverrides())
+        return (try options.applied(to: task), false)
     }
 
     /// Whether `words` could name a task file: one word ending in `.yaml` or `.yml`.
