@@ -65,7 +65,11 @@ AcceptEnv none
 MaxSessions 100
 MaxStartups 100:30:200
 Subsystem sftp internal-sftp
+SetEnv SWIFTLET_NODE_CPUS=64
 CONFIG
+    # SWIFTLET_NODE_CPUS: a host here is shared by every test running at once (one daemon per
+    # user), so its queue counts 64 CPUs: a task's half-CPU default demand must not make one
+    # test wait behind another's long jobs. Queue behaviour itself is tested on local nodes.
     # Host 5 refuses AES-128-GCM, the transport's first choice, and logs the cipher each
     # connection agrees on: the cipher preference is tested there (SSHCipherPreferenceTests).
     # (Not host 8: a test there deletes the installed agent under other connections.)
