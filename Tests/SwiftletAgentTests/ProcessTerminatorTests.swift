@@ -21,7 +21,11 @@ import Testing
         defer { for fd in [pipes.stdin, pipes.stdout, pipes.stderr] { close(fd) } }
         let stdout = pipes.stdout
         // The trap is set (read on a thread of its own, not one of the shared pool's).
-        #expect(await BlockingThread.value { var byte: UInt8 = 0; return read(stdout, &byte, 1) } == 1)
+        #expect(
+            await BlockingThread.value {
+                var byte: UInt8 = 0; return read(stdout, &byte, 1)
+            } == 1
+        )
         let process = try #require(ProcessIdentity.of(pipes.pid))
         let clock = ManualClock()
         let terminator = ProcessTerminator(grace: .seconds(600), clock: LoopClock(clock))
