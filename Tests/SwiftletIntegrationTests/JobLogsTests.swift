@@ -78,7 +78,7 @@ import Testing
     @Test(arguments: TransportKind.allCases.filter(\.usable))
     func cancelStopsEveryProcessTreeOnEveryNode(_ kind: TransportKind) async throws {
         let home = try TestSupport.makeHome()
-        let marker = "66.\(Int.random(in: 100...999))"
+        let marker = "666.\(Int.random(in: 100...999))"
         // Each rank: a child that ignores SIGTERM, a background child, and a foreground wait.
         let task = try cli.writeTask(
             """

@@ -80,7 +80,7 @@ struct MultiNodeTests {
     @Test func aDetachedGangFailsFastTooAndKeepsTheCodesInRankOrder() async throws {
         let home = try TestSupport.makeHome()
         try Testbed.installPool("three", hosts: [2, 3, 4], in: home)
-        let marker = "62.\(Int.random(in: 100...999))"
+        let marker = "662.\(Int.random(in: 100...999))"
         let task = try cli.writeTask(
             """
             num_nodes: 3
@@ -139,7 +139,7 @@ struct MultiNodeTests {
         let home = try TestSupport.makeHome()
         // Host 6 is this test's alone: everything in its network namespace gets killed.
         try Testbed.installPool("doomed", hosts: [1, 2, 6], in: home)
-        let marker = "62.\(Int.random(in: 100...999))"
+        let marker = "662.\(Int.random(in: 100...999))"
         let pattern = "^sleep \(marker)"
         let task = try cli.writeTask("num_nodes: 3\nrun: |\n  echo running\n  sleep \(marker)\n", home: home)
         let launch = BackgroundCommand(cli, ["launch", task, "-c", "dies", "--infra", "ssh/doomed"], home: home)

@@ -171,7 +171,7 @@ import Testing
     func aLostConnectionStopsWhatShouldNotOutliveIt(_ kind: TransportKind) async throws {
         let home = try TestSupport.makeHome()
         let session = try await TestSupport.connector(home: home).connect(to: kind.address(home: home), name: "node")
-        let marker = "64.\(Int.random(in: 100...999))"
+        let marker = "664.\(Int.random(in: 100...999))"
         // One child ignores SIGTERM: after the grace period it still goes.
         let process = try await RemoteProcess.start(
             ExecRequest(command: "(trap '' TERM; exec sleep \(marker)) & sleep \(marker); wait"),
