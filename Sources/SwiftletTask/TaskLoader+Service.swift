@@ -13,14 +13,7 @@ extension TaskLoader {
     ]
 
     func checkService(_ node: Node) throws {
-        guard let mapping = node.mapping else { throw error(at: node, "Invalid service YAML: the service must be a mapping") }
-        var fields: [String: Node] = [:]
-        for (keyNode, value) in mapping {
-            guard let key = keyNode.string, Self.serviceFields.contains(key) else {
-                throw error(at: keyNode, "Invalid service YAML: Found unsupported field '\(keyNode.string ?? "")'.")
-            }
-            fields[key] = value
-        }
+        let fields = try serviceFields(of: node, named: "the service", allowed: Self.serviceFields)
         if let probe = fields["readiness_probe"] {
             let path = probe.string ?? probe.mapping?["path"]?.string
             if let path, !path.hasPrefix("/") {
@@ -28,14 +21,7 @@ extension TaskLoader {
             }
         }
         guard let policy = fields["replica_policy"] else { return }
-        guard let entries = policy.mapping else { throw error(at: policy, "Invalid service YAML: replica_policy must be a mapping") }
-        var values: [String: Node] = [:]
-        for (keyNode, value) in entries {
-            guard let key = keyNode.string, Self.replicaPolicyFields.contains(key) else {
-                throw error(at: keyNode, "Invalid service YAML: Found unsupported field '\(keyNode.string ?? "")'.")
-            }
-            values[key] = value
-        }
+        let values = try serviceFields(of: policy, named: "replica_policy", allowed: Self.replicaPolicyFields)
         func count(_ key: String) throws -> Int? {
             guard let value = values[key] else { return nil }
             guard let number = value.int, number >= 0 else {
@@ -65,5 +51,19 @@ extension TaskLoader {
                     + "To enable autoscaling, please set target_qps_per_replica."
             )
         }
+    }
+
+    /// A service mapping's fields by name; one SkyPilot's schema does not have is refused, in
+    /// its words.
+    private func serviceFields(of node: Node, named name: String, allowed: Set<String>) throws -> [String: Node] {
+        guard let mapping = node.mapping else { throw error(at: node, "Invalid service YAML: \(name) must be a mapping") }
+        var fields: [String: Node] = [:]
+        for (keyNode, value) in mapping {
+            guard let key = keyNode.string, allowed.contains(key) else {
+                throw error(at: keyNode, "Invalid service YAML: Found unsupported field '\(keyNode.string ?? "")'.")
+            }
+            fields[key] = value
+        }
+        return fields
     }
 }

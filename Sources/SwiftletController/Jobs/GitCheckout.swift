@@ -54,7 +54,12 @@ public struct GitCheckout: Sendable {
             let partial = tree + ".partial"
             try? FileManager.default.removeItem(atPath: partial)
             try FileSystem.createDirectories(partial)
-            try run(executable, ["--git-dir", mirror, "archive", "--format=tar", commit], what: "read \(commit)", into: partial)
+            let archive = partial + ".tar"
+            defer { try? FileManager.default.removeItem(atPath: archive) }
+            try run(executable, ["--git-dir", mirror, "archive", "--format=tar", "--output", archive, commit], what: "read \(commit)")
+            // -m: the files get the time of this checkout, not the commit's (two commits made in
+            // one second would read as unchanged to the sync, which skips a file of one size and time).
+            try run(try Executables.find("tar"), ["-x", "-m", "-f", archive, "-C", partial], what: "unpack \(commit)")
             try FileManager.default.moveItem(atPath: partial, toPath: tree)
         }
         return (tree, variable)
@@ -62,16 +67,23 @@ public struct GitCheckout: Sendable {
 
     /// The ref's commit, and the variable that names it: a branch, else a tag, else a commit.
     private func resolve(_ ref: String?, in mirror: String, executable: String, url: String) throws -> (String, String?) {
-        guard let ref else { return (try revParse("HEAD", mirror, executable) ?? "", nil) }
-        for (prefix, variable) in [("refs/heads/", "GIT_BRANCH"), ("refs/tags/", "GIT_TAG")] {
-            if let commit = try revParse(prefix + ref, mirror, executable) { return (commit, variable) }
+        guard let ref else {
+            guard let head = revParse("HEAD", mirror, executable) else { throw ControllerError("workdir: \(url) has no commit yet") }
+            return (head, nil)
         }
-        if ref.allSatisfy(\.isHexDigit), let commit = try revParse(ref, mirror, executable) { return (commit, "GIT_COMMIT_HASH") }
+        for (prefix, variable) in [("refs/heads/", "GIT_BRANCH"), ("refs/tags/", "GIT_TAG")] {
+            if let commit = revParse(prefix + ref, mirror, executable) { return (commit, variable) }
+        }
+        if ref.allSatisfy(\.isHexDigit), let commit = revParse(ref, mirror, executable) { return (commit, "GIT_COMMIT_HASH") }
         throw ControllerError("workdir: '\(ref)' is no branch, tag or commit of \(url)")
     }
 
-    private func revParse(_ name: String, _ mirror: String, _ executable: String) throws -> String? {
-        let output = try? capture(executable, ["--git-dir", mirror, "rev-parse", "--verify", "--quiet", name + "^{commit}"])
+    private func revParse(_ name: String, _ mirror: String, _ executable: String) -> String? {
+        let output = try? run(
+            executable,
+            ["--git-dir", mirror, "rev-parse", "--verify", "--quiet", name + "^{commit}"],
+            what: "read \(name)"
+        )
         return output.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.flatMap { $0.isEmpty ? nil : $0 }
     }
 
@@ -91,58 +103,26 @@ public struct GitCheckout: Sendable {
         return variables
     }
 
-    /// Runs git; its last line of stderr is the error when it fails. With `into`, its stdout is
-    /// a tar archive unpacked there.
-    private func run(_ executable: String, _ arguments: [String], what: String, into directory: String? = nil) throws {
-        let git = Process()
-        git.executableURL = URL(fileURLWithPath: executable)
-        git.arguments = arguments
-        git.environment = gitEnvironment
-        git.standardInput = FileHandle.nullDevice
-        let errors = Pipe()
-        git.standardError = errors
-        var tar: Process?
-        let archive = Pipe()
-        if let directory {
-            git.standardOutput = archive
-            let unpack = Process()
-            unpack.executableURL = URL(fileURLWithPath: try Executables.find("tar"))
-            // -m: the files get the time of this checkout, not the commit's (two commits made in one
-            // second would read as unchanged to the sync, whose files of one size and time are skipped).
-            unpack.arguments = ["-x", "-m", "-f", "-", "-C", directory]
-            unpack.standardInput = archive
-            unpack.standardError = FileHandle.nullDevice
-            try unpack.run()
-            tar = unpack
-        } else {
-            git.standardOutput = FileHandle.nullDevice
-        }
-        try git.run()
-        // This process's ends of the archive's pipe: tar sees its end once git's is closed.
-        try? archive.fileHandleForWriting.close()
-        try? archive.fileHandleForReading.close()
+    /// Runs `executable` (git, or tar) in git's environment and returns its output; when it
+    /// fails, the last line of its stderr is the error.
+    @discardableResult
+    private func run(_ executable: String, _ arguments: [String], what: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = gitEnvironment
+        process.standardInput = FileHandle.nullDevice
+        let (output, errors) = (Pipe(), Pipe())
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        git.waitUntilExit()
-        tar?.waitUntilExit()
-        guard git.terminationStatus == 0, tar.map({ $0.terminationStatus == 0 }) ?? true else {
-            let reason = message.split(separator: "\n").last.map(String.init) ?? "git exited with \(git.terminationStatus)"
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            let reason = message.split(separator: "\n").last.map(String.init) ?? "exit status \(process.terminationStatus)"
             throw ControllerError("workdir: cannot \(what): \(reason)")
         }
-    }
-
-    private func capture(_ executable: String, _ arguments: [String]) throws -> String {
-        let git = Process()
-        git.executableURL = URL(fileURLWithPath: executable)
-        git.arguments = arguments
-        git.environment = gitEnvironment
-        git.standardInput = FileHandle.nullDevice
-        git.standardError = FileHandle.nullDevice
-        let output = Pipe()
-        git.standardOutput = output
-        try git.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        git.waitUntilExit()
-        guard git.terminationStatus == 0 else { throw ControllerError("git \(arguments.joined(separator: " ")) failed") }
         return text
     }
 }

@@ -62,10 +62,16 @@ struct Down: AsyncParsableCommand {
                 Terminal.err("warning: the job files of '\(cluster)' stay on \(problem)\n")
             }
         }
+        try await forgetHere(cluster, home: home)
+        Terminal.err("Cluster '\(cluster)' is down.\n")
+        return 0
+    }
+
+    /// What `down` does on this machine: releases the nodes' infra, forgets the record, the host
+    /// key and the cluster's ssh host (also for a cluster its autostop tore down on the nodes).
+    static func forgetHere(_ cluster: String, home: SwiftletHome) async throws {
         try await ClusterTeardown(home: home).down(cluster)
         SSHKeys(home: home).removeHostKey(cluster: cluster)
         CommandEnvironment.refreshSSHConfigOrWarn()
-        Terminal.err("Cluster '\(cluster)' is down.\n")
-        return 0
     }
 }

@@ -68,9 +68,7 @@ struct Status: AsyncParsableCommand {
         for cluster in clusters {
             switch findings[cluster.name] {
             case .tornDown(let minutes):
-                try? await ClusterTeardown(home: home).down(cluster.name)
-                SSHKeys(home: home).removeHostKey(cluster: cluster.name)
-                CommandEnvironment.refreshSSHConfigOrWarn()
+                try? await Down.forgetHere(cluster.name, home: home)
                 Terminal.err("Cluster '\(cluster.name)' was torn down by its autostop (idle \(minutes) minutes).\n")
             case .unreachable(let reason):
                 Terminal.err("warning: cluster '\(cluster.name)': \(reason)\n")
