@@ -48,7 +48,9 @@ import Testing
         try machine.tool("nvidia-smi", [("*", "never printed")], delay: 600)
         let started = ContinuousClock.now
         let inventory = try await machine.inventory()
-        #expect(ContinuousClock.now - started < .seconds(60))
+        // Given up on (the tool would hang for 600 s), however loaded the machine: a loaded CI
+        // run took 61 s to read this captured machine.
+        #expect(ContinuousClock.now - started < .seconds(300))
         #expect(models(inventory) == ["A10G"])
     }
 
