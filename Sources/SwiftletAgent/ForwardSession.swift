@@ -1,5 +1,4 @@
 import NIOCore
-import NIOPosix
 import SwiftletPOSIX
 import SwiftletProtocol
 import SwiftletTransport
@@ -10,7 +9,8 @@ import SwiftletTransport
 
 /// Serves a ``ForwardRequest`` (`swiftlet forward`): a TCP connection made from the node, joined
 /// to the stream both ways with the stream's flow control (a slow side slows the other, memory
-/// stays bounded), each side's end passed on as a half-close.
+/// stays bounded), each side's end passed on as a half-close. Both ways run on the connection's
+/// event loop (``StreamPump``, ``StreamSink``): no thread between the socket and the frames.
 enum ForwardSession {
     static func serve(_ payload: ByteBuffer, on stream: MuxStream) async {
         let request: ForwardRequest
@@ -30,45 +30,26 @@ enum ForwardSession {
         var started = ByteBuffer()
         started.writeInteger(UInt32(0))
         try? await stream.send(.started, payload: started)
-        // The pump owns the socket for reading; the writer a duplicate, which also half-closes it.
-        let writer = dup(socket)
-        let reading = OutputPump.start(socket, as: .data, to: stream, log: nil, connected: Flag(true))
-        let writing = Task { await write(InboundFrames(stream.inbound), to: writer) }
-        try? await reading.get()
-        try? await stream.send(.eof)
-        await writing.value
-        try? await stream.send(.exit, payload: ExitStatus(code: 0).payload)
-    }
-
-    /// Writes the stream's data to the connection, in order, waiting while it is full; the
-    /// stream's end shuts its sending side down once the last byte is written.
-    private static func write(_ inbound: InboundFrames, to fd: Int32) async {
-        guard
-            let channel = try? await NIOPipeBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .takingOwnershipOfDescriptor(output: fd).get()
-        else {
-            close(fd)
-            while await inbound.next() != nil {}
-            return
-        }
-        var lastWrite: EventLoopFuture<Void> = channel.eventLoop.makeSucceededVoidFuture()
-        reading: while let frame = await inbound.next() {
-            switch frame.kind {
-            case .data:
-                let written = channel.eventLoop.makePromise(of: Void.self)
-                channel.writeAndFlush(frame.payload, promise: written)
-                lastWrite = written.futureResult
-                if !channel.isWritable { try? await lastWrite.get() }
-            case .eof:
-                try? await lastWrite.get()
-                shutdown(fd, Int32(SHUT_WR))
-                break reading
-            default:
+        // The pump owns the socket for reading; the sink a duplicate, which also half-closes it.
+        let reading = StreamPump.start(socket, as: .data, to: stream)
+        let written = stream.eventLoop.makePromise(of: Void.self)
+        let sinking = await StreamSink.start(dup(socket), from: stream) { sink, event in
+            switch event {
+            case .frame(let frame) where frame.kind == .eof:
+                // The controller's side ended: once its last byte is written, so does this one.
+                sink.shutdown(Int32(SHUT_WR))
+                sink.afterWrites { written.succeed() }
+            case .ended:
+                sink.close()
+                sink.afterWrites { written.succeed() }
+            case .frame, .writeFailed:
                 break
             }
         }
-        // The stream's end (or the connection's): whatever was written goes, then the socket.
-        try? await lastWrite.get()
-        try? await channel.close()
+        if !sinking { written.succeed() }
+        try? await reading.get()
+        try? await stream.send(.eof)
+        try? await written.futureResult.get()
+        try? await stream.send(.exit, payload: ExitStatus(code: 0).payload)
     }
 }

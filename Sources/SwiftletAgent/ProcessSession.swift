@@ -159,9 +159,10 @@ enum ProcessSession {
         try? await stream.send(.started, payload: started)
 
         let connected = Flag(true)
-        let pumpLog = supervisor == nil ? log : nil
-        let stdout = OutputPump.start(pipes.stdout, as: .data, to: stream, log: pumpLog, connected: connected)
-        let stderr = OutputPump.start(pipes.stderr, as: .stderr, to: stream, log: pumpLog, connected: connected)
+        var copy: (@Sendable (ByteBuffer) -> Void)?
+        if supervisor == nil, let log { copy = { log.append($0) } }
+        let stdout = Self.pump(pipes.stdout, as: .data, to: stream, copy: copy, connected: connected)
+        let stderr = Self.pump(pipes.stderr, as: .stderr, to: stream, copy: copy, connected: connected)
         let taskID = job?.ticket.taskID
         let forwarding = Task {
             let lost = await StreamInput.forwardInbound(
@@ -203,5 +204,18 @@ enum ProcessSession {
         }
         job?.sync()
         forwarding.cancel()
+    }
+
+    /// A process's output pipe into its stream, the pipe grown first: a fast writer fills it
+    /// while the pump waits between reads during a flood.
+    static func pump(
+        _ fd: Int32,
+        as kind: FrameKind,
+        to stream: MuxStream,
+        copy: (@Sendable (ByteBuffer) -> Void)?,
+        connected: Flag
+    ) -> EventLoopFuture<Void> {
+        PipeCapacity.grow(fd, to: PipeCapacity.large)
+        return StreamPump.start(fd, as: kind, to: stream, copy: copy, connected: connected)
     }
 }

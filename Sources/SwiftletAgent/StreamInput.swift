@@ -9,20 +9,18 @@ import SwiftletTransport
 enum StreamInput {
     /// Copies stdin frames to the process and carries out requests. Returns true when the
     /// connection was lost (as opposed to the stream ending normally).
-    /// `resize` carries out window changes (a process on a terminal).
     static func forwardInbound(
         _ stream: MuxStream,
         _ inbound: InboundFrames,
         stdin: Int32,
         pid: pid_t,
         taskID: String?,
-        detached: Flag,
-        resize: (@Sendable (PseudoTerminal.WindowSize) -> Void)? = nil
+        detached: Flag
     ) async -> Bool {
         let channel = try? await NIOPipeBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .takingOwnershipOfDescriptor(output: stdin).get()
         if channel == nil { close(stdin) }  // NIO did not take it: still ours to close
-        await forward(inbound, to: channel, pid: pid, taskID: taskID, detached: detached, resize: resize)
+        await forward(inbound, to: channel, pid: pid, taskID: taskID, detached: detached)
         return await stream.connectionFailure() != nil
     }
 
@@ -36,8 +34,7 @@ enum StreamInput {
         to stdin: (any Channel)?,
         pid: pid_t,
         taskID: String?,
-        detached: Flag,
-        resize: (@Sendable (PseudoTerminal.WindowSize) -> Void)?
+        detached: Flag
     ) async {
         var lastWrite: EventLoopFuture<Void>?
         var stdinOpen = stdin != nil
@@ -70,9 +67,7 @@ enum StreamInput {
                     }
                 case .detach:
                     detached.value = true
-                case .windowChange(let rows, let columns):
-                    resize?(PseudoTerminal.WindowSize(rows: rows, columns: columns))
-                case .go, .unknown, nil:
+                case .go, .windowChange, .unknown, nil:
                     break
                 }
             default:
@@ -108,21 +103,5 @@ final class InboundFrames: @unchecked Sendable {
     /// The next frame from the stream itself, past the kept ones.
     func nextFromStream() async -> Frame? {
         await iterator.next()
-    }
-}
-
-/// A flag shared between a session's tasks: whether output still goes to the controller
-/// (cleared when a send fails), whether the controller detached the process.
-final class Flag: @unchecked Sendable {
-    private let lock = Lock()
-    private var _value: Bool
-
-    init(_ value: Bool) {
-        _value = value
-    }
-
-    var value: Bool {
-        get { lock.withLock { _value } }
-        set { lock.withLock { _value = newValue } }
     }
 }

@@ -63,24 +63,40 @@ enum TerminalSession {
 
         let master = terminal.master
         let connected = Flag(true)
-        // The pump owns the master for reading, the input forwarder a duplicate for writing:
-        // once both are closed the terminal hangs up.
-        let output = OutputPump.start(master, as: .data, to: stream, log: nil, connected: connected)
-        let input = dup(master)
-        let forwarding = Task {
-            let lost = await StreamInput.forwardInbound(
-                stream,
-                InboundFrames(stream.inbound),
-                stdin: input,
-                pid: pid,
-                taskID: nil,
-                detached: Flag(false),
-                resize: { size in PseudoTerminal.setWindowSize(input, size) }
-            )
-            if lost {
-                await ProcessSession.terminator.terminate(ProcessIdentity.of(pid) ?? ProcessIdentity(pid: pid, startTime: 0), taskID: nil)
+        // The pump owns the master for reading, the sink a duplicate for writing (once both are
+        // closed the terminal hangs up), and window changes act on a third.
+        let output = StreamPump.start(master, as: .data, to: stream, connected: connected)
+        let control = dup(master)
+        defer { close(control) }
+        let typing = await StreamSink.start(dup(master), from: stream) { sink, event in
+            switch event {
+            case .frame(let frame) where frame.kind == .eof:
+                sink.close()
+            case .frame(let frame) where frame.kind == .request:
+                switch try? StreamRequest(payload: frame.payload) {
+                case .signal(let number):
+                    // Only real signal numbers: a peer's 2^31 must not trap, nor 0 probe.
+                    if let signal = Int32(exactly: number), (1...64).contains(signal) { ProcessSpawner.signalGroup(pid, signal) }
+                case .windowChange(let rows, let columns):
+                    PseudoTerminal.setWindowSize(control, PseudoTerminal.WindowSize(rows: rows, columns: columns))
+                case .go, .detach, .unknown, nil:
+                    break
+                }
+            case .ended:
+                sink.close()
+                // The controller went without a word: the shell is hung up, then stopped.
+                Task {
+                    guard await stream.connectionFailure() != nil else { return }
+                    await ProcessSession.terminator.terminate(
+                        ProcessIdentity.of(pid) ?? ProcessIdentity(pid: pid, startTime: 0),
+                        taskID: nil
+                    )
+                }
+            case .frame, .writeFailed:
+                break
             }
         }
+        if !typing { try? await stream.reset(.spawnFailed, "the terminal cannot be written") }
         let status = ExitStatus(await exit)
         // What the shell wrote last is still in the terminal: read it, but not forever.
         let settled = stream.eventLoop.makePromise(of: Void.self)
@@ -99,6 +115,5 @@ enum TerminalSession {
             try? await stream.send(.eof)
             try? await stream.send(.exit, payload: status.payload)
         }
-        forwarding.cancel()
     }
 }

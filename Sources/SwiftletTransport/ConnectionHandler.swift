@@ -14,10 +14,10 @@ final class ConnectionHandler: ChannelInboundHandler {
     private var reading = false
     private var heartbeatTask: RepeatedTask?
     private let established: EventLoopPromise<(UInt16, Hello)>
-    private var inbound: [StreamID: AsyncStream<Frame>.Continuation] = [:]
+    private var inbound: [StreamID: StreamInbox] = [:]
     private var creditWaiters: [StreamID: [CheckedContinuation<Void, any Error>]] = [:]
     private var creditCallbacks: [StreamID: [() -> Void]] = [:]
-    private let acceptedStreams: AsyncStream<(Frame, AsyncStream<Frame>)>.Continuation
+    private let acceptedStreams: AsyncStream<(Frame, StreamInbox)>.Continuation
     private var nextStreamID: UInt32 = 1
     private(set) var failure: ProtocolError?
     private let tickInterval: TimeAmount
@@ -36,7 +36,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     init(
         stateMachine: ConnectionStateMachine,
         established: EventLoopPromise<(UInt16, Hello)>,
-        acceptedStreams: AsyncStream<(Frame, AsyncStream<Frame>)>.Continuation,
+        acceptedStreams: AsyncStream<(Frame, StreamInbox)>.Continuation,
         tickInterval: TimeAmount,
         opening: Opening
     ) {
@@ -119,12 +119,12 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     /// Opens a stream with an ``FrameKind/open`` frame carrying `payload` (a ``StreamOpening``);
     /// returns its id.
-    func openStream(payload: ByteBuffer, inbound continuation: AsyncStream<Frame>.Continuation) throws -> StreamID {
+    func openStream(payload: ByteBuffer, inbound inbox: StreamInbox) throws -> StreamID {
         if let failure { throw failure }
         let id = StreamID(nextStreamID)
         nextStreamID += 1
         stateMachine.openedStream(id)
-        inbound[id] = continuation
+        inbound[id] = inbox
         write(Frame(kind: .open, stream: id, payload: payload))
         return id
     }
@@ -206,11 +206,11 @@ final class ConnectionHandler: ChannelInboundHandler {
             write(frame)
         case .deliver(let frame):
             if frame.kind.opensStream {
-                let (stream, continuation) = AsyncStream.makeStream(of: Frame.self)
-                inbound[frame.stream] = continuation
-                acceptedStreams.yield((frame, stream))
+                let inbox = StreamInbox()
+                inbound[frame.stream] = inbox
+                acceptedStreams.yield((frame, inbox))
             } else {
-                inbound[frame.stream]?.yield(frame)
+                inbound[frame.stream]?.deliver(frame)
                 if frame.kind == .exit || frame.kind == .reset { finishStream(frame.stream) }
             }
         case .creditGranted(let stream):
@@ -244,7 +244,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         stateMachine.transportClosed(error)
         heartbeatTask?.cancel()
         established.fail(error)
-        for (_, continuation) in inbound { continuation.finish() }
+        for (_, inbox) in inbound { inbox.finish() }
         inbound = [:]
         for waiter in creditWaiters.values.joined() { waiter.resume(throwing: error) }
         creditWaiters = [:]

@@ -6,10 +6,10 @@ import SwiftletProtocol
 public struct MuxStream: Sendable {
     public let id: StreamID
     let connection: PeerConnection
-    private let frames: AsyncStream<Frame>
+    private let frames: StreamInbox
     private let maximumChunk = 256 * 1024
 
-    init(id: StreamID, connection: PeerConnection, frames: AsyncStream<Frame>) {
+    init(id: StreamID, connection: PeerConnection, frames: StreamInbox) {
         self.id = id
         self.connection = connection
         self.frames = frames
@@ -19,11 +19,27 @@ public struct MuxStream: Sendable {
     /// iteration moves on, so a slow consumer slows the producer instead of filling memory. Ends
     /// when the stream ends or the connection is lost (then ``PeerConnection/failure()`` says
     /// why).
-    public var inbound: Inbound { Inbound(iterator: frames.makeAsyncIterator(), stream: self, joinsPieces: true) }
+    public var inbound: Inbound { Inbound(inbox: frames, stream: self, joinsPieces: true) }
 
     /// ``inbound`` for a consumer of bytes (a process's output, a log, files): a data frame may
     /// come in pieces as it was read (see ``Frame/continues``), uncopied.
-    public var inboundPieces: Inbound { Inbound(iterator: frames.makeAsyncIterator(), stream: self, joinsPieces: false) }
+    public var inboundPieces: Inbound { Inbound(inbox: frames, stream: self, joinsPieces: false) }
+
+    /// Hands every frame from the peer to `handler` on ``eventLoop`` as the connection reads it
+    /// (nil once the stream ended), instead of ``inbound``: for a consumer that acts at once
+    /// (writes a keystroke to a terminal, bytes to a socket), with no thread between. Call it on
+    /// ``eventLoop``; frames that came before go first. Data frames come in pieces as they were
+    /// read (see ``Frame/continues``), and their bytes are granted back to the peer only when
+    /// the handler calls ``consumedOnLoop(_:)``.
+    public func receiveOnLoop(_ handler: @escaping @Sendable (Frame?) -> Void) {
+        frames.receiveOnLoop(handler)
+    }
+
+    /// On ``eventLoop``: `count` bytes handed to ``receiveOnLoop(_:)`` are done with (written on),
+    /// so the peer may send as many more.
+    public func consumedOnLoop(_ count: Int) {
+        connection.consumedOnLoop(count, on: id)
+    }
 
     /// Sends bytes as `kind` (``FrameKind/data`` or ``FrameKind/stderr``), waiting for credit.
     public func send(_ kind: FrameKind, _ bytes: ByteBuffer) async throws {
@@ -70,7 +86,7 @@ public struct MuxStream: Sendable {
     }
 
     public struct Inbound: AsyncSequence, AsyncIteratorProtocol {
-        var iterator: AsyncStream<Frame>.Iterator
+        let inbox: StreamInbox
         let stream: MuxStream
         let joinsPieces: Bool
         var unacknowledged = 0
@@ -80,10 +96,10 @@ public struct MuxStream: Sendable {
                 stream.connection.consumed(unacknowledged, on: stream.id)
                 unacknowledged = 0
             }
-            guard var frame = await iterator.next() else { return nil }
+            guard var frame = await inbox.next() else { return nil }
             while joinsPieces, frame.continues {
                 // The pieces of one frame come one after another: nothing else is inside a frame.
-                guard let piece = await iterator.next() else { return nil }
+                guard let piece = await inbox.next() else { return nil }
                 frame.payload.writeImmutableBuffer(piece.payload)
                 frame.continues = piece.continues
             }

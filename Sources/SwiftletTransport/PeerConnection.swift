@@ -23,7 +23,7 @@ public struct PeerConnection: Sendable {
     /// What the peer said of itself.
     public let peer: Hello
     /// Streams the peer opened (execs, on the agent): the opening frame and the stream's inbound frames.
-    public let acceptedStreams: AsyncStream<(Frame, AsyncStream<Frame>)>
+    public let acceptedStreams: AsyncStream<(Frame, StreamInbox)>
 
     /// Connects over `input` (read) and `output` (write), taking ownership of both descriptors,
     /// and completes the handshake.
@@ -88,7 +88,7 @@ public struct PeerConnection: Sendable {
         maximumPayload: Int,
         group: any EventLoopGroup
     ) async throws -> PeerConnection {
-        let (accepted, acceptedContinuation) = AsyncStream.makeStream(of: (Frame, AsyncStream<Frame>).self)
+        let (accepted, acceptedContinuation) = AsyncStream.makeStream(of: (Frame, StreamInbox).self)
         let eventLoop = group.next()
         let established = eventLoop.makePromise(of: (UInt16, Hello).self)
         let stateMachine = ConnectionStateMachine(
@@ -144,17 +144,17 @@ public struct PeerConnection: Sendable {
 
     /// Opens a stream of `type` on the peer, with `request` as what it asks for.
     public func openStream(_ type: StreamType, request: ByteBuffer) async throws -> MuxStream {
-        let (inbound, continuation) = AsyncStream.makeStream(of: Frame.self)
+        let inbox = StreamInbox()
         let handler = self.handler
         let payload = StreamOpening(type: type, request: request).payload
         let id = try await channel.eventLoop.submit {
-            try handler.value.openStream(payload: payload, inbound: continuation)
+            try handler.value.openStream(payload: payload, inbound: inbox)
         }.get()
-        return MuxStream(id: id, connection: self, frames: inbound)
+        return MuxStream(id: id, connection: self, frames: inbox)
     }
 
     /// Wraps a stream the peer opened.
-    public func stream(accepting frame: Frame, frames: AsyncStream<Frame>) -> MuxStream {
+    public func stream(accepting frame: Frame, frames: StreamInbox) -> MuxStream {
         MuxStream(id: frame.stream, connection: self, frames: frames)
     }
 
@@ -206,6 +206,10 @@ public struct PeerConnection: Sendable {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             eventLoop.execute { handler.value.waitForCredit(on: stream, continuation) }
         }
+    }
+
+    func consumedOnLoop(_ count: Int, on stream: StreamID) {
+        handler.value.consumed(count, on: stream)
     }
 
     func consumed(_ count: Int, on stream: StreamID) {

@@ -54,6 +54,10 @@ import Testing
             "seq 1 50 | xargs -P 50 -I{} curl -s -o /dev/null -w '%{http_code}\\n' \(url)/"
         )
         #expect(concurrent.output.split(separator: "\n") == Array(repeating: "200", count: 50), "\(concurrent.output)")
+        // One after another, each connection's descriptors numbered as the last one's were: a
+        // side that ended must not touch them.
+        let sequential = try await TestSupport.shell("for i in $(seq 1 20); do curl -s -o /dev/null -w '%{http_code}\\n' \(url)/; done")
+        #expect(sequential.output.split(separator: "\n") == Array(repeating: "200", count: 20), "\(sequential.output)")
         // The job's id: the host may keep an earlier cluster's jobs of this name.
         let job =
             launched.stderr.split(whereSeparator: { $0 == " " || $0 == "\n" }).drop { $0 != "Job" }.dropFirst().first.map(String.init)

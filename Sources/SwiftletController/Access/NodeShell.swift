@@ -3,6 +3,11 @@ import NIOCore
 import SwiftletPOSIX
 import SwiftletProtocol
 import SwiftletTask
+import SwiftletTransport
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// `swiftlet shell`: a login shell (or one command) on a cluster's node through its agent, in
 /// `~/sky_workdir` with the environment a job's run sees there (`SKYPILOT_*` and the last
@@ -17,8 +22,12 @@ public struct NodeShell: Sendable {
         self.store = ClusterStore(home: connector.home)
     }
 
-    /// Connects to node `rank` of `cluster`; also returns what a shell there sees.
-    public func connect(cluster name: String, rank: Int) async throws -> (NodeSession, environment: [String: String]) {
+    /// Connects to node `rank` of `cluster`; also returns what a shell there sees. A session
+    /// that stays long and moves much (an interactive shell, forwarded ports) is not `relayed`
+    /// through the node's keeper (see ``NodeConnector/connect(to:name:relayed:uploaded:)``).
+    public func connect(cluster name: String, rank: Int, relayed: Bool = true) async throws -> (
+        NodeSession, environment: [String: String]
+    ) {
         guard let record = try store.load(name) else {
             throw ControllerError("no cluster '\(name)'; see 'swiftlet status'")
         }
@@ -26,7 +35,7 @@ public struct NodeShell: Sendable {
             throw ControllerError("cluster '\(name)' has nodes 0 to \(record.nodes.count - 1); there is no node \(rank)")
         }
         let address = record.nodes[rank]
-        let session = try await connector.connect(to: address, name: JobRunner.nodeName(rank: rank, node: address))
+        let session = try await connector.connect(to: address, name: JobRunner.nodeName(rank: rank, node: address), relayed: relayed)
         let environment = TaskEnvironment(
             cluster: record.name,
             infra: record.infra.description,
@@ -50,6 +59,36 @@ public struct NodeShell: Sendable {
             )
         }
         return RemoteProcess(stream: try await session.connection.openStream(.terminal, request: request.payload))
+    }
+
+    /// Joins a terminal's stream to `input` (the keys) and `output` (the screen) here, until
+    /// the remote command ends; returns how it ended. Both are read and written on the
+    /// connection's event loop as they come (``StreamPump``, ``StreamSink``): a keystroke and
+    /// its echo cross no thread here. The descriptors are duplicated (the caller's stay open)
+    /// and left non-blocking: the caller restores their flags.
+    public static func attach(_ stream: MuxStream, input: Int32, output: Int32) async throws -> ExitStatus {
+        let ended = stream.eventLoop.makePromise(of: ExitStatus.self)
+        let showing = await StreamSink.start(dup(output), from: stream) { sink, event in
+            switch event {
+            case .frame(let frame) where frame.kind == .exit:
+                sink.close()
+                sink.afterWrites { ended.completeWith(Result { try ExitStatus(payload: frame.payload) }) }
+            case .frame(let frame) where frame.kind == .reset:
+                ended.completeWith(Result { throw try StreamFailure(payload: frame.payload) })
+            case .ended:
+                sink.close()
+                Task {
+                    let failure = await stream.connectionFailure()
+                    ended.fail(failure ?? ProtocolError(.connectionClosed, "the terminal's stream ended without an exit status"))
+                }
+            case .frame, .writeFailed:
+                break
+            }
+        }
+        guard showing else { throw ControllerError("cannot write to this terminal") }
+        let keys = StreamPump.start(dup(input), as: .data, to: stream, until: ended.futureResult.map { _ in })
+        keys.whenSuccess { Task { try? await stream.send(.eof) } }
+        return try await ended.futureResult.get()
     }
 
     /// Runs `command` on `session` with pipes, no terminal (`shell -- CMD` when this side has

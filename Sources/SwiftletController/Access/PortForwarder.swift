@@ -87,53 +87,45 @@ public struct PortForwarder: Sendable {
         }
     }
 
-    /// One accepted connection, joined to a stream until both ways are closed.
+    /// One accepted connection, joined to a stream until both ways are closed, both ways on the
+    /// connection's event loop (``StreamPump``, ``StreamSink``): no thread between the socket
+    /// and the frames.
     func forward(_ fd: Int32, to mapping: Mapping) async {
-        defer { close(fd) }
         guard
             let stream = try? await session.connection.openStream(
                 .forward,
                 request: ForwardRequest(host: mapping.remoteHost, port: mapping.remotePort).payload
             )
-        else { return }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                // Here to the node: each read goes as data, the end as eof.
-                while let bytes = await StandardInput.read(fd) {
-                    guard (try? await stream.send(.data, bytes)) != nil else { return }
-                }
-                try? await stream.send(.eof)
-            }
-            group.addTask {
-                // The node to here: data written, eof a half-close; exit or reset ends it.
-                for await frame in stream.inboundPieces {
-                    switch frame.kind {
-                    case .data:
-                        if await !Self.write(frame.payload, to: fd) { shutdown(fd, Int32(SHUT_RDWR)) }
-                    case .eof:
-                        shutdown(fd, Int32(SHUT_WR))
-                    case .exit, .reset:
-                        // The node's side is gone: so is this one (a read still waiting ends).
-                        shutdown(fd, Int32(SHUT_RDWR))
-                        return
-                    default:
-                        break
-                    }
-                }
-                shutdown(fd, Int32(SHUT_RDWR))
+        else {
+            close(fd)
+            return
+        }
+        let ended = stream.eventLoop.makePromise(of: Void.self)
+        // The node to here: data written, eof a half-close; exit or reset ends it.
+        let sinking = await StreamSink.start(dup(fd), from: stream) { sink, event in
+            switch event {
+            case .frame(let frame) where frame.kind == .eof:
+                sink.shutdown(Int32(SHUT_WR))
+            case .writeFailed:
+                sink.shutdown(Int32(SHUT_RDWR))
+            case .ended:
+                // The node's side is gone (exit, reset or a lost connection): so is this one,
+                // once what came is written (a read still waiting ends).
+                sink.shutdown(Int32(SHUT_RDWR))
+                sink.close()
+                sink.afterWrites { ended.succeed() }
+            case .frame:
+                break
             }
         }
-    }
-
-    /// Writes `bytes` to the connection: what the socket takes at once without blocking (most
-    /// of the time, all of it), the rest on a thread of its own. False when it is closed.
-    static func write(_ bytes: ByteBuffer, to fd: Int32) async -> Bool {
-        let sent = bytes.withUnsafeReadableBytes { buffer in
-            Glibc.send(fd, buffer.baseAddress, buffer.count, Int32(MSG_DONTWAIT) | Int32(MSG_NOSIGNAL))
+        guard sinking else {
+            close(fd)
+            return
         }
-        if sent == bytes.readableBytes { return true }
-        guard sent >= 0 || errno == EAGAIN || errno == EINTR else { return false }
-        let rest = bytes.getSlice(at: bytes.readerIndex + max(sent, 0), length: bytes.readableBytes - max(sent, 0)) ?? ByteBuffer()
-        return await BlockingThread.value { rest.withUnsafeReadableBytes { FileDescriptorIO.writeAll(fd, $0) } }
+        // Here to the node: each read goes as data, the end as eof.
+        let reading = StreamPump.start(fd, as: .data, to: stream)
+        reading.whenSuccess { Task { try? await stream.send(.eof) } }
+        try? await ended.futureResult.get()
+        try? await reading.get()
     }
 }

@@ -32,23 +32,37 @@ public struct NodeConnector: Sendable {
 
     /// Connects to `address`; `name` is how errors refer to the node (`node 1 (10.0.0.4)`).
     /// Goes through the node's keeper when ``keeper`` is set.
-    public func connect(to address: NodeAddress, name: String, uploaded: @escaping @Sendable () -> Void = {}) async throws -> NodeSession {
+    ///
+    /// - Parameter relayed: false for a session that stays long and moves much (an interactive
+    ///   shell, forwarded ports): when the keeper has no spare lane ready it connects to the
+    ///   node itself rather than have every frame relayed through the keeper's process.
+    public func connect(
+        to address: NodeAddress,
+        name: String,
+        relayed: Bool = true,
+        uploaded: @escaping @Sendable () -> Void = {}
+    ) async throws -> NodeSession {
         guard let keeper else { return try await connectDirectly(to: address, name: name, uploaded: uploaded) }
         let socket = ConnectionKeeper.socketPath(home: home, address: address)
         do {
-            if let session = try await connectThroughKeeper(socket: socket, address: address, name: name) { return session }
+            if let session = try await connectThroughKeeper(socket: socket, address: address, name: name, relayed: relayed) {
+                return session
+            }
             // A keeper of another agent build (the binary was rebuilt): it is replaced.
             ConnectionKeeper.stop(home: home, address: address)
         } catch let error as SystemError where error.errno == ENOENT || error.errno == ECONNREFUSED {
             // No keeper listens (none ran, it went, or one is still starting): one is started;
             // a keeper starting meanwhile for another command is shared, never stopped.
         } catch {
-            // A keeper listens but this handshake with it failed (a loaded machine): other
-            // commands may be using it, so it stays, and this command goes to the node itself.
+            // A keeper listens but this handshake with it failed (a loaded machine), or it
+            // could only relay a session that must not be: other commands may be using it, so
+            // it stays, and this command goes to the node itself.
             return try await connectDirectly(to: address, name: name, uploaded: uploaded)
         }
         try await startKeeper(keeper.executable, keepAlive: keeper.keepAlive, address: address, name: name)
-        if let session = try? await connectThroughKeeper(socket: socket, address: address, name: name) { return session }
+        if let session = try? await connectThroughKeeper(socket: socket, address: address, name: name, relayed: relayed) {
+            return session
+        }
         // The keeper went between saying it was ready and this connection (it retired, or
         // another build's replaced it): this command goes to the node itself.
         return try await connectDirectly(to: address, name: name, uploaded: uploaded)
@@ -73,7 +87,7 @@ public struct NodeConnector: Sendable {
     }
 
     /// Returns nil when the keeper speaks for another agent build (the binary was rebuilt).
-    private func connectThroughKeeper(socket: String, address: NodeAddress, name: String) async throws -> NodeSession? {
+    private func connectThroughKeeper(socket: String, address: NodeAddress, name: String, relayed: Bool) async throws -> NodeSession? {
         let fd = try UnixSocket.connect(path: socket)
         let answer: LaneHandoff.Answer
         do {
@@ -94,6 +108,9 @@ public struct NodeConnector: Sendable {
                 peer: peer,
                 timing: timing
             )
+        case .relay where !relayed:
+            close(fd)
+            throw RelayDeclined()
         case .relay:
             connection = try await PeerConnection.establish(
                 input: fd,
@@ -254,3 +271,6 @@ func withTimeout<T: Sendable>(
         return try await group.next()!
     }
 }
+
+/// The keeper had no spare lane for a session that is not to be relayed.
+private struct RelayDeclined: Error {}

@@ -28,7 +28,7 @@ struct Forward: AsyncParsableCommand {
         let code = try await CommandEnvironment.reportingErrors {
             let mappings = try texts.map(PortForwarder.Mapping.init(parsing:))
             let runner = try CommandEnvironment.runner()
-            let (session, _) = try await NodeShell(connector: runner.connector).connect(cluster: cluster, rank: node)
+            let (session, _) = try await NodeShell(connector: runner.connector).connect(cluster: cluster, rank: node, relayed: false)
             let forwarder = PortForwarder(session: session, bindAddress: address)
             try await InterruptPolicy.leave.run {
                 try await forwarder.run(mappings) { mapping, port in

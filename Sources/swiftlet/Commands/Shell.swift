@@ -35,10 +35,12 @@ struct Shell: AsyncParsableCommand {
         let (cluster, node, line) = (cluster, node, command.joined(separator: " "))
         let code = try await CommandEnvironment.reportingErrors {
             let runner = try CommandEnvironment.runner()
-            let (session, environment) = try await NodeShell(connector: runner.connector).connect(cluster: cluster, rank: node)
+            let interactive = Terminal.stdinIsTerminal && isatty(1) == 1
+            let (session, environment) = try await NodeShell(connector: runner.connector)
+                .connect(cluster: cluster, rank: node, relayed: !interactive)
             let code: Int32
             do {
-                if Terminal.stdinIsTerminal && isatty(1) == 1 {
+                if interactive {
                     code = try await TerminalSessionView.run(line, environment: environment, on: session)
                 } else {
                     // No terminal here: a login shell reads its commands from stdin, as `ssh host` does.
@@ -87,29 +89,30 @@ enum TerminalSessionView {
             rows: size.rows,
             columns: size.columns
         )
-        let process = try await NodeShell.openTerminal(request, on: session)
+        let stream = try await NodeShell.openTerminal(request, on: session).stream
         guard let saved = PseudoTerminal.makeRaw(0) else { throw ControllerError("cannot put this terminal in raw mode") }
-        defer { PseudoTerminal.restore(0, saved) }
+        // The event loop makes the terminal's descriptors non-blocking: they are put back too.
+        let flags = (fcntl(0, F_GETFL), fcntl(1, F_GETFL))
+        let restore: @Sendable () -> Void = {
+            PseudoTerminal.restore(0, saved)
+            _ = fcntl(0, F_SETFL, flags.0)
+            _ = fcntl(1, F_SETFL, flags.1)
+        }
+        defer { restore() }
         // The terminal goes back as it was even when the command is told to end.
         let signals = Task {
             for await signal in await UnixSignalsSequence(trapping: .sigwinch, .sigterm, .sighup) {
                 if signal == .sigwinch {
                     if let size = PseudoTerminal.windowSize(1) {
-                        try? await process.stream.send(.windowChange(rows: size.rows, columns: size.columns))
+                        try? await stream.send(.windowChange(rows: size.rows, columns: size.columns))
                     }
                     continue
                 }
-                PseudoTerminal.restore(0, saved)
+                restore()
                 exit(signal == .sigterm ? 143 : 129)
             }
         }
         defer { signals.cancel() }
-        // A blocking read of the terminal cannot be cancelled: the reader is let go at the end.
-        let input = Task { await process.forwardStandardInput() }
-        defer { input.cancel() }
-        let status = try await process.wait { event in
-            if case .stdout(let bytes) = event { bytes.withUnsafeReadableBytes { Terminal.out($0) } }
-        }
-        return status.code
+        return try await NodeShell.attach(stream, input: 0, output: 1).code
     }
 }

@@ -1,20 +1,20 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
-import SwiftletPOSIX
 import SwiftletProtocol
-import SwiftletTransport
 
-/// Forwards a process's stdout or stderr to its stream on the connection's own event loop: each
-/// read goes to the job's log and out as frames at once, with no task or thread hop between. When
-/// the stream's credit runs out the pipe is not read until the controller grants more, so a slow
-/// controller slows the process (a full pipe) instead of filling memory. After the connection is
-/// lost it goes on reading into the log alone.
-final class OutputPump: ChannelInboundHandler {
-    typealias InboundIn = ByteBuffer
+/// Pumps what a descriptor gives (a process's stdout or stderr, a terminal, a socket, this
+/// terminal's keys) into its stream on the connection's own event loop: each read goes to the
+/// copy (a job's log) and out as frames at once, with no task or thread hop between. When the
+/// stream's credit runs out the descriptor is not read until the peer grants more, so a slow
+/// peer slows the writer (a full pipe) instead of filling memory. After the connection is lost
+/// it goes on reading into the copy alone.
+public final class StreamPump: ChannelInboundHandler {
+    public typealias InboundIn = ByteBuffer
 
     private let kind: FrameKind
     private let stream: MuxStream
-    private let log: LogFile?
+    private let copy: (@Sendable (ByteBuffer) -> Void)?
     private let connected: Flag
     private let drained: EventLoopPromise<Void>
     /// Bytes read but not yet sent for lack of credit.
@@ -22,15 +22,21 @@ final class OutputPump: ChannelInboundHandler {
     private var inputEnded = false
     private var readSinceLastComplete = 0
 
-    /// Starts pumping `fd`; the future completes once it reached its end and everything read was
-    /// sent (or the connection was lost).
-    static func start(_ fd: Int32, as kind: FrameKind, to stream: MuxStream, log: LogFile?, connected: Flag) -> EventLoopFuture<
-        Void
-    > {
+    /// Starts pumping `fd` (it is the pump's, closed at its end); the future completes once it
+    /// reached its end and everything read was sent (or the connection was lost). A pipe's
+    /// capacity is best grown first (`PipeCapacity`): a fast writer fills it between reads.
+    /// `until` completing stops the pump early (this terminal's keys, once the shell ended).
+    @discardableResult
+    public static func start(
+        _ fd: Int32,
+        as kind: FrameKind,
+        to stream: MuxStream,
+        copy: (@Sendable (ByteBuffer) -> Void)? = nil,
+        connected: Flag = Flag(true),
+        until stop: EventLoopFuture<Void>? = nil
+    ) -> EventLoopFuture<Void> {
         let eventLoop = stream.eventLoop
         let drained = eventLoop.makePromise(of: Void.self)
-        // Room for what a fast writer produces while the pump waits between reads.
-        PipeCapacity.grow(fd, to: pipeCapacity)
         NIOPipeBootstrap(group: eventLoop)
             .channelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 4096, initial: 65536, maximum: pipeCapacity))
             .channelOption(.autoRead, value: false)
@@ -39,9 +45,10 @@ final class OutputPump: ChannelInboundHandler {
             // out of credit.
             .channelOption(.maxMessagesPerRead, value: 1)
             .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                stop?.whenComplete { _ in channel.close(promise: nil) }
+                return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
-                        OutputPump(kind: kind, stream: stream, log: log, connected: connected, drained: drained)
+                        StreamPump(kind: kind, stream: stream, copy: copy, connected: connected, drained: drained)
                     )
                 }
             }
@@ -56,20 +63,26 @@ final class OutputPump: ChannelInboundHandler {
     static let readInterval = TimeAmount.milliseconds(1)
     /// A read at least this large (a full `stdio` buffer) means more is coming.
     static let floodRead = 4096
-    static let pipeCapacity = PipeCapacity.large
+    static let pipeCapacity = 1 << 20
 
-    private init(kind: FrameKind, stream: MuxStream, log: LogFile?, connected: Flag, drained: EventLoopPromise<Void>) {
+    private init(
+        kind: FrameKind,
+        stream: MuxStream,
+        copy: (@Sendable (ByteBuffer) -> Void)?,
+        connected: Flag,
+        drained: EventLoopPromise<Void>
+    ) {
         self.kind = kind
         self.stream = stream
-        self.log = log
+        self.copy = copy
         self.connected = connected
         self.drained = drained
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var bytes = unwrapInboundIn(data)
         readSinceLastComplete += bytes.readableBytes
-        log?.append(bytes)
+        copy?(bytes)
         guard connected.value else { return }
         if pending != nil {
             pending!.writeBuffer(&bytes)  // read in the same cycle as the one that ran out of credit
@@ -78,12 +91,12 @@ final class OutputPump: ChannelInboundHandler {
         }
     }
 
-    func channelActive(context: ChannelHandlerContext) {
+    public func channelActive(context: ChannelHandlerContext) {
         context.read()
         context.fireChannelActive()
     }
 
-    func channelReadComplete(context: ChannelHandlerContext) {
+    public func channelReadComplete(context: ChannelHandlerContext) {
         defer { readSinceLastComplete = 0 }
         guard pending == nil else { return }  // waiting for credit: resume() reads again
         // A trickle (a prompt, a progress line) goes on at once; a flood waits to gather.
@@ -95,12 +108,12 @@ final class OutputPump: ChannelInboundHandler {
         context.eventLoop.scheduleTask(in: Self.readInterval) { loopBound.value.read() }
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
+    public func channelInactive(context: ChannelHandlerContext) {
         inputEnded = true
         if pending == nil { drained.succeed() }
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+    public func errorCaught(context: ChannelHandlerContext, error: any Error) {
         context.close(promise: nil)
     }
 
@@ -131,5 +144,20 @@ final class OutputPump: ChannelInboundHandler {
         } else {
             context.read()
         }
+    }
+}
+
+/// A flag shared between a session's tasks: whether output still goes to the peer (cleared
+/// when a send fails), whether the controller detached a process.
+public final class Flag: Sendable {
+    private let box: NIOLockedValueBox<Bool>
+
+    public init(_ value: Bool) {
+        box = NIOLockedValueBox(value)
+    }
+
+    public var value: Bool {
+        get { box.withLockedValue { $0 } }
+        set { box.withLockedValue { $0 = newValue } }
     }
 }
