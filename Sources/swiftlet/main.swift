@@ -9,6 +9,12 @@ import SwiftletPOSIX
 // A synchronous entry point that bridges to async only for the commands that need it: an
 // async `@main` costs about 25 ms per start in a statically linked binary, a tenth of a warm
 // `swiftlet exec`. The process always leaves through `exit`.
+// Signals a parent left blocked are not this process's to keep blocked: Ctrl-C, SIGTERM and
+// SIGHUP must reach its commands (a test runner's threads hand their mask to the processes
+// they spawn). Every thread started from here on inherits the empty mask.
+var unblocked = sigset_t()
+sigemptyset(&unblocked)
+sigprocmask(SIG_SETMASK, &unblocked, nil)
 NSSLookupPinning.apply()
 HeapTuning.apply()
 // A pipe on stdout or stderr gets a 1 MiB buffer: a job's prefixed lines (several times the

@@ -76,6 +76,10 @@ import Testing
         )
         #expect(halfClose.output == "got 1048576 bytes\n", "\(halfClose.output)")
         _ = try await cli.swiftlet(["down", "fwd"], home: home)
+        // `down` ends the forwarding, though the host's agent stays for other clusters.
+        for _ in 0..<300 where forwarder.isRunning { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(!forwarder.isRunning, "forward outlived its cluster")
+        if !forwarder.isRunning { #expect(forwarder.terminationStatus == 0) }
     }
 
     @Test func aMappingThatDoesNotParseIsNamed() async throws {

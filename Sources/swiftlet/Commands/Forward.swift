@@ -1,5 +1,6 @@
 import ArgumentParser
 import SwiftletController
+import SwiftletPOSIX
 
 struct Forward: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -30,12 +31,33 @@ struct Forward: AsyncParsableCommand {
             let runner = try CommandEnvironment.runner()
             let (session, _) = try await NodeShell(connector: runner.connector).connect(cluster: cluster, rank: node, relayed: false)
             let forwarder = PortForwarder(session: session, bindAddress: address)
+            let store = ClusterStore(home: runner.connector.home)
+            let clock = runner.connector.clock
+            let tornDown = Locked(false)
             try await InterruptPolicy.leave.run {
-                try await forwarder.run(mappings) { mapping, port in
-                    Terminal.err("Forwarding \(address):\(port) to \(mapping) on \(session.name).\n")
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        try await forwarder.run(mappings) { mapping, port in
+                            Terminal.err("Forwarding \(address):\(port) to \(mapping) on \(session.name).\n")
+                        }
+                    }
+                    group.addTask {
+                        // `down` ends the forwarding too (the node's agent may outlive the
+                        // cluster): closing the connection ends every forwarded connection.
+                        while (try? store.load(cluster)) != nil, !Task.isCancelled { await clock.pause(for: .seconds(1)) }
+                        guard !Task.isCancelled else { return }
+                        tornDown.withLock { $0 = true }
+                        await session.close()
+                    }
+                    try await group.next()
+                    group.cancelAll()
                 }
             }
             await session.close()
+            if tornDown.withLock({ $0 }) {
+                Terminal.err("The cluster '\(cluster)' was torn down; forwarding stopped.\n")
+                return 0
+            }
             Terminal.err("The connection to \(session.name) was lost; forwarding stopped.\n")
             return 255
         }

@@ -65,6 +65,9 @@ enum ContainerScript {
                 """
         }
         script += """
+            # Whether the host has the image (and its WORKDIR) is asked beside the container:
+            # two runtime processes at once, not one after the other.
+            \(login == nil ? "image_workdir >image-workdir 2>/dev/null </dev/null & inspecting=$!" : "")
             existing=$(describe 2>/dev/null) || existing=
             # A new container gets the host's copy of the agent, kept as the bootstrap keeps a
             # node's: nothing is uploaded into it or checked inside.
@@ -109,7 +112,7 @@ enum ContainerScript {
                 say "ready existing"
                 exit 0
             fi
-            if \(login != nil ? "true" : "! workdir=$(image_workdir 2>/dev/null)"); then
+            if \(login != nil ? "true" : "! { wait $inspecting && workdir=$(cat image-workdir); }"); then
                 say pulling
                 # Each layer fetched is told as it comes (podman: "Copying blob", docker:
                 # "Download complete"); the rest is kept for an error.

@@ -2,7 +2,9 @@ import Foundation
 import SwiftletPOSIX
 
 /// `--infra local`: each node is an agent process on this machine with its own home under
-/// `$SWIFTLET_HOME/local/<cluster>/node<K>/`.
+/// `$SWIFTLET_HOME/local/<cluster>/node<K>/`. The nodes share one store of agent builds (each
+/// home's `.swiftlet/agent` links to `$SWIFTLET_HOME/local/agents`): a new cluster's nodes, and
+/// the containers they lend the agent to, find it there instead of being sent its 15 MB again.
 public struct LocalInfra: NodeProvider {
     static let entry = InfraRegistry.Entry(
         kind: "local",
@@ -21,12 +23,32 @@ public struct LocalInfra: NodeProvider {
                 "a local cluster has at most \(Self.maximumNodes) nodes (they share this machine); the task asks for \(count)"
             )
         }
-        return (0..<count).map { .local(home: home.localNode(cluster: cluster, index: $0)) }
+        return try (0..<count).map { index in
+            let node = home.localNode(cluster: cluster, index: index)
+            try Self.shareAgents(node: node, home: home)
+            return .local(home: node)
+        }
+    }
+
+    /// Links the node's store of agent builds to the one its siblings share (a home made
+    /// before the store was shared keeps its own).
+    static func shareAgents(node: String, home: SwiftletHome) throws {
+        try home.ensure(home.localAgents)
+        try FileManager.default.createDirectory(
+            atPath: node + "/.swiftlet",
+            withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700]
+        )
+        if symlink(home.localAgents, node + "/.swiftlet/agent") != 0 && errno != EEXIST {
+            throw ControllerError("cannot link \(node)/.swiftlet/agent to \(home.localAgents): \(String(cString: strerror(errno)))")
+        }
     }
 
     /// This machine, as a node of its own (`swiftlet gpus --infra local`).
     public func allNodes(home: SwiftletHome) async throws -> [NodeAddress] {
-        [.local(home: home.localNode(cluster: Self.inventoryCluster, index: 0))]
+        let node = home.localNode(cluster: Self.inventoryCluster, index: 0)
+        try Self.shareAgents(node: node, home: home)
+        return [.local(home: node)]
     }
 
     /// The name under which `swiftlet gpus --infra local` asks this machine.

@@ -4,6 +4,9 @@ extension SwiftletHome {
         path + "/local/\(cluster)/node\(index)"
     }
 
+    /// The agent builds every local node runs (each node's `~/.swiftlet/agent` links here).
+    public var localAgents: String { path + "/local/agents" }
+
     /// Where the local nodes of `cluster` live.
     public func localCluster(_ cluster: String) -> String { path + "/local/\(cluster)" }
 }
