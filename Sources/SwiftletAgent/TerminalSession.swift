@@ -96,7 +96,10 @@ enum TerminalSession {
                 break
             }
         }
-        if !typing { try? await stream.reset(.spawnFailed, "the terminal cannot be written") }
+        if !typing {
+            try? await stream.reset(.spawnFailed, "the terminal cannot be written")
+            await ProcessSession.terminator.terminate(ProcessIdentity.of(pid) ?? ProcessIdentity(pid: pid, startTime: 0), taskID: nil)
+        }
         let status = ExitStatus(await exit)
         // What the shell wrote last is still in the terminal: read it, but not forever.
         let settled = stream.eventLoop.makePromise(of: Void.self)
