@@ -72,6 +72,7 @@ actor NodeRuntime {
     func connectionClosed() { connections -= 1; touch() }
     func jobBegan(_ key: String? = nil) {
         liveJobs += 1
+        autostopFired = false
         if let key { ownSteps[key, default: 0] += 1 }
         touch()
     }
@@ -86,7 +87,6 @@ actor NodeRuntime {
     func runsStep(of key: String) -> Bool { ownSteps[key] != nil }
     private func touch() {
         lastActivity = .now
-        autostopFired = false
     }
 
     /// Whether nothing has happened for `period`: no connection, no job.
@@ -97,7 +97,8 @@ actor NodeRuntime {
         return autostopFired ? .seconds(1_000_000) : lastActivity.duration(to: .now)
     }
 
-    /// Set when an autostop fired; cleared by the next connection or job.
+    /// Set when an autostop fired; cleared by the next job (which arms the autostop again). Not
+    /// by a connection: the one that ran the last job may close after the autostop fired.
     private var autostopFired = false
 
     func autostopDidFire() { autostopFired = true }

@@ -25,7 +25,13 @@ import Testing
         let home = try TestSupport.makeHome()
         let launch = try await cli.swiftlet(["launch", "-c", "gone", "-i", "0", "--down", "echo hi"], home: home, keepAlive: 0)
         #expect(launch.code == 0 && launch.stdout.hasSuffix(") hi\n"), "\(launch.stderr)")
+        // A connection still open when the autostop fires (here a forward's; under load, the
+        // launch's own) must not keep the agent once it closes.
+        let (holder, _) = try cli.startSwiftlet(["forward", "gone", "0:9"], home: home, environment: ["SWIFTLET_KEEPALIVE": "0"])
+        try await Task.sleep(for: .seconds(2))
         try await waitUntilFired("gone", home: home)
+        holder.terminate()
+        holder.waitUntilExit()
         let node = home.localNode(cluster: "gone", index: 0)
         var daemonLeft = false
         for _ in 0..<100 where !daemonLeft {
