@@ -54,6 +54,7 @@ enum Daemon {
         let runtime = NodeRuntime.shared
         await runtime.configure(mode: "daemon", underSystemd: notifier != nil)
         let recoveryWatches = await JobRecovery.recover(runtime)
+        await AutostopService.prepare(runtime)
         let lifecycle = Lifecycle(paths: paths, listener: listener, lock: lock, idleLimit: notifier == nil ? options.idle : nil)
         notifier?.send("READY=1\nSTATUS=listening on \(paths.socket)")
         writeError("swiftlet-agent daemon: pid \(getpid()) listening on \(paths.socket)")

@@ -47,6 +47,16 @@ enum AutostopService {
         try? await stream.send(.exit, payload: ExitStatus(code: 0).payload)
     }
 
+    /// At the daemon's start, before it serves anyone: what is due fires, and an autostop that
+    /// fired here already (a connection that came after brought this daemon up) is remembered,
+    /// so that this daemon too leaves once nothing else needs it. A job clears that.
+    static func prepare(_ runtime: NodeRuntime) async {
+        let store = AutostopStore()
+        await fireDue(store: store, runtime: runtime, now: UTCTime.now)
+        if store.all().contains(where: { $0.firedAt != 0 }) { await runtime.autostopDidFire() }
+        await runtime.autostopChanged(pending: store.all().contains(where: \.isPending))
+    }
+
     /// Fires each due autostop, checking every `interval`; keeps the runtime from idling out
     /// while one waits to fire.
     static func watch(_ runtime: NodeRuntime, every interval: Duration = .seconds(10)) async {
