@@ -9,8 +9,20 @@ import SwiftletProtocol
 /// One SSH `session` channel: gathers its `env` and `pty-req` requests, then runs what its
 /// `exec`, `shell` or `subsystem` request asks for on the node (see ``SSHProxy``), passing data,
 /// EOF, window changes and signals on, and ends with the process's exit status or signal.
-final class SSHSessionChannel: ChannelInboundHandler {
+///
+/// NIOSSH opens the client's window again as soon as data is read from the channel, so the
+/// channel is not read while more than ``unwrittenLimit`` bytes it gave are still on their way
+/// to the node: a client that floods a command that reads slowly is held back by SSH's window
+/// instead of filling this process's memory.
+final class SSHSessionChannel: ChannelDuplexHandler {
     typealias InboundIn = SSHChannelData
+    typealias OutboundIn = Any
+
+    static let unwrittenLimit = 1 << 20
+    /// Bytes read from the channel and not yet written to the node.
+    private var unwritten = 0
+    /// A read asked for while too much was unwritten: done once enough is written.
+    private var readHeld = false
 
     /// What the client sends once the process runs.
     enum Input: Sendable {
@@ -58,7 +70,24 @@ final class SSHSessionChannel: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let message = unwrapInboundIn(data)
         guard case .byteBuffer(let bytes) = message.data, message.type == .channel else { return }
+        unwritten += bytes.readableBytes
         continuation.yield(.data(bytes))
+    }
+
+    func read(context: ChannelHandlerContext) {
+        guard unwritten <= Self.unwrittenLimit else {
+            readHeld = true
+            return
+        }
+        context.read()
+    }
+
+    /// On the event loop: `count` bytes the channel gave were written to the node.
+    private func written(_ count: Int, context: ChannelHandlerContext) {
+        unwritten -= count
+        guard readHeld, unwritten <= Self.unwrittenLimit else { return }
+        readHeld = false
+        context.read()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -106,7 +135,13 @@ final class SSHSessionChannel: ChannelInboundHandler {
             environment: environment,
             terminal: program == .sftp ? nil : terminal,
             inputs: inputs,
-            channel: context.channel
+            channel: context.channel,
+            written: { [bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)] count in
+                bound.eventLoop.execute {
+                    let (handler, context) = bound.value
+                    handler.written(count, context: context)
+                }
+            }
         )
         Task { await run.run(program) }
         return true
@@ -122,6 +157,8 @@ struct SSHSessionRun: Sendable {
     let terminal: SSHSessionChannel.Terminal?
     let inputs: AsyncStream<SSHSessionChannel.Input>
     let channel: any Channel
+    /// Tells the channel that bytes it gave reached the node (it reads more then).
+    let written: @Sendable (Int) -> Void
 
     func run(_ program: SSHSessionChannel.Program) async {
         let process: RemoteProcess
@@ -137,7 +174,9 @@ struct SSHSessionRun: Sendable {
         let input = Task {
             for await item in inputs {
                 switch item {
-                case .data(let bytes): try? await process.writeStdin(bytes)
+                case .data(let bytes):
+                    try? await process.writeStdin(bytes)
+                    written(bytes.readableBytes)
                 case .eof: try? await process.closeStdin()
                 case .windowChange(let rows, let columns): try? await process.stream.send(.windowChange(rows: rows, columns: columns))
                 case .signal(let number): try? await process.signal(number)
