@@ -83,7 +83,7 @@ struct JobStep: Sendable {
     /// The step's process runs. Returns false when the job was cancelled in the meantime (its
     /// process must go at once).
     func started(pid: Int32, gpuIDs: [Int]) -> Bool {
-        let identity = ProcessIdentity.of(pid) ?? ProcessIdentity(pid: pid, startTime: 0)
+        let identity = ProcessIdentity.current(pid)
         let devices = runtime.gpus.devices
         let current = record(ticket.step == .setup ? .settingUp : .running, durable: false) { record in
             record.pid = identity.pid

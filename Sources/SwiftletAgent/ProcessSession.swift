@@ -175,7 +175,7 @@ enum ProcessSession {
             )
             // The controller is gone: unless the job outlives its connection, stop its tree.
             if lost && !request.survivesDisconnect && !detached.value {
-                await terminator.terminate(ProcessIdentity.of(pid) ?? ProcessIdentity(pid: pid, startTime: 0), taskID: taskID)
+                await terminator.terminate(ProcessIdentity.current(pid), taskID: taskID)
             }
         }
         try? await stdout.get()

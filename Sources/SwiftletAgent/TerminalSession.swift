@@ -88,7 +88,7 @@ enum TerminalSession {
                 Task {
                     guard await stream.connectionFailure() != nil else { return }
                     await ProcessSession.terminator.terminate(
-                        ProcessIdentity.of(pid) ?? ProcessIdentity(pid: pid, startTime: 0),
+                        ProcessIdentity.current(pid),
                         taskID: nil
                     )
                 }
@@ -98,7 +98,7 @@ enum TerminalSession {
         }
         if !typing {
             try? await stream.reset(.spawnFailed, "the terminal cannot be written")
-            await ProcessSession.terminator.terminate(ProcessIdentity.of(pid) ?? ProcessIdentity(pid: pid, startTime: 0), taskID: nil)
+            await ProcessSession.terminator.terminate(ProcessIdentity.current(pid), taskID: nil)
         }
         let status = ExitStatus(await exit)
         // What the shell wrote last is still in the terminal: read it, but not forever.

@@ -14,6 +14,12 @@ public struct ProcessIdentity: Hashable, Sendable {
         self.startTime = startTime
     }
 
+    /// The identity of `pid` to stop it by: its own while it lives, else one with no start
+    /// time (a process that just ended: signalling its pid then finds nothing, or its zombie).
+    public static func current(_ pid: pid_t) -> ProcessIdentity {
+        of(pid) ?? ProcessIdentity(pid: pid, startTime: 0)
+    }
+
     /// The identity of the live process `pid`, or nil if there is none (or only its zombie).
     public static func of(_ pid: pid_t) -> ProcessIdentity? {
         let fd = open("/proc/\(pid)/stat", O_RDONLY | O_CLOEXEC)

@@ -31,14 +31,10 @@ import Testing
         try await Task.sleep(for: .seconds(2))
         try await waitUntilFired("gone", home: home)
         holder.terminate()
-        for _ in 0..<600 where holder.isRunning { try await Task.sleep(for: .milliseconds(100)) }
+        _ = try await TestSupport.eventually { !holder.isRunning }
         let node = home.localNode(cluster: "gone", index: 0)
         // It checks once a second; a loaded machine may take longer to let it go.
-        var daemonLeft = false
-        for _ in 0..<600 where !daemonLeft {
-            daemonLeft = DaemonRecord.running(home: node) == nil
-            if !daemonLeft { try await Task.sleep(for: .milliseconds(100)) }
-        }
+        let daemonLeft = try await TestSupport.eventually { DaemonRecord.running(home: node) == nil }
         #expect(
             daemonLeft,
             "the node's agent stayed after its autostop: \(FileSystem.contents(of: node + "/.swiftlet/run/daemon.log").suffix(2000))"
@@ -47,19 +43,10 @@ import Testing
         // A connection that comes later brings a daemon up again: it knows the autostop fired
         // here, and leaves too once that connection is gone.
         let (late, _) = try cli.startSwiftlet(["forward", "gone", "0:9"], home: home, environment: ["SWIFTLET_KEEPALIVE": "0"])
-        var cameBack = false
-        for _ in 0..<600 where !cameBack {
-            cameBack = DaemonRecord.running(home: node) != nil
-            if !cameBack { try await Task.sleep(for: .milliseconds(100)) }
-        }
-        #expect(cameBack, "the late connection found no daemon")
+        #expect(try await TestSupport.eventually { DaemonRecord.running(home: node) != nil }, "the late connection found no daemon")
         late.terminate()
-        for _ in 0..<600 where late.isRunning { try await Task.sleep(for: .milliseconds(100)) }
-        var leftAgain = false
-        for _ in 0..<600 where !leftAgain {
-            leftAgain = DaemonRecord.running(home: node) == nil
-            if !leftAgain { try await Task.sleep(for: .milliseconds(100)) }
-        }
+        _ = try await TestSupport.eventually { !late.isRunning }
+        let leftAgain = try await TestSupport.eventually { DaemonRecord.running(home: node) == nil }
         #expect(leftAgain, "a daemon started after the autostop fired stayed")
         let status = try await cli.swiftlet(["status"], home: home, keepAlive: 0)
         #expect(status.stderr.contains("Cluster 'gone' was torn down by its autostop (idle 0 minutes)."), "\(status.stderr)")

@@ -77,8 +77,7 @@ import Testing
         #expect(halfClose.output == "got 1048576 bytes\n", "\(halfClose.output)")
         _ = try await cli.swiftlet(["down", "fwd"], home: home)
         // `down` ends the forwarding, though the host's agent stays for other clusters.
-        for _ in 0..<300 where forwarder.isRunning { try await Task.sleep(for: .milliseconds(100)) }
-        #expect(!forwarder.isRunning, "forward outlived its cluster")
+        #expect(try await TestSupport.eventually(within: .seconds(30)) { !forwarder.isRunning }, "forward outlived its cluster")
         if !forwarder.isRunning { #expect(forwarder.terminationStatus == 0) }
     }
 

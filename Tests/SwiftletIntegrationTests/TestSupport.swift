@@ -62,6 +62,17 @@ enum TestSupport {
         }
     }
 
+    /// Whether `condition` holds within `patience`, asked every 100 ms: a loaded machine gets
+    /// its time, an unloaded one none.
+    static func eventually(within patience: Duration = .seconds(60), _ condition: () -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + patience
+        while !condition() {
+            guard ContinuousClock.now < deadline else { return false }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return true
+    }
+
     /// Waits until exactly `count` processes match `pattern`; throws once `patience` runs out,
     /// so that what a test does next (kill a node, say) never happens before what it waits for.
     static func waitForProcesses(matching pattern: String, count: Int, patience: Duration = .seconds(60)) async throws {

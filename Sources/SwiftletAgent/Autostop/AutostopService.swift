@@ -57,14 +57,14 @@ enum AutostopService {
         await runtime.autostopChanged(pending: store.all().contains(where: \.isPending))
     }
 
-    /// Fires each due autostop, checking every `interval`; keeps the runtime from idling out
-    /// while one waits to fire.
+    /// Fires each due autostop, checking every `interval` after ``prepare(_:)``'s first look;
+    /// keeps the runtime from idling out while one waits to fire.
     static func watch(_ runtime: NodeRuntime, every interval: Duration = .seconds(10)) async {
         let store = AutostopStore()
         while !Task.isCancelled {
+            await runtime.clock.pause(for: interval)
             await fireDue(store: store, runtime: runtime, now: UTCTime.now)
             await runtime.autostopChanged(pending: store.all().contains(where: \.isPending))
-            await runtime.clock.pause(for: interval)
         }
     }
 

@@ -110,15 +110,15 @@ public struct RemoteProcess: Sendable {
     }
 }
 
-/// The controller's stdin (or another descriptor that blocks: a forwarded connection), read on
-/// a thread of its own so a blocking read never holds a thread of the cooperative pool.
+/// The controller's stdin, read on a thread of its own so a blocking read never holds a thread
+/// of the cooperative pool.
 enum StandardInput {
     /// One read of up to 64 KiB; nil at the end or on an error.
-    static func read(_ fd: Int32 = 0) async -> ByteBuffer? {
+    static func read() async -> ByteBuffer? {
         await BlockingThread.value {
             var bytes = [UInt8](repeating: 0, count: 64 * 1024)
             var count: Int
-            repeat { count = Glibc.read(fd, &bytes, bytes.count) } while count < 0 && errno == EINTR
+            repeat { count = Glibc.read(0, &bytes, bytes.count) } while count < 0 && errno == EINTR
             return count > 0 ? ByteBuffer(bytes: bytes[0..<count]) : nil
         }
     }

@@ -34,11 +34,7 @@ public struct LocalInfra: NodeProvider {
     /// before the store was shared keeps its own).
     static func shareAgents(node: String, home: SwiftletHome) throws {
         try home.ensure(home.localAgents)
-        try FileManager.default.createDirectory(
-            atPath: node + "/.swiftlet",
-            withIntermediateDirectories: true,
-            attributes: [.posixPermissions: 0o700]
-        )
+        try home.ensure(node + "/.swiftlet")
         if symlink(home.localAgents, node + "/.swiftlet/agent") != 0 && errno != EEXIST {
             throw ControllerError("cannot link \(node)/.swiftlet/agent to \(home.localAgents): \(String(cString: strerror(errno)))")
         }
