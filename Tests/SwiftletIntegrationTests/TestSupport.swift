@@ -47,8 +47,11 @@ enum TestSupport {
         return try AgentBinary.locate(home: home)
     }
 
+    /// A loaded CI machine took over a minute for a node's first bootstrap at the start of a
+    /// run (dozens of tests each sending a 30 MB debug agent at once): the bound only catches a
+    /// hang.
     static func connector(home: SwiftletHome, timing: PeerConnection.Timing = .init()) throws -> NodeConnector {
-        NodeConnector(home: home, binary: try agentBinary(home: home), timing: timing, handshakeTimeout: .seconds(60))
+        NodeConnector(home: home, binary: try agentBinary(home: home), timing: timing, handshakeTimeout: .seconds(300))
     }
 
     /// How many processes whose command line matches `pattern` (a `pgrep -f` regex) are left
