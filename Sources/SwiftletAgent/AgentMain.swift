@@ -20,6 +20,8 @@ public enum AgentMain {
                swiftlet-agent version         print the version, protocol versions and build id
                swiftlet-agent self-test       check what the agent needs on this machine
                swiftlet-agent sftp-server     an SFTP server on stdin and stdout (ssh's sftp subsystem)
+               swiftlet-agent terminal TICKET become the shell the daemon prepared (run by 'ssh -tt'
+                                              for 'swiftlet shell')
                swiftlet-agent gpus [--json] [--root DIR]
                                               the GPUs jobs can be given here (DIR: read /dev, /proc
                                               and /sys under it)
@@ -33,6 +35,11 @@ public enum AgentMain {
             signal(SIGPIPE, SIG_IGN)
             umask(0o077)
             return JobSupervisor.run(arguments.dropFirst())
+        }
+        // Before anything this process sets up that a shell would inherit (an ignored SIGPIPE,
+        // umask 077): it becomes the user's shell.
+        if arguments.first == "terminal" {
+            return PreparedTerminals.start(arguments.dropFirst())
         }
         NSSLookupPinning.apply()
         HeapTuning.apply()

@@ -20,6 +20,8 @@ struct RuntimePaths {
     /// Who listens: a ``DaemonRecord``.
     var pidFile: String { DaemonRecord.path(home: home) }
     var log: String { directory + "/daemon.log" }
+    /// Requests of terminals the transport gives (``PreparedTerminals``), one file per ticket.
+    var terminals: String { directory + "/terminals" }
 
     /// Creates the directory, or tightens one that exists to 0700.
     func prepare() throws(SystemError) {

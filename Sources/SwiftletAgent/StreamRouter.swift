@@ -21,6 +21,7 @@ struct StreamRouter: Sendable {
         .forget: RuntimeQueries.forget,
         .nodeState: { _, stream in await RuntimeQueries.nodeState(stream: stream) },
         .terminal: TerminalSession.serve,
+        .preparedTerminal: PreparedTerminals.serve,
         .forward: ForwardSession.serve,
         .autostop: AutostopService.serve,
     ])

@@ -176,6 +176,22 @@ public enum ProcessSpawner {
         return posix_spawn(&pid, arguments[0], &actions, &attributes, argv, envp)
     }
 
+    /// Replaces this process with `arguments[0]` (a path), with `environment`, no signal
+    /// blocked and every signal at its default action, as a spawned child starts. Returns only
+    /// when it cannot: why.
+    public static func replaceProcess(_ arguments: [String], environment: [String: String]) -> SystemError {
+        var none = sigset_t()
+        sigemptyset(&none)
+        pthread_sigmask(SIG_SETMASK, &none, nil)
+        for number in 1..<Int32(32) where number != SIGKILL && number != SIGSTOP { signal(number, SIG_DFL) }
+        let argv = arguments.map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        execve(arguments[0], argv, envp)
+        let failure = SystemError(errno: errno, "cannot run \(arguments[0])")
+        for pointer in argv + envp { free(pointer) }
+        return failure
+    }
+
     /// Sends `signal` to the whole process group led by `pid`.
     public static func signalGroup(_ pid: pid_t, _ signal: Int32) {
         if kill(-pid, signal) != 0 {

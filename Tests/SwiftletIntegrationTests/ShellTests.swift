@@ -109,6 +109,48 @@ import Testing
         _ = try await cli.swiftlet(["down", "term"], home: home)
     }
 
+    /// On an SSH node the shell is on sshd's own terminal (`ssh -tt` through the cluster's
+    /// ControlMaster, in place of `swiftlet`): a key crosses ssh, sshd and the shell, as with
+    /// `ssh -tt`; the agent only prepared it (directory, environment), and no value of the
+    /// environment is on any command line.
+    @Test(.enabled(if: Testbed.available))
+    func onAnSSHNodeTheShellIsOnSshdsOwnTerminal() async throws {
+        let home = try TestSupport.makeHome()
+        try Testbed.installPool("sshterm", hosts: [6], in: home)
+        let model = "llama-\(Int.random(in: 10000...99999))"
+        let task = try cli.writeTask("envs:\n  MODEL: \(model)\nsecrets:\n  TOKEN: hidden-value\nrun: echo up\n", home: home)
+        let launch = try await cli.swiftlet(["launch", task, "-c", "sshterm", "--infra", "ssh/sshterm"], home: home)
+        #expect(launch.code == 0, "\(launch.stderr)")
+        let pane = Pane()
+        defer { Task { await pane.stop() } }
+        try await pane.start(
+            shellCommand("sshterm", home: home)
+                + "; echo \"exit=$?\"; stty -a | grep -o -- '-\\?icanon' | head -1; echo checked; sleep 60"
+        )
+        try await pane.type(
+            "echo \"$SKYPILOT_NODE_RANK $MODEL ${TOKEN:-no-secret} $(pwd) $(ps -o comm= -p $PPID)\"; "
+                + "echo \"on-argv=$(ps -eo args | grep -c '[\(model.prefix(1))]\(model.dropFirst())')\"; stty size",
+            "Enter"
+        )
+        let shown = try await pane.waitFor("30 100")
+        #expect(shown.contains("0 \(model) no-secret /root/sky_workdir sshd\n"), "\(shown)")
+        #expect(shown.contains("on-argv=0\n"), "\(shown)")
+        try await pane.resize(columns: 90, rows: 25)
+        try await pane.type("stty size", "Enter")
+        try await pane.waitFor("25 90")
+        let nap = "83.\(Int.random(in: 100...999))"
+        try await pane.type("sleep \(nap); echo after-sleep", "Enter")
+        try await TestSupport.waitForProcesses(matching: "^sleep \(nap)$", count: 1)
+        try await pane.type("C-c")
+        try await pane.type("echo still-here", "Enter")
+        let interrupted = try await pane.waitFor("still-here\n")
+        #expect(!interrupted.split(separator: "\n").contains("after-sleep"), "\(interrupted)")
+        try await pane.type("exit 7", "Enter")
+        let after = try await pane.waitFor("checked\n")
+        #expect(after.contains("exit=7\nicanon\nchecked"), "the terminal was not restored: \(after)")
+        _ = try await cli.swiftlet(["down", "sshterm"], home: home)
+    }
+
     /// `ssh -t CLUSTER` through `swiftlet proxy`: a login shell on a terminal of its own, in the
     /// node's home as sshd would start it, the window size followed, the exit code returned.
     @Test func sshWithATerminalIsAnInteractiveShell() async throws {

@@ -89,11 +89,10 @@ enum TestSupport {
         throw ControllerError("\(now) processes match '\(pattern)' after \(patience), not \(count)")
     }
 
-    /// Runs a shell command on this machine, off the cooperative pool.
-    @discardableResult
     /// Runs a shell command on a thread of its own: a test's async body must never block one of
     /// the cooperative pool's threads (two on these machines), which every test and every
     /// controller in this process shares.
+    @discardableResult
     static func shell(_ command: String, environment: [String: String] = [:]) async throws -> (code: Int32, output: String) {
         try await BlockingThread.value { try shellBlocking(command, environment: environment) }
     }

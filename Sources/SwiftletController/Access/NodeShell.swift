@@ -61,6 +61,44 @@ public struct NodeShell: Sendable {
         return RemoteProcess(stream: try await session.connection.openStream(.terminal, request: request.payload))
     }
 
+    /// Where an interactive `request` is best run: on a terminal of the node's transport
+    /// (``NodeTransport/terminalLaunch(_:home:)``, `ssh -tt`), whose keys then cross none of our
+    /// processes, when it has one and the node's agent prepares such terminals: the process to
+    /// run in this one's place, on this terminal. Nil when the agent's terminal stream is to
+    /// carry it (``openTerminal(_:on:)``).
+    public func transportTerminal(_ request: TerminalRequest, on session: NodeSession) async throws -> TransportLaunch? {
+        guard session.connection.peer.capabilities.contains(StreamType.preparedTerminal.capability),
+            try session.address.terminalLaunch("true", home: connector.home) != nil
+        else { return nil }
+        let prepared = try await Self.prepareTerminal(request, on: session)
+        return try session.address.terminalLaunch(
+            "exec " + prepared.command.map(ShellQuoting.quote).joined(separator: " "),
+            home: connector.home
+        )
+    }
+
+    /// Has the node's agent keep `request` for a command that starts it once (see
+    /// ``PreparedTerminal``).
+    public static func prepareTerminal(_ request: TerminalRequest, on session: NodeSession) async throws -> PreparedTerminal {
+        let stream = try await session.connection.openStream(.preparedTerminal, request: request.payload)
+        var prepared: PreparedTerminal?
+        for await frame in stream.inbound {
+            switch frame.kind {
+            case .data:
+                prepared = try PreparedTerminal(payload: frame.payload)
+            case .reset:
+                let failure = try? StreamFailure(payload: frame.payload)
+                throw NodeError(node: session.name, step: "shell", failure?.message ?? "the node prepared no terminal")
+            default:
+                continue
+            }
+        }
+        guard let prepared else {
+            throw await stream.connectionFailure() ?? NodeError(node: session.name, step: "shell", "the node prepared no terminal")
+        }
+        return prepared
+    }
+
     /// Joins a terminal's stream to `input` (the keys) and `output` (the screen) here, until
     /// the remote command ends; returns how it ended. Both are read and written on the
     /// connection's event loop as they come (``StreamPump``, ``StreamSink``): a keystroke and

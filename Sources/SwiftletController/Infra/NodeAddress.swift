@@ -16,7 +16,17 @@ public struct NodeAddress: Codable, Hashable, Sendable, CustomStringConvertible 
     /// The process that runs `script` on the node: the transport's, with this process's
     /// environment under what the transport sets.
     public func launch(_ script: String, home: SwiftletHome) throws -> TransportLaunch {
-        var launch = try transport.launch(script, home: home)
+        underOurEnvironment(try transport.launch(script, home: home))
+    }
+
+    /// ``NodeTransport/terminalLaunch(_:home:)``, with this process's environment under what
+    /// the transport sets; nil when the transport has no terminal of its own.
+    public func terminalLaunch(_ script: String, home: SwiftletHome) throws -> TransportLaunch? {
+        try transport.terminalLaunch(script, home: home).map(underOurEnvironment)
+    }
+
+    private func underOurEnvironment(_ launch: TransportLaunch) -> TransportLaunch {
+        var launch = launch
         launch.environment = ProcessInfo.processInfo.environment.merging(launch.environment) { _, node in node }
         return launch
     }

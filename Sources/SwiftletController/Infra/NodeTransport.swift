@@ -21,6 +21,12 @@ public protocol NodeTransport: Codable, Hashable, Sendable, CustomStringConverti
     /// The process that runs `script` on the node.
     func launch(_ script: String, home: SwiftletHome) throws -> TransportLaunch
 
+    /// The process that runs `script` on the node on a terminal of the transport's own, joined
+    /// to this process's terminal (`ssh -tt`): an interactive `shell` then crosses the
+    /// transport's processes alone, as fast as the transport is. Nil (the default) when this kind
+    /// of transport has none; the agent's terminal stream carries the shell then.
+    func terminalLaunch(_ script: String, home: SwiftletHome) throws -> TransportLaunch?
+
     /// Names what went wrong when the transport ended before the agent's hello, where this kind
     /// of transport can tell (ssh's own exit 255); nil leaves it to the generic reading.
     func classify(exitStatus: ChildReaper.Termination?, stderr: String, node: String, detail: String) -> NodeError?
@@ -47,6 +53,8 @@ extension NodeTransport {
     public func classify(exitStatus: ChildReaper.Termination?, stderr: String, node: String, detail: String) -> NodeError? { nil }
 
     public func remove(cluster: String, home: SwiftletHome) async {}
+
+    public func terminalLaunch(_ script: String, home: SwiftletHome) throws -> TransportLaunch? { nil }
 
     public var jobWorkingDirectory: String? { nil }
 }

@@ -15,8 +15,8 @@ struct Shell: AsyncParsableCommand {
         commandName: "shell",
         abstract: "A shell on a cluster's node, through its agent (no sshd needed).",
         discussion: """
-            On a terminal: an interactive login shell (or COMMAND) on a terminal of its own on the node, \
-            in ~/sky_workdir with the job's SKYPILOT_* environment, inside the cluster's container when it has one. \
+            On a terminal: an interactive login shell (or COMMAND) on a terminal of its own on the node \
+            (on an SSH node, sshd's: 'ssh -tt' through swiftlet's ControlMaster), in ~/sky_workdir with the job's SKYPILOT_* environment, inside the cluster's container when it has one. \
             Without a terminal, COMMAND runs with stdin, stdout and stderr as pipes, as 'ssh host COMMAND' does. \
             The exit code is the remote one.
             """
@@ -36,12 +36,18 @@ struct Shell: AsyncParsableCommand {
         let code = try await CommandEnvironment.reportingErrors {
             let runner = try CommandEnvironment.runner()
             let interactive = Terminal.stdinIsTerminal && isatty(1) == 1
-            let (session, environment) = try await NodeShell(connector: runner.connector)
-                .connect(cluster: cluster, rank: node, relayed: !interactive)
+            let shell = NodeShell(connector: runner.connector)
+            let (session, environment) = try await shell.connect(cluster: cluster, rank: node, relayed: !interactive)
             let code: Int32
             do {
                 if interactive {
-                    code = try await TerminalSessionView.run(line, environment: environment, on: session)
+                    let request = TerminalSessionView.request(line, environment: environment)
+                    if let launch = try await shell.transportTerminal(request, on: session) {
+                        await session.close()
+                        // The transport's own terminal (ssh -tt) in this process's place.
+                        throw ControllerError("\(ProcessSpawner.replaceProcess(launch.arguments, environment: launch.environment))")
+                    }
+                    code = try await TerminalSessionView.run(request, on: session)
                 } else {
                     // No terminal here: a login shell reads its commands from stdin, as `ssh host` does.
                     let command = line.isEmpty ? "if command -v bash >/dev/null; then exec bash; else exec sh; fi" : line
@@ -79,9 +85,10 @@ struct Shell: AsyncParsableCommand {
 /// Ctrl-C, Ctrl-Z and Ctrl-D as bytes the remote terminal acts on), restored however the
 /// command ends; its size follows this window's (SIGWINCH).
 enum TerminalSessionView {
-    static func run(_ command: String, environment: [String: String], on session: NodeSession) async throws -> Int32 {
+    /// A terminal for `command` (empty: a login shell) in `~/sky_workdir`, this terminal's size.
+    static func request(_ command: String, environment: [String: String]) -> TerminalRequest {
         let size = PseudoTerminal.windowSize(1) ?? PseudoTerminal.WindowSize(rows: 24, columns: 80)
-        let request = TerminalRequest(
+        return TerminalRequest(
             command: command,
             workingDirectory: "~/sky_workdir",
             environment: environment,
@@ -89,6 +96,9 @@ enum TerminalSessionView {
             rows: size.rows,
             columns: size.columns
         )
+    }
+
+    static func run(_ request: TerminalRequest, on session: NodeSession) async throws -> Int32 {
         let stream = try await NodeShell.openTerminal(request, on: session).stream
         guard let saved = PseudoTerminal.makeRaw(0) else { throw ControllerError("cannot put this terminal in raw mode") }
         // The event loop makes the terminal's descriptors non-blocking: they are put back too.

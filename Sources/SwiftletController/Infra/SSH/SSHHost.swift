@@ -20,9 +20,9 @@ public struct SSHHost: Codable, Hashable, Sendable, CustomStringConvertible {
     /// `ssh` arguments up to and including the destination, multiplexed through a
     /// ControlMaster whose socket lives in `socketDirectory`; host keys are learned into
     /// `stateDirectory/known_hosts`. `options` come before the destination.
-    public func sshArguments(stateDirectory: String, socketDirectory: String, options: [String] = []) -> [String] {
+    public func sshArguments(stateDirectory: String, socketDirectory: String, terminal: Bool = false, options: [String] = []) -> [String] {
         var arguments = [
-            "-T",
+            terminal ? "-tt" : "-T",
             "-o", "BatchMode=yes",
             "-o", "ConnectTimeout=10",
             "-o", "ServerAliveInterval=5",

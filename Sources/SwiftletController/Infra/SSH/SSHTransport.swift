@@ -3,7 +3,7 @@ import SwiftletPOSIX
 /// A node reached with OpenSSH: `ssh -T` in batch mode through a ControlMaster whose sockets
 /// live under `$SWIFTLET_HOME/ssh/`, asking for AES-GCM first where the CPU has AES
 /// instructions (``SSHCipherPreference``). The snippet runs under the login shell as
-/// `exec /bin/sh -c '<snippet>'`.
+/// `exec /bin/sh -c '<snippet>'`. An interactive `shell` runs on sshd's terminal (`-tt`).
 public struct SSHTransport: NodeTransport {
     public static let kind = "ssh"
 
@@ -18,12 +18,22 @@ public struct SSHTransport: NodeTransport {
     public var description: String { host.description }
 
     public func launch(_ script: String, home: SwiftletHome) throws -> TransportLaunch {
+        try ssh(script, terminal: false, home: home)
+    }
+
+    /// `ssh -tt` through the same ControlMaster: sshd's own terminal.
+    public func terminalLaunch(_ script: String, home: SwiftletHome) throws -> TransportLaunch? {
+        try ssh(script, terminal: true, home: home)
+    }
+
+    private func ssh(_ script: String, terminal: Bool, home: SwiftletHome) throws -> TransportLaunch {
         try home.ensure(home.sshControl)
         try home.ensureSSHSockets()
         let ssh = try Executables.find("ssh", install: "apt-get install openssh-client")
         let arguments = host.sshArguments(
             stateDirectory: home.sshControl,
             socketDirectory: home.sshSockets,
+            terminal: terminal,
             options: SSHCipherPreference.options
         )
         return TransportLaunch(arguments: [ssh] + arguments + ["exec /bin/sh -c " + ShellQuoting.quote(script)])
