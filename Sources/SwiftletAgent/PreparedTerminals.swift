@@ -43,9 +43,12 @@ enum PreparedTerminals {
             writeError("usage: swiftlet-agent terminal TICKET (as a prepared terminal's command gives it)")
             return 64
         }
+        let terminals = RuntimePaths().terminals
+        let taken = take(ticket, from: terminals)
+        removeExpired(in: terminals)
         let request: TerminalRequest
-        switch take(ticket, from: RuntimePaths().terminals) {
-        case .success(let taken): request = taken
+        switch taken {
+        case .success(let prepared): request = prepared
         case .failure(let reason):
             writeError("swiftlet-agent: \(reason); run 'swiftlet shell' again")
             return 1
@@ -99,7 +102,8 @@ enum PreparedTerminals {
         text.utf8.count == 32 && text.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
     }
 
-    /// Removes what no command took in time (an `ssh -tt` that never connected).
+    /// Removes what no command took in time (an `ssh -tt` that never connected), whenever a
+    /// terminal is prepared or taken.
     private static func removeExpired(in directory: String) {
         let now = time(nil)
         for name in FileSystem.entries(of: directory) {

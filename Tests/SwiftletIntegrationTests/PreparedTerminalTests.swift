@@ -24,6 +24,7 @@ import Testing
         )
         let prepared = try await NodeShell.prepareTerminal(request, on: session)
         let expired = try await NodeShell.prepareTerminal(request, on: session)
+        let abandoned = try await NodeShell.prepareTerminal(request, on: session)
         await session.close()
         #expect(prepared.command.dropFirst() == ["terminal", prepared.command.last!])
         #expect(!prepared.command.joined(separator: " ").contains(secret))
@@ -32,11 +33,14 @@ import Testing
         #expect((kept[.posixPermissions] as? Int) == 0o600)
         #expect((try FileManager.default.attributesOfItem(atPath: terminals)[.posixPermissions] as? Int) == 0o700)
 
+        // One no `ssh -tt` ever took is removed once expired, when another terminal is taken.
+        try await TestSupport.shell("touch -d '2 minutes ago' '\(terminals)/\(abandoned.command.last!)'")
         let run = prepared.command.map(ShellQuoting.quote).joined(separator: " ")
         // A shell's umask, not the agent's 077.
         let first = try await TestSupport.shell("umask 022; " + run, environment: ["HOME": node])
         #expect(first.code == 3)
         #expect(first.output == "\(secret) \(node)/sky_workdir 0022\n", "\(first.output)")
+        #expect(FileSystem.entries(of: terminals) == [expired.command.last!], "\(FileSystem.entries(of: terminals))")
         let again = try await TestSupport.shell(run, environment: ["HOME": node])
         #expect(again.code == 1)
         #expect(again.output.contains("no prepared terminal \(prepared.command.last!) (used, or never made)"), "\(again.output)")
