@@ -67,6 +67,7 @@ public struct NodeShell: Sendable {
     /// run in this one's place, on this terminal. Nil when the agent's terminal stream is to
     /// carry it (``openTerminal(_:on:)``).
     public func transportTerminal(_ request: TerminalRequest, on session: NodeSession) async throws -> TransportLaunch? {
+        // Asked with a placeholder first: whether the transport has a terminal at all.
         guard session.connection.peer.capabilities.contains(StreamType.preparedTerminal.capability),
             try session.address.terminalLaunch("true", home: connector.home) != nil
         else { return nil }
