@@ -422,6 +422,31 @@ import Testing
         #expect(run.stdout.contains("rank 0 of 2: busybox image; \(ips)"), "\(run.stdout)")
         #expect(run.stdout.contains("rank 1 of 2: busybox image; \(ips)"), "\(run.stdout)")
         #expect(try await containers(of: "boxes").count == 2)
+        // An interactive shell is in node 1's container, on a terminal of its own there (`ssh
+        // -tt` to the host, `podman exec --tty` in it): the window size followed, Ctrl-C the
+        // foreground command's, the exit code returned.
+        let pane = ShellTests.Pane()
+        defer { Task { await pane.stop() } }
+        let environment = Self.environment(.podman).merging(["SWIFTLET_HOME": home.path]) { $1 }
+        try await pane.start(
+            environment.map { "\($0.key)='\($0.value)'" }.joined(separator: " ")
+                + " '\(TestSupport.controllerPath)' shell boxes --node 1; echo \"exit=$?\"; sleep 60"
+        )
+        try await pane.type("echo \"in-$(cat /image-marker)-$SKYPILOT_NODE_RANK $(pwd) $(tty)\"; stty size", "Enter")
+        let shown = try await pane.waitFor("30 100")
+        #expect(shown.contains("in-busybox image-1 /root/sky_workdir /dev/pts/"), "\(shown)")
+        try await pane.resize(columns: 90, rows: 25)
+        try await pane.type("stty size", "Enter")
+        try await pane.waitFor("25 90")
+        let nap = "84.\(Int.random(in: 100...999))"
+        try await pane.type("sleep \(nap); echo after-sleep", "Enter")
+        try await TestSupport.waitForProcesses(matching: "^sleep \(nap)$", count: 1)
+        try await pane.type("C-c")
+        try await pane.type("echo still-here", "Enter")
+        let interrupted = try await pane.waitFor("still-here\n")
+        #expect(!interrupted.split(separator: "\n").contains("after-sleep"), "\(interrupted)")
+        try await pane.type("exit 7", "Enter")
+        try await pane.waitFor("exit=7")
         _ = try await cli.swiftlet(["down", "boxes"], home: home, environment: Self.environment(.podman))
         #expect(try await containers(of: "boxes") == [])
     }

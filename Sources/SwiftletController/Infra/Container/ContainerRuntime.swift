@@ -62,7 +62,9 @@ public enum ContainerRuntime: String, Sendable, Codable, CaseIterable {
     }
 
     /// A command in the running container, with stdin: what the agent is reached through.
-    public func exec(container name: String) -> [String] { [rawValue, "exec", "--interactive", name] }
+    public func exec(container name: String, terminal: Bool = false) -> [String] {
+        [rawValue, "exec", "--interactive"] + (terminal ? ["--tty"] : []) + [name]
+    }
 
     /// Removes the container at once (its jobs were cancelled through the agent before).
     public func remove(container name: String) -> [String] {

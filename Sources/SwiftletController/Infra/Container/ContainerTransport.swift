@@ -41,8 +41,19 @@ public struct ContainerTransport: NodeTransport {
         + #"{ HOME=/tmp/swiftlet-home; mkdir -p "$HOME" && chmod 700 "$HOME"; export HOME; }; exec /bin/sh -c "$1""#
 
     public func launch(_ script: String, home: SwiftletHome) throws -> TransportLaunch {
-        let argv = runtime.exec(container: container) + ["/bin/sh", "-c", Self.homeOrPrivateTemporary, "sh"]
-        return try CommandTransport(argv: argv, ip: ip, via: host).launch(script, home: home)
+        try CommandTransport(argv: shell(terminal: false), ip: ip, via: host).launch(script, home: home)
+    }
+
+    /// `exec --tty` on the host's own terminal (`ssh -tt host podman exec -it ...`), when the
+    /// host has one: keys cross ssh, sshd, the runtime's exec and the shell. Nil on a local host.
+    public func terminalLaunch(_ script: String, home: SwiftletHome) throws -> TransportLaunch? {
+        let command = (shell(terminal: true) + [script]).map(ShellQuoting.quote).joined(separator: " ")
+        return try host.transport.terminalLaunch(command, home: home)
+    }
+
+    /// A shell in the container with a home it can write, its command line to come.
+    private func shell(terminal: Bool) -> [String] {
+        runtime.exec(container: container, terminal: terminal) + ["/bin/sh", "-c", Self.homeOrPrivateTemporary, "sh"]
     }
 
     public func classify(exitStatus: ChildReaper.Termination?, stderr: String, node: String, detail: String) -> NodeError? {
