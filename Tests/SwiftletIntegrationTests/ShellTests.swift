@@ -51,6 +51,22 @@ import Testing
             return shown
         }
 
+        /// The window resized is seen by the remote terminal, and Ctrl-C stops the foreground
+        /// command (a `sleep` of `seconds`), not the shell.
+        func followsResizesAndCtrlC(sleeping seconds: String) async throws {
+            try await resize(columns: 90, rows: 25)
+            try await type("stty size", "Enter")
+            try await waitFor("25 90")
+            try await type("sleep \(seconds); echo after-sleep", "Enter")
+            try await TestSupport.waitForProcesses(matching: "^sleep \(seconds)$", count: 1)
+            try await type("C-c")
+            try await type("echo still-here", "Enter")
+            // The output line, not the typed one.
+            let interrupted = try await waitFor("\nstill-here\n")
+            #expect(!interrupted.contains("\nafter-sleep\n"), "\(interrupted)")
+            #expect(try await TestSupport.processesLeft(matching: "^sleep \(seconds)$") == 0)
+        }
+
         func stop() async {
             _ = try? await TestSupport.shell("tmux -L \(socket) kill-server")
         }
@@ -80,17 +96,8 @@ import Testing
         try await pane.type("echo \"rank=$SKYPILOT_NODE_RANK in $(pwd) on $(tty)\"; stty size", "Enter")
         let first = try await pane.waitFor("30 100")
         #expect(first.contains("rank=0 in \(home.localNode(cluster: "term", index: 0))/sky_workdir on /dev/pts/"), "\(first)")
-        try await pane.resize(columns: 90, rows: 25)
-        try await pane.type("stty size", "Enter")
-        try await pane.waitFor("25 90")
-        // Ctrl-C stops the foreground command, not the shell.
         let (firstSleep, second) = ("81.\(Int.random(in: 100...999))", "82.\(Int.random(in: 100...999))")
-        try await pane.type("sleep \(firstSleep); echo after-sleep", "Enter")
-        try await TestSupport.waitForProcesses(matching: "^sleep \(firstSleep)$", count: 1)
-        try await pane.type("C-c")
-        try await pane.type("echo still-here", "Enter")
-        let interrupted = try await pane.waitFor("still-here\n")
-        #expect(!interrupted.split(separator: "\n").contains("after-sleep"), "\(interrupted)")
+        try await pane.followsResizesAndCtrlC(sleeping: firstSleep)
         // Ctrl-Z stops it, and the shell's job control has it.
         try await pane.type("sleep \(second)", "Enter")
         try await TestSupport.waitForProcesses(matching: "^sleep \(second)$", count: 1)
@@ -136,16 +143,7 @@ import Testing
         let shown = try await pane.waitFor("30 100")
         #expect(shown.contains("0 \(model) no-secret /root/sky_workdir sshd\n"), "\(shown)")
         #expect(shown.contains("on-argv=0\n"), "\(shown)")
-        try await pane.resize(columns: 90, rows: 25)
-        try await pane.type("stty size", "Enter")
-        try await pane.waitFor("25 90")
-        let nap = "83.\(Int.random(in: 100...999))"
-        try await pane.type("sleep \(nap); echo after-sleep", "Enter")
-        try await TestSupport.waitForProcesses(matching: "^sleep \(nap)$", count: 1)
-        try await pane.type("C-c")
-        try await pane.type("echo still-here", "Enter")
-        let interrupted = try await pane.waitFor("still-here\n")
-        #expect(!interrupted.split(separator: "\n").contains("after-sleep"), "\(interrupted)")
+        try await pane.followsResizesAndCtrlC(sleeping: "83.\(Int.random(in: 100...999))")
         try await pane.type("exit 7", "Enter")
         let after = try await pane.waitFor("checked\n")
         #expect(after.contains("exit=7\nicanon\nchecked"), "the terminal was not restored: \(after)")
