@@ -7,7 +7,9 @@ bin=${SWIFTLET_BENCH_BUILD:-packaging/out}
 bed=${SWIFTLET_TESTBED:-/tmp/swiftlet-testbed}
 [ -n "${SWIFTLET_BENCH_BUILD:-}" ] || packaging/build-release.sh >/dev/null
 bin=$(cd "$bin" && pwd)
-export SWIFTLET_HOME SWIFTLET_AGENT_BINARY="$bin/swiftlet-agent"
+# SWIFTLET_SSH_CONFIG=none: no Include line in this machine's ~/.ssh/config for a home that goes
+# (a benchmark that uses it names its own).
+export SWIFTLET_HOME SWIFTLET_AGENT_BINARY="$bin/swiftlet-agent" SWIFTLET_SSH_CONFIG=none
 SWIFTLET_HOME=$(mktemp -d /tmp/swiftlet-bench.XXXXXX)
 cleanup() {
     for sock in "$SWIFTLET_HOME"/base-* "$SWIFTLET_HOME"/aes-*; do

@@ -34,7 +34,8 @@ for side in a b; do
     ln -s "$node" "$work/$side/local/stress/node0"
 done
 printf 'run: for i in $(seq 1 %d); do echo "stress-line $i"; sleep 0.02; done\n' "$lines" > "$work/task.yaml"
-swiftlet() { SWIFTLET_HOME=$work/$1 SWIFTLET_AGENT_BINARY=$bin/swiftlet-agent SWIFTLET_KEEPALIVE=0 "$bin/swiftlet" "${@:2}"; }
+# SWIFTLET_SSH_CONFIG=none: no Include line in this machine's ~/.ssh/config for a home that goes.
+swiftlet() { SWIFTLET_HOME=$work/$1 SWIFTLET_AGENT_BINARY=$bin/swiftlet-agent SWIFTLET_KEEPALIVE=0 SWIFTLET_SSH_CONFIG=none "$bin/swiftlet" "${@:2}"; }
 
 submit() {
     local side=$1 deadline=$2

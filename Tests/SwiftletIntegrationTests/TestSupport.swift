@@ -111,7 +111,11 @@ enum TestSupport {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = ["-c", command]
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        // A launch adds its Include line to the ssh config a test names, never to this
+        // machine's own ~/.ssh/config.
+        var inherited = ProcessInfo.processInfo.environment
+        inherited["SWIFTLET_SSH_CONFIG"] = "none"
+        process.environment = inherited.merging(environment) { _, new in new }
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
