@@ -432,6 +432,8 @@ import Testing
             environment.map { "\($0.key)='\($0.value)'" }.joined(separator: " ")
                 + " '\(TestSupport.controllerPath)' shell boxes --node 1; echo \"exit=$?\"; sleep 60"
         )
+        // Busybox's prompt first: what is typed then is the shell's, not a line it may discard.
+        try await pane.waitFor("sky_workdir # ")
         try await pane.type("echo \"in-$(cat /image-marker)-$SKYPILOT_NODE_RANK $(pwd) $(tty)\"; stty size", "Enter")
         let shown = try await pane.waitFor("30 100")
         #expect(shown.contains("in-busybox image-1 /root/sky_workdir /dev/pts/"), "\(shown)")

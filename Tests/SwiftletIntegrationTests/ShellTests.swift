@@ -135,6 +135,7 @@ import Testing
             shellCommand("sshterm", home: home)
                 + "; echo \"exit=$?\"; stty -a | grep -o -- '-\\?icanon' | head -1; echo checked; sleep 60"
         )
+        try await pane.waitFor("sky_workdir# ")
         try await pane.type(
             "echo \"$SKYPILOT_NODE_RANK $MODEL ${TOKEN:-no-secret} $(pwd) $(ps -o comm= -p $PPID)\"; "
                 + "echo \"on-argv=$(ps -eo args | grep -c '[\(model.prefix(1))]\(model.dropFirst())')\"; stty size",

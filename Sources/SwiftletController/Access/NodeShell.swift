@@ -22,10 +22,21 @@ public struct NodeShell: Sendable {
         self.store = ClusterStore(home: connector.home)
     }
 
-    /// Connects to node `rank` of `cluster`; also returns what a shell there sees. A session
-    /// that stays long and moves much (an interactive shell, forwarded ports) is not `relayed`
-    /// through the node's keeper (see ``NodeConnector/connect(to:name:relayed:uploaded:)``).
-    public func connect(cluster name: String, rank: Int, relayed: Bool = true) async throws -> (
+    /// What a connection is for, which decides whether it goes through the node's keeper.
+    public enum Use: Sendable {
+        /// Commands with pipes, SSH sessions through the proxy: relayed by the keeper.
+        case pipes
+        /// An interactive shell: long and busy through the agent's terminal stream, so not
+        /// relayed; only a short preparation when the transport gives the terminal, so relayed.
+        case terminal
+        /// Forwarded ports: long and busy, not relayed.
+        case forward
+    }
+
+    /// Connects to node `rank` of `cluster` for `use`; also returns what a shell there sees. A
+    /// session that stays long and moves much is not relayed through the node's keeper (see
+    /// ``NodeConnector/connect(to:name:relayed:uploaded:)``).
+    public func connect(cluster name: String, rank: Int, for use: Use = .pipes) async throws -> (
         NodeSession, environment: [String: String]
     ) {
         guard let record = try store.load(name) else {
@@ -35,6 +46,12 @@ public struct NodeShell: Sendable {
             throw ControllerError("cluster '\(name)' has nodes 0 to \(record.nodes.count - 1); there is no node \(rank)")
         }
         let address = record.nodes[rank]
+        let relayed =
+            switch use {
+            case .pipes: true
+            case .terminal: try hasTerminal(address)
+            case .forward: false
+            }
         let session = try await connector.connect(to: address, name: JobRunner.nodeName(rank: rank, node: address), relayed: relayed)
         let environment = TaskEnvironment(
             cluster: record.name,
@@ -67,15 +84,18 @@ public struct NodeShell: Sendable {
     /// run in this one's place, on this terminal. Nil when the agent's terminal stream is to
     /// carry it (``openTerminal(_:on:)``).
     public func transportTerminal(_ request: TerminalRequest, on session: NodeSession) async throws -> TransportLaunch? {
-        // Asked with a placeholder first: whether the transport has a terminal at all.
-        guard session.connection.peer.capabilities.contains(StreamType.preparedTerminal.capability),
-            try session.address.terminalLaunch("true", home: connector.home) != nil
+        guard session.connection.peer.capabilities.contains(StreamType.preparedTerminal.capability), try hasTerminal(session.address)
         else { return nil }
         let prepared = try await Self.prepareTerminal(request, on: session)
         return try session.address.terminalLaunch(
             "exec " + prepared.command.map(ShellQuoting.quote).joined(separator: " "),
             home: connector.home
         )
+    }
+
+    /// Whether the node's transport has a terminal of its own (asked with a placeholder).
+    private func hasTerminal(_ address: NodeAddress) throws -> Bool {
+        try address.terminalLaunch("true", home: connector.home) != nil
     }
 
     /// Has the node's agent keep `request` for a command that starts it once (see

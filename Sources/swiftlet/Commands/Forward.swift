@@ -29,7 +29,7 @@ struct Forward: AsyncParsableCommand {
         let code = try await CommandEnvironment.reportingErrors {
             let mappings = try texts.map(PortForwarder.Mapping.init(parsing:))
             let runner = try CommandEnvironment.runner()
-            let (session, _) = try await NodeShell(connector: runner.connector).connect(cluster: cluster, rank: node, relayed: false)
+            let (session, _) = try await NodeShell(connector: runner.connector).connect(cluster: cluster, rank: node, for: .forward)
             let forwarder = PortForwarder(session: session, bindAddress: address)
             let store = ClusterStore(home: runner.connector.home)
             let clock = runner.connector.clock

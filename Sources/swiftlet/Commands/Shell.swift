@@ -37,7 +37,7 @@ struct Shell: AsyncParsableCommand {
             let runner = try CommandEnvironment.runner()
             let interactive = Terminal.stdinIsTerminal && isatty(1) == 1
             let shell = NodeShell(connector: runner.connector)
-            let (session, environment) = try await shell.connect(cluster: cluster, rank: node, relayed: !interactive)
+            let (session, environment) = try await shell.connect(cluster: cluster, rank: node, for: interactive ? .terminal : .pipes)
             let code: Int32
             do {
                 if interactive {
