@@ -119,7 +119,7 @@ import Testing
     /// On an SSH node the shell is on sshd's own terminal (`ssh -tt` through the cluster's
     /// ControlMaster, in place of `swiftlet`): a key crosses ssh, sshd and the shell, as with
     /// `ssh -tt`; the agent only prepared it (directory, environment), and no value of the
-    /// environment is on any command line.
+    /// environment is on any command line. A node that cannot prepare one gives the agent's.
     @Test(.enabled(if: Testbed.available))
     func onAnSSHNodeTheShellIsOnSshdsOwnTerminal() async throws {
         let home = try TestSupport.makeHome()
@@ -129,6 +129,18 @@ import Testing
         let task = try cli.writeTask("envs:\n  MODEL: \(model)\nsecrets:\n  TOKEN: hidden-value\nrun: echo up\n", home: home)
         let launch = try await cli.swiftlet(["launch", task, "-c", "sshterm", "--infra", "ssh/sshterm"], home: home)
         #expect(launch.code == 0, "\(launch.stderr)")
+        // A node that cannot keep the prepared request still gives a shell, through the agent.
+        let broken = "rm -rf ~/.swiftlet/run/terminals && touch ~/.swiftlet/run/terminals"
+        #expect(try await cli.swiftlet(["exec", "sshterm", "--", broken], home: home).code == 0)
+        let fallback = Pane()
+        defer { Task { await fallback.stop() } }
+        try await fallback.start(shellCommand("sshterm", home: home) + "; echo \"exit=$?\"; sleep 60")
+        try await fallback.waitFor("sky_workdir# ")
+        try await fallback.type("echo \"$MODEL from $(ps -o comm= -p $PPID)\"; exit 3", "Enter")
+        let throughAgent = try await fallback.waitFor("exit=3")
+        #expect(throughAgent.contains("\(model) from swiftlet-agent\n"), "\(throughAgent)")
+        #expect(try await cli.swiftlet(["exec", "sshterm", "--", "rm ~/.swiftlet/run/terminals"], home: home).code == 0)
+
         let pane = Pane()
         defer { Task { await pane.stop() } }
         try await pane.start(

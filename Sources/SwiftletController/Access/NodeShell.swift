@@ -82,11 +82,13 @@ public struct NodeShell: Sendable {
     /// (``NodeTransport/terminalLaunch(_:home:)``, `ssh -tt`), whose keys then cross none of our
     /// processes, when it has one and the node's agent prepares such terminals: the process to
     /// run in this one's place, on this terminal. Nil when the agent's terminal stream is to
-    /// carry it (``openTerminal(_:on:)``).
+    /// carry it (``openTerminal(_:on:)``), also when the node could not prepare it.
     public func transportTerminal(_ request: TerminalRequest, on session: NodeSession) async throws -> TransportLaunch? {
         guard session.connection.peer.capabilities.contains(StreamType.preparedTerminal.capability), try hasTerminal(session.address)
         else { return nil }
-        let prepared = try await Self.prepareTerminal(request, on: session)
+        // A node that cannot keep the request (its disk full, its run directory broken) still
+        // has the agent's terminal stream, which keeps nothing on disk.
+        guard let prepared = try? await Self.prepareTerminal(request, on: session) else { return nil }
         return try session.address.terminalLaunch(
             "exec " + prepared.command.map(ShellQuoting.quote).joined(separator: " "),
             home: connector.home
