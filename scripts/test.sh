@@ -19,7 +19,15 @@ leave_nothing_running() {
         fi
     done
 }
-trap 'leave_nothing_running; rm -rf "$TMPDIR"' EXIT
+# The tests' homes have long paths, so their ssh sockets live in /tmp/swiftlet-ssh-UID/HASH
+# (a socket's path is short): an empty one is of use to nobody (a launch makes it again).
+remove_empty_socket_directories() {
+    local sockets=/tmp/swiftlet-ssh-$(id -u)
+    [ -d "$sockets" ] || return 0
+    find "$sockets" -mindepth 1 -maxdepth 1 -type d -empty -delete 2>/dev/null || true
+    rmdir "$sockets" 2>/dev/null || true
+}
+trap 'leave_nothing_running; rm -rf "$TMPDIR"; remove_empty_socket_directories' EXIT
 swift format lint --strict --recursive Sources Tests Package.swift
 # SkyPilot 0.14.1 from PyPI (the schema tests' oracle), installed while the build runs.
 mkdir -p .build
