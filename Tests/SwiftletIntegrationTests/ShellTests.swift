@@ -40,23 +40,35 @@ import Testing
         /// Waits until the screen shows `text`; returns the screen.
         @discardableResult
         func waitFor(_ text: String, patience: Duration = .seconds(30)) async throws -> String {
+            let (shown, screen) = try await shows(text, within: patience)
+            if !shown { Issue.record("the terminal never showed '\(text)'; it shows:\n\(screen)") }
+            return screen
+        }
+
+        /// Whether the screen shows `text` within `patience`, and the screen last seen.
+        func shows(_ text: String, within patience: Duration) async throws -> (Bool, String) {
             let deadline = ContinuousClock.now + patience
-            var shown = ""
+            var screen = ""
             while ContinuousClock.now < deadline {
-                shown = try await screen
-                if shown.contains(text) { return shown }
+                screen = try await self.screen
+                if screen.contains(text) { return (true, screen) }
                 try await Task.sleep(for: .milliseconds(100))
             }
-            Issue.record("the terminal never showed '\(text)'; it shows:\n\(shown)")
-            return shown
+            return (false, screen)
         }
 
         /// The window resized is seen by the remote terminal, and Ctrl-C stops the foreground
         /// command (a `sleep` of `seconds`), not the shell.
         func followsResizesAndCtrlC(sleeping seconds: String) async throws {
             try await resize(columns: 90, rows: 25)
-            try await type("stty size", "Enter")
-            try await waitFor("25 90")
+            // The new size may reach the remote terminal after keys typed after it (podman's
+            // exec carries it apart from them): asked again until it shows.
+            var resized = (false, "")
+            for _ in 0..<10 where !resized.0 {
+                try await type("stty size", "Enter")
+                resized = try await shows("25 90", within: .seconds(3))
+            }
+            #expect(resized.0, "the terminal never showed '25 90'; it shows:\n\(resized.1)")
             try await type("sleep \(seconds); echo after-sleep", "Enter")
             try await TestSupport.waitForProcesses(matching: "^sleep \(seconds)$", count: 1)
             try await type("C-c")
